@@ -1,0 +1,190 @@
+/**
+ * The analysis result: one versioned JSON document shared by the CLI (`--json`), the extension's panels,
+ * the standalone HTML report and run comparison. Pure types and tiny helpers only: the webview imports this file.
+ *
+ * Versioning: bump SCHEMA_VERSION's major part for any change that an older reader would misread (a renamed or
+ * re-typed field); add optional fields without a bump. Readers check `schemaVersion` with `isSupportedSchema`.
+ */
+export const SCHEMA_VERSION = '1.0';
+
+export type SelectorName =
+  /** Algorithm 1: per input, experts ranked by combine weight summed over tokens and their slots. */
+  | 'heuristic'
+  /** A uniformly random k-subset per input, T seeded trials. */
+  | 'random'
+  /** Exhaustive search over k-subsets (or greedy beyond the budget): does any k-subset predict the label? */
+  | 'oracle'
+  /** Algorithm 2: one subset per batch, ranked by the score summed over the batch. */
+  | 'batch'
+  /** Alternative score: dispatch mass received by the expert's slots. */
+  | 'dispatch'
+  /** Alternative score: norm of the combine-weighted expert output. */
+  | 'output-norm';
+
+export type DropMode = 'zero' | 'renorm';
+
+export interface CurvePoint {
+  /** Experts kept per input, per MoE layer. */
+  k: number;
+  /** k / numExperts (so runs with different n compare). */
+  fraction: number;
+  /** Top-1 accuracy in [0, 1]. For `random`, the mean over trials. */
+  accuracy: number;
+  /** accuracy / fullAccuracy. */
+  relative: number;
+  /** Standard deviation over trials (`random` only). */
+  std?: number;
+  /** Number of correct predictions (integer; for `random` the mean over trials). */
+  correct: number;
+  /** `oracle` only: fraction of inputs whose chosen heuristic subset is itself a specialised subset. */
+  heuristicIsSpecialised?: number;
+  /** `oracle` only: true when the search was greedy (subset count above the budget), not exhaustive. */
+  greedy?: boolean;
+}
+
+export interface Curve {
+  selector: SelectorName;
+  drop: DropMode;
+  points: CurvePoint[];
+  /** Number of random trials (`random` only). */
+  trials?: number;
+}
+
+export interface LayerInfo {
+  /** Name prefix in the checkpoint (e.g. `blocks.6.mlp`, or '' for the paper's MNIST model). */
+  name: string;
+  layout: string;
+  numExperts: number;
+  slotsPerExpert: number;
+  dim: number;
+  expertHidden: number;
+}
+
+export interface Recommended {
+  /** Selector and drop mode the recommendation is based on (heuristic, the run's first drop mode). */
+  selector: SelectorName;
+  drop: DropMode;
+  /** Target share of full accuracy, e.g. 0.99. */
+  target: number;
+  /** Smallest k reaching the target; null if none below n does. */
+  k: number | null;
+  fraction: number | null;
+  accuracy: number | null;
+  /** Share of expert FLOPs saved at that k (1 − k/n for equal experts). */
+  expertFlopsSaved: number | null;
+}
+
+export interface LayerSpecialisation {
+  layer: string;
+  /** classes × experts: mean combine mass of each expert over the inputs of each class (rows sum to 1). */
+  classExpertMass: number[][];
+  /** classes × experts: how often the heuristic selects each expert at the recommended (or n/4) k, per class. */
+  classExpertSelected: number[][];
+  /** k used for `classExpertSelected`. */
+  selectedAtK: number;
+  /** Per class, expert indices sorted by mass, the top few. */
+  topExperts: number[][];
+}
+
+export interface PerClass {
+  classNames: string[];
+  /** Count of inputs per class. */
+  support: number[];
+  /** Full-model accuracy per class. */
+  fullAccuracy: number[];
+  /** Heuristic accuracy per class, for each k (key: k as a string). */
+  heuristicAccuracy: Record<string, number[]>;
+  specialisation: LayerSpecialisation[];
+}
+
+export interface LayerRouting {
+  layer: string;
+  /** Mean entropy (nats) of the per-token combine distribution over the n·p slots. */
+  combineEntropy: number;
+  /** Maximum possible entropy, ln(n·p), for scale. */
+  maxEntropy: number;
+  /** Mean share of combine mass held by the top 10% of experts (per input). */
+  top10Share: number;
+  /** Per expert: mean combine mass (sums to 1 over experts). */
+  load: number[];
+  /** Per expert: mean dispatch mass its slots receive. */
+  dispatchLoad: number[];
+  /** Experts whose load is below `deadThreshold` (indices). */
+  deadExperts: number[];
+  deadThreshold: number;
+  /** experts × experts cosine similarity of mean expert outputs. */
+  outputCosine: number[][];
+}
+
+export interface SampleRecord {
+  /** Index of the input in the dataset (after --limit / shard). */
+  index: number;
+  label: number;
+  /** Predicted class of the full model. */
+  prediction: number;
+  /** Prediction with the heuristic subset at each k (key: k as a string). */
+  predictionAtK: Record<string, number>;
+  /** Per MoE layer: experts sorted by heuristic score, and the scores (combine mass). */
+  layers: Array<{
+    layer: string;
+    ranking: number[];
+    scores: number[];
+    /** tokens × experts combine weight summed over each expert's slots. */
+    combine: number[][];
+    /** experts × tokens dispatch weight summed over each expert's slots (for patch overlays). */
+    dispatch: number[][];
+  }>;
+  /** The input as an image for drawing, when the dataset is image-like: height, width, channels, 0–255 bytes as base64. */
+  image?: { height: number; width: number; channels: number; data: string };
+  /** Token grid (rows × cols of patches) for overlays. */
+  tokenGrid?: { rows: number; cols: number; hasClassToken: boolean };
+}
+
+export interface AnalysisResult {
+  schemaVersion: string;
+  /** Tool version that wrote it. */
+  tool: { name: 'softmoe-inspector'; version: string; backend: string };
+  createdAt: string;
+  checkpoint: {
+    path: string;
+    /** File name without folders, for display. */
+    name: string;
+    format: string;
+    fileSize: number;
+    parameterCount: number;
+    architecture: string;
+  };
+  dataset: {
+    path: string;
+    name: string;
+    split: string;
+    numClasses: number;
+    classNames: string[];
+  };
+  options: {
+    drops: DropMode[];
+    selectors: SelectorName[];
+    trials: number;
+    seed: number;
+    ks: number[];
+    limit: number | null;
+    shard: { index: number; count: number } | null;
+    target: number;
+  };
+  numExamples: number;
+  fullAccuracy: number;
+  fullCorrect: number;
+  layers: LayerInfo[];
+  curves: Curve[];
+  recommended: Recommended;
+  perClass: PerClass;
+  routing: LayerRouting[];
+  samples: SampleRecord[];
+  timing: { seconds: number; examplesPerSecond: number };
+}
+
+export function isSupportedSchema(v: unknown): v is AnalysisResult {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = (v as { schemaVersion?: unknown }).schemaVersion;
+  return typeof s === 'string' && s.split('.')[0] === SCHEMA_VERSION.split('.')[0];
+}
