@@ -1,0 +1,76 @@
+/**
+ * The contract between the model engine (src/core/engine) and everything that runs models: evaluation,
+ * analysis, training, the worker. Architectures (the paper's MNIST model, the Soft MoE ViT) implement
+ * `SoftMoeModel`; they all use the one Soft MoE layer in softMoeLayer.ts.
+ *
+ * Conventions: tensors are tfjs tensors in float32; batch first. Masks are float32 [batch, numExperts] with
+ * 1 = keep, 0 = drop, one per MoE layer (index into `info.moeLayers`); a missing mask keeps every expert.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { DropMode, LayerInfo } from '../analysis/schema';
+
+export interface MoeTrace {
+  /** Dispatch weights [b, m, n, p]: softmax over the m tokens, per slot. */
+  dispatch: tf.Tensor4D;
+  /** Combine weights [b, m, n, p]: softmax over all n·p slots, per token; FULL (before any mask). */
+  combine: tf.Tensor4D;
+  /** Expert outputs per slot [b, n, p, d] (what each expert produced for each of its slots). */
+  slotOutputs: tf.Tensor4D;
+}
+
+export interface RunOptions {
+  /** One mask per MoE layer, [b, n] float32, 1 keep / 0 drop. Missing or undefined: keep all. */
+  masks?: Array<tf.Tensor2D | undefined>;
+  /** How dropped experts are removed (see soft-moe-layouts.md). Default 'zero'. */
+  drop?: DropMode;
+  /** Also return a trace for every MoE layer. Default false. */
+  trace?: boolean;
+}
+
+export interface RunOutput {
+  /** [b, numClasses] */
+  logits: tf.Tensor2D;
+  /** One per MoE layer when `trace` was set, else empty. Caller disposes. */
+  traces: MoeTrace[];
+}
+
+export interface TokenGrid {
+  rows: number;
+  cols: number;
+  /** A class token precedes the patch tokens (ViT). */
+  hasClassToken: boolean;
+}
+
+export interface ModelInfo {
+  architecture: 'mnist-softmoe' | 'vit-softmoe';
+  moeLayers: LayerInfo[];
+  numClasses: number;
+  /** What the model takes from a dataset: [height, width, channels], values as ToTensor gives (0–1). */
+  inputShape: [number, number, number];
+  /** Normalisation applied inside `preprocess` (per channel). */
+  mean: number[];
+  std: number[];
+  tokenGrid: TokenGrid;
+  parameterCount: number;
+}
+
+export interface SoftMoeModel {
+  readonly info: ModelInfo;
+  /** Dataset images [b, H, W, C] (0–1) → model input (normalised, laid out as the model wants). */
+  preprocess(images: tf.Tensor4D): tf.Tensor;
+  /** Whole forward pass on preprocessed input. */
+  forward(x: tf.Tensor, opts?: RunOptions): RunOutput;
+  /** Everything before the first MoE layer: preprocessed input → tokens entering it [b, m, d]. */
+  stem(x: tf.Tensor): tf.Tensor3D;
+  /** From the tokens entering the first MoE layer to the logits. `forward(x) ≡ fromFirstMoe(stem(x))`. */
+  fromFirstMoe(tokens: tf.Tensor3D, opts?: RunOptions): RunOutput;
+  /**
+   * Present when the model has ONE MoE layer and everything after it is linear:
+   * logits = flatten(Y) · weightᵀ + bias, with Y [b, m, d] the layer output flattened token-major.
+   * Analysis uses it to precompute each expert's contribution to the logits once per input.
+   */
+  readonly linearReadout?: { weight: tf.Tensor2D; bias?: tf.Tensor1D };
+  dispose(): void;
+}
+
+export type { DropMode, LayerInfo };
