@@ -1,0 +1,4 @@
+export * from './webviewProtocol';
+export * from './workerProtocol';
+export type * from './checkpointSummary';
+export type * from './errors';

@@ -1,0 +1,172 @@
+/**
+ * The typed message protocol between the extension host and its webviews (checkpoint editor, analysis panel).
+ * Pure types and tiny helpers: both sides import this file, so nothing here may touch vscode, Node or the DOM.
+ *
+ * Shape of a session:
+ *   webview → host  {type:'ready', protocolVersion}
+ *   host → webview  {type:'init', protocolVersion, view}     (or {type:'error'} when the versions differ)
+ *   …then either side sends notifications; the webview may send requests ({requestId}) that the host answers
+ *   with exactly one {type:'response', inReplyTo, ok, …} — an error answer carries `{code, userMessage}`, so a
+ *   handler that throws never leaves a request waiting.
+ */
+import type { AnalysisResult, DropMode } from '../analysis/schema';
+import type { CheckpointSummary } from './checkpointSummary';
+import type { ErrorPayload } from './errors';
+
+/** Bump when a message changes shape; the handshake refuses a mismatch with a clear message. */
+export const PROTOCOL_VERSION = 1;
+
+/** What a panel shows. The same bundle renders both, and the standalone report renders `analysis`. */
+export type ViewModel =
+  | { kind: 'checkpoint'; summary: CheckpointSummary }
+  | { kind: 'checkpoint-error'; path: string; error: ErrorPayload }
+  | { kind: 'analysis'; result: AnalysisResult; cacheKey: string | null; fromCache: boolean };
+
+/** UI state the webview keeps with setState; the host's serializer reads `restore` to bring the panel back. */
+export interface PanelState {
+  tab: string;
+  k: number | null;
+  drop: DropMode | null;
+  xAxis: 'k' | 'fraction';
+  layer: number;
+  sample: number | null;
+  filter: string;
+  /** What the host needs to rebuild the panel after a reload (no result data: that comes from the cache). */
+  restore: { kind: 'analysis'; cacheKey: string } | { kind: 'checkpoint'; path: string } | null;
+}
+
+// ---- host → webview -------------------------------------------------------------------------------------------
+
+export interface InitMessage { type: 'init'; protocolVersion: number; view: ViewModel; state?: Partial<PanelState> }
+/** A fatal problem the webview should show in place of its content (e.g. protocol mismatch, unreadable file). */
+export interface ShowErrorMessage { type: 'error'; error: ErrorPayload }
+/** Progress of work the panel started (e.g. an analysis from the editor's button). */
+export interface ProgressMessage { type: 'progress'; label: string; fraction: number | null }
+export interface ResponseMessage {
+  type: 'response';
+  inReplyTo: number;
+  ok: boolean;
+  /** Present when ok. */
+  body?: unknown;
+  /** Present when not ok. */
+  error?: ErrorPayload;
+}
+
+export type HostToWebview = InitMessage | ShowErrorMessage | ProgressMessage | ResponseMessage;
+
+// ---- webview → host -------------------------------------------------------------------------------------------
+
+export interface ReadyMessage { type: 'ready'; protocolVersion: number }
+/** Run Analyze Experts on the checkpoint the panel shows (`rerun` ignores the cache). */
+export interface AnalyzeRequest { type: 'analyze'; requestId: number; path: string; rerun: boolean }
+/** Compare with other runs (issue 7); the host answers E_UNSUPPORTED until that lands. */
+export interface CompareRequest { type: 'compare'; requestId: number; path: string }
+/** Export what the panel shows (issue 7). `data` is the text to save (CSV, SVG, JSON, HTML). */
+export interface ExportRequest {
+  type: 'export';
+  requestId: number;
+  format: 'png' | 'svg' | 'csv' | 'json' | 'html';
+  suggestedName: string;
+  /** Text content, or a data: URL for PNG. */
+  data: string;
+}
+/** Open the output channel with details. */
+export interface ShowLogMessage { type: 'showLog' }
+/** The webview hit an error it cannot recover from; the host logs it. */
+export interface WebviewErrorMessage { type: 'webviewError'; message: string }
+
+export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest;
+export type WebviewToHost = ReadyMessage | WebviewRequest | ShowLogMessage | WebviewErrorMessage;
+
+// ---- helpers --------------------------------------------------------------------------------------------------
+
+const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'error', 'progress', 'response']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'showLog', 'webviewError']);
+const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export']);
+
+function tagOf(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const t = (v as { type?: unknown }).type;
+  return typeof t === 'string' ? t : null;
+}
+
+/** Narrow an incoming `message` event's data; anything else (other extensions' messages, junk) is null. */
+export function parseHostMessage(v: unknown): HostToWebview | null {
+  const t = tagOf(v);
+  return t !== null && HOST_TYPES.has(t) ? (v as HostToWebview) : null;
+}
+
+/** Narrow a message from a webview, checking the fields the host relies on. Junk is null, never a throw. */
+export function parseWebviewMessage(v: unknown): WebviewToHost | null {
+  const t = tagOf(v);
+  if (t === null || !WEBVIEW_TYPES.has(t)) return null;
+  const m = v as Record<string, unknown>;
+  if (REQUEST_TYPES.has(t) && (typeof m.requestId !== 'number' || !Number.isInteger(m.requestId))) return null;
+  if ((t === 'analyze' || t === 'compare') && typeof m.path !== 'string') return null;
+  if (t === 'ready' && typeof m.protocolVersion !== 'number') return null;
+  if (t === 'export' && (typeof m.data !== 'string' || typeof m.suggestedName !== 'string')) return null;
+  return v as WebviewToHost;
+}
+
+export function isRequest(m: WebviewToHost): m is WebviewRequest {
+  return REQUEST_TYPES.has(m.type);
+}
+
+/** The host's answer to the handshake: init on a matching version, else an error the webview shows. */
+export function handshake(ready: ReadyMessage, view: ViewModel, state?: Partial<PanelState>): InitMessage | ShowErrorMessage {
+  if (ready.protocolVersion !== PROTOCOL_VERSION) {
+    return {
+      type: 'error',
+      error: {
+        code: 'E_UNSUPPORTED',
+        userMessage: `This panel speaks protocol ${ready.protocolVersion} but the extension speaks ${PROTOCOL_VERSION}; reload the window.`,
+      },
+    };
+  }
+  return { type: 'init', protocolVersion: PROTOCOL_VERSION, view, ...(state ? { state } : {}) };
+}
+
+/**
+ * Run a request handler and always produce exactly one response: a thrown error becomes `{ok:false, error}`.
+ * `toPayload` turns anything thrown into `{code, userMessage}` (the host passes the core's `toErrorPayload`).
+ */
+export async function answerRequest(
+  req: WebviewRequest,
+  handler: (req: WebviewRequest) => Promise<unknown>,
+  toPayload: (err: unknown) => ErrorPayload,
+): Promise<ResponseMessage> {
+  try {
+    const body = await handler(req);
+    return { type: 'response', inReplyTo: req.requestId, ok: true, body };
+  } catch (err) {
+    const error = toPayload(err);
+    // The detail (a stack) stays in the host's log; the webview only ever shows the one-line message.
+    return { type: 'response', inReplyTo: req.requestId, ok: false, error: { code: error.code, userMessage: error.userMessage } };
+  }
+}
+
+/** Default UI state (used by the webview, and by the host to validate restored state). */
+export function defaultPanelState(): PanelState {
+  return { tab: 'overview', k: null, drop: null, xAxis: 'k', layer: 0, sample: null, filter: '', restore: null };
+}
+
+/** Merge untrusted saved state over the defaults, keeping only fields of the right type. */
+export function sanitizePanelState(v: unknown): PanelState {
+  const s = defaultPanelState();
+  if (typeof v !== 'object' || v === null) return s;
+  const o = v as Record<string, unknown>;
+  if (typeof o.tab === 'string') s.tab = o.tab;
+  if (typeof o.k === 'number' && Number.isInteger(o.k) && o.k > 0) s.k = o.k;
+  if (o.drop === 'zero' || o.drop === 'renorm') s.drop = o.drop;
+  if (o.xAxis === 'k' || o.xAxis === 'fraction') s.xAxis = o.xAxis;
+  if (typeof o.layer === 'number' && Number.isInteger(o.layer) && o.layer >= 0) s.layer = o.layer;
+  if (typeof o.sample === 'number' && Number.isInteger(o.sample) && o.sample >= 0) s.sample = o.sample;
+  if (typeof o.filter === 'string') s.filter = o.filter.slice(0, 200);
+  const r = o.restore as Record<string, unknown> | null | undefined;
+  if (r && r.kind === 'analysis' && typeof r.cacheKey === 'string' && /^[0-9a-f]{16,64}$/.test(r.cacheKey)) {
+    s.restore = { kind: 'analysis', cacheKey: r.cacheKey };
+  } else if (r && r.kind === 'checkpoint' && typeof r.path === 'string') {
+    s.restore = { kind: 'checkpoint', path: r.path };
+  }
+  return s;
+}

@@ -1,0 +1,101 @@
+/**
+ * The typed message protocol between the extension host and the analysis worker (dist/worker.js, a
+ * `worker_threads` Worker). Pure types and tiny helpers: no vscode, no worker_threads here.
+ *
+ *   host → worker  {type:'inspect', id, path}                 read a checkpoint's header and layer summary
+ *   host → worker  {type:'analyze', id, checkpoint, dataset, options}
+ *   host → worker  {type:'cancel', id}                          stop that job (the host terminates the worker
+ *                                                               if it has not answered within CANCEL_GRACE_MS)
+ *   worker → host  {type:'hello', protocolVersion}              once, when the worker is up
+ *   worker → host  {type:'progress', id, done, total, examplesPerSecond, phase}
+ *   worker → host  {type:'inspected', id, summary} | {type:'result', id, result} | {type:'error', id, error}
+ *   worker → host  {type:'log', level, message}                 for the output channel
+ * Every job gets exactly one terminal message (inspected, result or error; a cancel answers error E_CANCELLED).
+ */
+import type { AnalysisResult, DropMode, SelectorName } from '../analysis/schema';
+import type { CheckpointSummary } from './checkpointSummary';
+import type { ErrorPayload } from './errors';
+
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** How long after a cancel the host waits for the worker's answer before terminating the thread. */
+export const CANCEL_GRACE_MS = 750;
+
+export type BackendName = 'auto' | 'wasm' | 'cpu';
+
+/** Everything that changes an analysis result (and so goes into its cache key). */
+export interface AnalysisSettings {
+  drops: DropMode[];
+  selectors: SelectorName[];
+  trials: number;
+  seed: number;
+  /** null: all examples. */
+  limit: number | null;
+  /** Share of full accuracy the recommended k must reach. */
+  target: number;
+  /** How many sample records (with images) the result keeps for the Samples view. */
+  samples: number;
+}
+
+/** Settings that change speed, not the result (kept out of the cache key). */
+export interface ExecutionSettings {
+  batchSize: number;
+  backend: BackendName;
+}
+
+export interface InspectJob { type: 'inspect'; id: number; path: string }
+export interface AnalyzeJob {
+  type: 'analyze';
+  id: number;
+  checkpoint: string;
+  dataset: string;
+  settings: AnalysisSettings;
+  execution: ExecutionSettings;
+}
+export interface CancelJob { type: 'cancel'; id: number }
+
+export type HostToWorker = InspectJob | AnalyzeJob | CancelJob;
+
+export interface HelloMessage { type: 'hello'; protocolVersion: number }
+export interface WorkerProgress {
+  type: 'progress';
+  id: number;
+  /** Examples done so far (over every pass the analysis makes) and the total it expects. */
+  done: number;
+  total: number;
+  examplesPerSecond: number;
+  /** Short label of the current phase, e.g. 'loading model', 'heuristic', 'random'. */
+  phase: string;
+}
+export interface InspectedMessage { type: 'inspected'; id: number; summary: CheckpointSummary }
+export interface ResultMessage { type: 'result'; id: number; result: AnalysisResult }
+export interface JobErrorMessage { type: 'error'; id: number; error: ErrorPayload }
+export interface LogMessage { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+
+export type WorkerToHost = HelloMessage | WorkerProgress | InspectedMessage | ResultMessage | JobErrorMessage | LogMessage;
+
+const TO_WORKER: ReadonlySet<string> = new Set(['inspect', 'analyze', 'cancel']);
+const TO_HOST: ReadonlySet<string> = new Set(['hello', 'progress', 'inspected', 'result', 'error', 'log']);
+
+function tag(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const t = (v as { type?: unknown }).type;
+  return typeof t === 'string' ? t : null;
+}
+
+export function parseHostToWorker(v: unknown): HostToWorker | null {
+  const t = tag(v);
+  if (t === null || !TO_WORKER.has(t)) return null;
+  if (typeof (v as { id?: unknown }).id !== 'number') return null;
+  return v as HostToWorker;
+}
+
+export function parseWorkerToHost(v: unknown): WorkerToHost | null {
+  const t = tag(v);
+  return t !== null && TO_HOST.has(t) ? (v as WorkerToHost) : null;
+}
+
+/** True for the messages that end a job. */
+export function isTerminal(m: WorkerToHost): m is InspectedMessage | ResultMessage | JobErrorMessage {
+  return m.type === 'inspected' || m.type === 'result' || m.type === 'error';
+}
