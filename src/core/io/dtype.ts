@@ -1,0 +1,223 @@
+/**
+ * Element-type conversion: stored little-endian bytes → Float32 (for compute) or the dtype's natural typed array,
+ * and Float32/number values → stored bytes (for the safetensors writer).
+ */
+import { SoftMoeError } from '../errors';
+import { DTYPE_SIZE, type DType } from './types';
+
+export const DTYPES: readonly DType[] = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'];
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
+/** The typed array a dtype decodes to without loss (F16/BF16 widen to Float32; I64 to Float64 in `decodeNatural`). */
+export type NumericArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE half → float32 value. */
+export function float16ToFloat32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** float32 value → IEEE half bits, round to nearest even. */
+export function float32ToFloat16(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let r = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    if (rem > half || (rem === half && r & 1)) r++;
+    return sign | r;
+  }
+  let r = mant >> 13;
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) {
+    r++;
+    if (r === 0x400) {
+      r = 0;
+      e++;
+      if (e >= 31) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | r;
+}
+
+/** float32 value → bfloat16 bits, round to nearest even (NaN stays NaN). */
+export function float32ToBFloat16(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** A copy of `bytes` in a fresh, aligned ArrayBuffer when it is not aligned to `align`. */
+function aligned(bytes: Uint8Array, align: number): Uint8Array {
+  return bytes.byteOffset % align === 0 ? bytes : bytes.slice();
+}
+
+function checkLength(bytes: Uint8Array, dtype: DType): number {
+  const size = DTYPE_SIZE[dtype];
+  if (bytes.byteLength % size !== 0) {
+    throw new SoftMoeError('E_CORRUPT', `${bytes.byteLength} bytes is not a whole number of ${dtype} elements`);
+  }
+  return bytes.byteLength / size;
+}
+
+/** Decode little-endian `bytes` of `dtype` into Float32 (row order preserved). */
+export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
+  const n = checkLength(bytes, dtype);
+  const b = aligned(bytes, DTYPE_SIZE[dtype]);
+  const out = new Float32Array(n);
+  switch (dtype) {
+    case 'F32':
+      out.set(new Float32Array(b.buffer, b.byteOffset, n));
+      break;
+    case 'F64':
+      out.set(new Float64Array(b.buffer, b.byteOffset, n));
+      break;
+    case 'F16': {
+      const h = new Uint16Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) out[i] = float16ToFloat32(h[i]!);
+      break;
+    }
+    case 'BF16': {
+      const h = new Uint16Array(b.buffer, b.byteOffset, n);
+      const o = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) o[i] = h[i]! << 16;
+      break;
+    }
+    case 'I64': {
+      const w = new Int32Array(b.buffer, b.byteOffset, 2 * n);
+      for (let i = 0; i < n; i++) out[i] = w[2 * i + 1]! * 4294967296 + (w[2 * i]! >>> 0);
+      break;
+    }
+    case 'I32':
+      out.set(new Int32Array(b.buffer, b.byteOffset, n));
+      break;
+    case 'I16':
+      out.set(new Int16Array(b.buffer, b.byteOffset, n));
+      break;
+    case 'I8':
+      out.set(new Int8Array(b.buffer, b.byteOffset, n));
+      break;
+    case 'U8':
+      out.set(b);
+      break;
+    case 'BOOL':
+      for (let i = 0; i < n; i++) out[i] = b[i] ? 1 : 0;
+      break;
+  }
+  return out;
+}
+
+/**
+ * Decode into the dtype's natural array: F64→Float64Array, F32/F16/BF16→Float32Array, I32→Int32Array,
+ * I16→Int16Array, I8→Int8Array, U8/BOOL→Uint8Array, I64→Int32Array when every value fits (else Float64Array when
+ * every value is exactly representable, else E_UNSUPPORTED naming `label`).
+ */
+export function decodeNatural(bytes: Uint8Array, dtype: DType, label: string): NumericArray {
+  const n = checkLength(bytes, dtype);
+  const b = aligned(bytes, DTYPE_SIZE[dtype]);
+  switch (dtype) {
+    case 'F64':
+      return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n));
+    case 'I32':
+      return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
+    case 'I16':
+      return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + 2 * n));
+    case 'I8':
+      return new Int8Array(b.buffer.slice(b.byteOffset, b.byteOffset + n));
+    case 'U8':
+      return b.slice();
+    case 'BOOL':
+      return b.map((v) => (v ? 1 : 0));
+    case 'I64': {
+      const w = new Int32Array(b.buffer, b.byteOffset, 2 * n);
+      let fits32 = true;
+      for (let i = 0; i < n && fits32; i++) fits32 = w[2 * i + 1] === w[2 * i]! >> 31;
+      if (fits32) {
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) out[i] = w[2 * i]!;
+        return out;
+      }
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = w[2 * i + 1]! * 4294967296 + (w[2 * i]! >>> 0);
+        if (!Number.isSafeInteger(v)) throw new SoftMoeError('E_UNSUPPORTED', `${label}: int64 value ${v} at index ${i} does not fit a JavaScript number`);
+        out[i] = v;
+      }
+      return out;
+    }
+    default:
+      return toFloat32(b, dtype);
+  }
+}
+
+/** Values accepted by `encode`. */
+export type EncodableArray = ArrayLike<number> | BigInt64Array;
+
+/** Encode values as little-endian bytes of `dtype`. Integer dtypes require integral values in range (E_USAGE). */
+export function encode(values: EncodableArray, dtype: DType, label: string): Uint8Array {
+  const n = values.length;
+  const out = new Uint8Array(n * DTYPE_SIZE[dtype]);
+  const dv = new DataView(out.buffer);
+  const intRange: Partial<Record<DType, [number, number]>> = {
+    I32: [-(2 ** 31), 2 ** 31 - 1], I16: [-32768, 32767], I8: [-128, 127], U8: [0, 255],
+    I64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  };
+  const range = intRange[dtype];
+  for (let i = 0; i < n; i++) {
+    const raw = values[i]!;
+    if (typeof raw === 'bigint') {
+      if (dtype !== 'I64') throw new SoftMoeError('E_USAGE', `${label}: bigint values can only be written as I64`);
+      dv.setBigInt64(8 * i, raw, true);
+      continue;
+    }
+    const v = raw;
+    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
+      throw new SoftMoeError('E_USAGE', `${label}: value ${v} at index ${i} is not a valid ${dtype}`);
+    }
+    switch (dtype) {
+      case 'F64': dv.setFloat64(8 * i, v, true); break;
+      case 'F32': dv.setFloat32(4 * i, v, true); break;
+      case 'F16': dv.setUint16(2 * i, float32ToFloat16(v), true); break;
+      case 'BF16': dv.setUint16(2 * i, float32ToBFloat16(v), true); break;
+      case 'I64': dv.setBigInt64(8 * i, BigInt(v), true); break;
+      case 'I32': dv.setInt32(4 * i, v, true); break;
+      case 'I16': dv.setInt16(2 * i, v, true); break;
+      case 'I8': dv.setInt8(i, v); break;
+      case 'U8': dv.setUint8(i, v); break;
+      case 'BOOL': dv.setUint8(i, v ? 1 : 0); break;
+    }
+  }
+  return out;
+}
+
+/** Product of a shape, or throws E_CORRUPT (via `label`) when it is not a safe integer. */
+export function shapeNumel(shape: readonly number[], label: string): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new SoftMoeError('E_CORRUPT', `${label}: shape [${shape.join(', ')}] has an invalid dimension ${String(d)}`);
+    n *= d;
+    if (!Number.isSafeInteger(n)) throw new SoftMoeError('E_CORRUPT', `${label}: shape [${shape.join(', ')}] has too many elements`);
+  }
+  return n;
+}
