@@ -1,0 +1,77 @@
+/**
+ * PNG (pngjs) and JPEG (jpeg-js) files → HWC float 0–1 with 1 channel (greyscale files) or 3 (colour; alpha
+ * dropped, as PIL's convert('RGB') does). Sizes are checked from the header before decoding so a hostile file
+ * cannot ask for gigabytes.
+ */
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { basename } from 'node:path';
+import { datasetError } from './datasetError';
+import type { RawImage } from './fitImage';
+
+const MAX_PIXELS = 64 * 1024 * 1024;
+
+export function isImageFile(name: string): boolean {
+  return /\.(png|jpe?g)$/i.test(name);
+}
+
+export function decodeImage(path: string, bytes: Uint8Array): RawImage {
+  const name = basename(path);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47) return decodePng(name, buf);
+    if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return decodeJpeg(name, buf);
+  } catch (err) {
+    if (err instanceof Error && 'userMessage' in err) throw err;
+    throw datasetError(`cannot decode image ${path}: ${(err as Error).message}`, err);
+  }
+  throw datasetError(`cannot decode image ${path}: it is neither a PNG nor a JPEG file`);
+}
+
+function decodePng(name: string, buf: Buffer): RawImage {
+  if (buf.length < 33) throw new Error('truncated PNG header');
+  const width = buf.readUInt32BE(16);
+  const height = buf.readUInt32BE(20);
+  const colorType = buf[25];
+  checkSize(name, width, height);
+  const png = PNG.sync.read(buf);
+  const grey = colorType === 0 || colorType === 4;
+  return toFloat(png.data, png.width, png.height, 4, grey ? 1 : 3);
+}
+
+function decodeJpeg(name: string, buf: Buffer): RawImage {
+  const sof = jpegFrame(buf);
+  if (sof) checkSize(name, sof.width, sof.height);
+  const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 64, maxMemoryUsageInMB: 512, tolerantDecoding: false });
+  return toFloat(img.data, img.width, img.height, 3, sof?.components === 1 ? 1 : 3);
+}
+
+function checkSize(name: string, w: number, h: number): void {
+  if (w === 0 || h === 0 || w * h > MAX_PIXELS) throw datasetError(`image ${name} is ${w}×${h}: outside the sizes we decode (1 to 64 megapixels)`);
+}
+
+/** Width, height and component count from a JPEG's start-of-frame segment. */
+function jpegFrame(buf: Buffer): { width: number; height: number; components: number } | undefined {
+  let o = 2;
+  while (o + 9 < buf.length) {
+    if (buf[o] !== 0xff) return undefined;
+    const marker = buf[o + 1];
+    if (marker === 0xff) {
+      o++;
+      continue;
+    }
+    const len = buf.readUInt16BE(o + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: buf.readUInt16BE(o + 5), width: buf.readUInt16BE(o + 7), components: buf[o + 9] };
+    }
+    o += 2 + len;
+  }
+  return undefined;
+}
+
+function toFloat(data: Uint8Array, width: number, height: number, srcC: number, channels: number): RawImage {
+  const n = width * height;
+  const out = new Float32Array(n * channels);
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = data[i * srcC + c] / 255;
+  return { data: out, height, width, channels };
+}

@@ -1,0 +1,24 @@
+/**
+ * The io layer's `FileByteSource`, with its errors reported as dataset errors (E_DATASET) naming the file.
+ */
+import { FileByteSource } from '../io/fileSource';
+import type { ByteSource } from '../io/types';
+import { SoftMoeError } from '../errors';
+import { datasetError } from './datasetError';
+
+export async function openFileByteSource(path: string): Promise<ByteSource> {
+  const src = await FileByteSource.open(path).catch((err: unknown) => {
+    throw asDatasetError(err);
+  });
+  return {
+    size: src.size,
+    read: (offset, length) => src.read(offset, length).catch((err: unknown) => {
+      throw asDatasetError(err);
+    }),
+    close: () => src.close(),
+  };
+}
+
+function asDatasetError(err: unknown): unknown {
+  return err instanceof SoftMoeError && err.code !== 'E_DATASET' ? datasetError(err.userMessage, err) : err;
+}
