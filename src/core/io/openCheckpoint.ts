@@ -2,9 +2,13 @@
  * Open any checkpoint we read, choosing the reader by the file's first bytes (the extension only breaks ties):
  * safetensors, a sharded safetensors index.json, a PyTorch zip, .npz, .npy. Only headers are read here.
  */
-import { extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { SoftMoeError } from '../errors';
 import { FileByteSource } from './fileSource';
+import { npyEntry, readNpyHeader } from './npy';
+import { openNpzSource } from './npz';
+import { findTorchPickle, openTorchZipSource } from './torchZip';
+import { ZipArchive } from './zipArchive';
 import { openSafetensorsSource } from './safetensors';
 import { openShardedSafetensors } from './shardedSafetensors';
 import type { ByteSource, Checkpoint } from './types';
@@ -48,6 +52,25 @@ async function openSniffed(kind: SniffedFormat, source: ByteSource, path: string
     case 'index-json':
       await source.close();
       return openShardedSafetensors(path);
+    case 'zip': {
+      const zip = await ZipArchive.open(source, path);
+      try {
+        return findTorchPickle(zip) ? await openTorchZipSource(source, path, zip) : await openNpzSource(source, path, zip);
+      } catch (err) {
+        zip.close();
+        throw err;
+      }
+    }
+    case 'npy': {
+      const name = basename(path).replace(/\.npy$/i, '');
+      const entry = npyEntry(source, name, await readNpyHeader(source, path));
+      return {
+        path: resolve(path), format: 'npy', fileSize: source.size, tensors: new Map([[name, entry]]), stateDictKey: '',
+        metadata: {}, extras: {}, close: () => source.close(),
+      };
+    }
+    case 'pickle':
+      throw new SoftMoeError('E_UNSUPPORTED', `${path}: is a legacy (non-zip) PyTorch pickle, which is not read; re-save it with PyTorch ≥ 1.6: torch.save(torch.load(path, weights_only=True), new_path) writes the default zip format`);
     default:
       throw new SoftMoeError('E_FORMAT', `${path}: ${NOT_A_CHECKPOINT}`);
   }

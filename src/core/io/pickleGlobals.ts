@@ -1,0 +1,134 @@
+/**
+ * The ALLOWLIST of pickle globals. A global not listed here is refused (E_UNSAFE) the moment the pickle names it;
+ * listed ones are either inert markers (storage types, tensor types, torch dtypes) or small TypeScript functions
+ * that build containers and tensor references. Nothing Python is ever called.
+ */
+import { SoftMoeError } from '../errors';
+import { PyGlobal, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
+import type { DType } from './types';
+
+/** torch storage classes → element type. */
+export const STORAGE_DTYPES: Record<string, DType> = {
+  DoubleStorage: 'F64', FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', LongStorage: 'I64',
+  IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL', UntypedStorage: 'U8',
+};
+
+/** Storage types that exist in torch but whose element type we do not read. */
+const UNSUPPORTED_STORAGES = ['ComplexFloatStorage', 'ComplexDoubleStorage', 'QInt8Storage', 'QUInt8Storage', 'QInt32Storage', 'QUInt4x2Storage', 'QUInt2x4Storage'];
+
+const TORCH_DTYPES = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'double', 'float', 'half', 'long', 'int', 'short'];
+
+type Callable = (args: PyValue[], label: string) => PyValue;
+
+function iterableItems(v: PyValue, what: string, label: string): PyValue[] {
+  if (v === undefined) return [];
+  if (Array.isArray(v)) return v;
+  if (v instanceof Set) return [...v];
+  if (v instanceof Map) return [...v.keys()];
+  throw new SoftMoeError('E_CORRUPT', `${label}: pickle passes a non-iterable to ${what}`);
+}
+
+function intArgs(v: PyValue, what: string, label: string): number[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
+    throw new SoftMoeError('E_CORRUPT', `${label}: tensor ${what} ${JSON.stringify(v)} is not a list of non-negative integers`);
+  }
+  return v as number[];
+}
+
+function rebuildTensor(args: PyValue[], label: string): TensorRef {
+  const [storage, offset, size, stride, requiresGrad] = args;
+  if (!(storage instanceof StorageRef)) throw new SoftMoeError('E_CORRUPT', `${label}: tensor is not backed by a storage of the checkpoint`);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new SoftMoeError('E_CORRUPT', `${label}: tensor storage offset ${String(offset)} is invalid`);
+  const shape = intArgs(size, 'shape', label);
+  const strides = intArgs(stride, 'stride', label);
+  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: tensor shape [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
+  return new TensorRef(storage, offset, [...shape], [...strides], requiresGrad === true);
+}
+
+function newDict(args: PyValue[], label: string): Map<PyValue, PyValue> {
+  const m = new Map<PyValue, PyValue>();
+  const init = args[0];
+  if (init instanceof Map) for (const [k, v] of init) m.set(k, v);
+  else for (const pair of iterableItems(init, 'dict()', label)) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new SoftMoeError('E_CORRUPT', `${label}: pickle passes a bad item to dict()`);
+    m.set(pair[0], pair[1]);
+  }
+  return m;
+}
+
+function toBytes(v: PyValue, label: string): Uint8Array {
+  if (v === undefined) return new Uint8Array(0);
+  if (v instanceof Uint8Array) return v.slice();
+  if (typeof v === 'string') return latin1(v, label);
+  return Uint8Array.from(iterableItems(v, 'bytes()', label).map((x) => (typeof x === 'number' ? x & 0xff : 0)));
+}
+
+function latin1(s: string, label: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) throw new SoftMoeError('E_CORRUPT', `${label}: pickle encodes a non-latin-1 string as bytes`);
+    out[i] = c;
+  }
+  return out;
+}
+
+const CALLABLES: Record<string, Callable> = {
+  'collections.OrderedDict': newDict,
+  'builtins.dict': newDict,
+  'builtins.list': (a, l) => [...iterableItems(a[0], 'list()', l)],
+  'builtins.tuple': (a, l) => PyTuple.from(iterableItems(a[0], 'tuple()', l)),
+  'builtins.set': (a, l) => new Set(iterableItems(a[0], 'set()', l)),
+  'builtins.frozenset': (a, l) => new Set(iterableItems(a[0], 'frozenset()', l)),
+  'builtins.bytearray': (a, l) => toBytes(a[0], l),
+  'builtins.bytes': (a, l) => toBytes(a[0], l),
+  '_codecs.encode': (a, l) => {
+    if (typeof a[0] !== 'string') throw new SoftMoeError('E_CORRUPT', `${l}: _codecs.encode needs a string`);
+    const enc = String(a[1] ?? 'utf-8').toLowerCase().replace('_', '-');
+    if (enc === 'latin1' || enc === 'latin-1' || enc === 'iso-8859-1') return latin1(a[0], l);
+    if (enc === 'utf-8' || enc === 'utf8') return new TextEncoder().encode(a[0]);
+    throw new SoftMoeError('E_UNSUPPORTED', `${l}: pickle uses text encoding '${enc}'`);
+  },
+  'torch._utils._rebuild_tensor_v2': rebuildTensor,
+  'torch._utils._rebuild_tensor': rebuildTensor,
+  'torch._utils._rebuild_parameter': (a, l) => {
+    if (!(a[0] instanceof TensorRef)) throw new SoftMoeError('E_CORRUPT', `${l}: parameter does not wrap a tensor`);
+    return a[0];
+  },
+  'torch._utils._rebuild_parameter_with_state': (a, l) => CALLABLES['torch._utils._rebuild_parameter']!(a, l),
+  'torch._tensor._rebuild_from_type_v2': (a, l) => {
+    const [fn, , fnArgs] = a;
+    if (!(fn instanceof PyGlobal) || !Array.isArray(fnArgs)) throw new SoftMoeError('E_CORRUPT', `${l}: bad _rebuild_from_type_v2 call`);
+    return callGlobal(fn, fnArgs, l);
+  },
+  'torch.Size': (a, l) => PyTuple.from(iterableItems(a[0], 'torch.Size()', l)),
+  'torch.device': (a) => a.map(String).join(':'),
+};
+
+/** Resolve a global the pickle names, or refuse it. Python 2 module names are mapped to Python 3 ones. */
+export function resolveGlobal(module: string, name: string, label: string): PyGlobal {
+  const mod = module === '__builtin__' ? 'builtins' : module === 'copy_reg' ? 'copyreg' : module;
+  const q = `${mod}.${name}`;
+  const ok =
+    q in CALLABLES ||
+    (mod === 'torch' && (name in STORAGE_DTYPES || TORCH_DTYPES.includes(name) || name === 'Tensor')) ||
+    q === 'torch.nn.parameter.Parameter';
+  if (ok) return new PyGlobal(mod, name);
+  if (mod === 'torch' && UNSUPPORTED_STORAGES.includes(name)) {
+    throw new SoftMoeError('E_UNSUPPORTED', `${label}: holds tensors of type ${name}, which is not supported (float, int and bool tensors are)`);
+  }
+  throw new SoftMoeError('E_UNSAFE', `${label}: refuses to load pickle global '${q}' (only tensors and containers are read)`);
+}
+
+/** Call an allowlisted callable. Type markers (storages, dtypes) are not callable. */
+export function callGlobal(fn: PyValue, args: PyValue[], label: string): PyValue {
+  if (!(fn instanceof PyGlobal)) throw new SoftMoeError('E_UNSAFE', `${label}: pickle calls something that is not an allowlisted function`);
+  const impl = CALLABLES[fn.qualname];
+  if (!impl) throw new SoftMoeError('E_UNSAFE', `${label}: refuses to call pickle global '${fn.qualname}' (only tensors and containers are read)`);
+  return impl(args, label);
+}
+
+/** The element type of an allowlisted storage type marker, or undefined. */
+export function storageDType(v: PyValue): DType | undefined {
+  return v instanceof PyGlobal && v.module === 'torch' ? STORAGE_DTYPES[v.name] : undefined;
+}
