@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SoftMoeError, throwIfAborted } from '../errors';
-import { Adam, type AdamConfig } from './adam';
+import { Adam, type AdamConfig, type AdamState } from './adam';
 import { mixSeed, permutation } from './prng';
 import {
   ARGS_FILE, LOG_FILE, OPTIMIZER_FILE, ensureDir, readResumeState, readTrainLog, writeEpochCheckpoint, writeJson,
@@ -50,10 +50,18 @@ export interface TrainResult {
   resumedFrom: number;
 }
 
-export async function hostParams(params: Map<string, tf.Variable>): Promise<Map<string, HostTensor>> {
+/** The model's weights in checkpoint (state_dict) layout. */
+export async function hostParams(model: TrainableModel): Promise<Map<string, HostTensor>> {
   const out = new Map<string, HostTensor>();
-  for (const [name, v] of params) out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of model.params) out.set(name, model.toCheckpoint(name, { shape: v.shape, data: (await v.data()) as Float32Array }));
   return out;
+}
+
+/** Adam moments in checkpoint layout (`<key>.exp_avg`, `<key>.exp_avg_sq`), and back. */
+function convertAdamState(state: AdamState, conv: (name: string, t: HostTensor) => HostTensor): AdamState {
+  const tensors = new Map<string, HostTensor>();
+  for (const [key, t] of state.tensors) tensors.set(key, conv(key.replace(/\.exp_avg(_sq)?$/, ''), t));
+  return { step: state.step, tensors };
 }
 
 export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainResult> {
@@ -66,8 +74,8 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainR
     let start = 0;
     const resumeState = o.resume ? await readResumeState(o.outDir) : undefined;
     if (resumeState) {
-      loadParams(o.model.params, resumeState.params, join(o.outDir, OPTIMIZER_FILE));
-      adam.setState(resumeState.adam, join(o.outDir, OPTIMIZER_FILE));
+      loadParams(o.model, resumeState.params, join(o.outDir, OPTIMIZER_FILE));
+      adam.setState(convertAdamState(resumeState.adam, o.model.fromCheckpoint), join(o.outDir, OPTIMIZER_FILE));
       start = resumeState.epoch;
       const old = await readTrainLog(o.outDir);
       if (old) log = { ...old, epochs: old.epochs.filter((e) => e.epoch <= start) };
@@ -80,12 +88,12 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainR
       const entry = await runEpoch(o, adam, epoch);
       throwIfAborted(o.signal);
       o.onProgress?.({ phase: 'save', epoch, epochs: o.epochs, done: 0, total: 1 });
-      const params = await hostParams(o.model.params);
+      const params = await hostParams(o.model);
       if (save.has(epoch)) {
         await writeEpochCheckpoint(o.outDir, epoch, params, o.half, { num_experts: String(o.args.num_experts ?? '') });
         entry.checkpoint = `ep${epoch}_moe.safetensors`;
       }
-      await writeResumeState(o.outDir, { epoch, params, adam: await adam.getState() });
+      await writeResumeState(o.outDir, { epoch, params, adam: convertAdamState(await adam.getState(), o.model.toCheckpoint) });
       log.epochs.push(entry);
       await writeJson(join(o.outDir, LOG_FILE), log);
       o.onEpoch?.(entry);
@@ -96,10 +104,14 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainR
   }
 }
 
-function loadParams(params: Map<string, tf.Variable>, saved: Map<string, HostTensor>, source: string): void {
-  for (const [name, v] of params) {
-    const t = saved.get(name);
-    if (!t) throw new SoftMoeError('E_CORRUPT', `${source}: tensor 'model.${name}' is missing.`);
+function loadParams(model: TrainableModel, saved: Map<string, HostTensor>, source: string): void {
+  for (const [name, v] of model.params) {
+    const s = saved.get(name);
+    if (!s) throw new SoftMoeError('E_CORRUPT', `${source}: tensor 'model.${name}' is missing.`);
+    if (s.shape.length > 2 || s.data.length !== v.size) {
+      throw new SoftMoeError('E_SHAPE', `${source}: tensor 'model.${name}' has shape [${s.shape.join(', ')}], which does not fit the model (different --experts?).`);
+    }
+    const t = model.fromCheckpoint(name, s);
     if (t.shape.join(',') !== v.shape.join(',')) {
       throw new SoftMoeError('E_SHAPE', `${source}: tensor 'model.${name}' has shape [${t.shape.join(', ')}], the model needs [${v.shape.join(', ')}] (different --experts?).`);
     }

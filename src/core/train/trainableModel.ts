@@ -4,9 +4,11 @@
  * no trainable parameters: the trainer runs it once per dataset and caches the tokens.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { LayoutConverter } from './layoutConverter';
 
-export interface TrainableModel {
-  /** Parameters in the checkpoint's key layout and order. */
+/** Variables may be held transposed with respect to the checkpoint; the LayoutConverter part maps between them. */
+export interface TrainableModel extends LayoutConverter {
+  /** Parameters under their checkpoint names, in checkpoint order (layout: see LayoutConverter). */
   readonly params: Map<string, tf.Variable>;
   /** Tokens per example and their width (the first MoE layer's m and d). */
   readonly tokens: number;

@@ -1,0 +1,77 @@
+/**
+ * The paper's MNIST Soft MoE as a trainable model: parameters are tf.Variables handed to the engine's one
+ * SoftMoeLayer (src/core/engine/softMoeLayer.ts), so every op of the forward pass reads them and gradients flow.
+ *
+ * The layer wants input-major weights ([in, out], fast 2D matMuls on wasm), so the expert and decoder variables are
+ * held transposed with respect to the PyTorch state_dict; `toCheckpoint` / `fromCheckpoint` convert. The stem
+ * (normalise with mean 0.1307 / std 0.3081, cut 28×28 into four 14×14 patches, row-major) has no parameters.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoftMoeLayer, type ExpertWeights } from '../engine/softMoeLayer';
+import { PAPER_CLASSES, PAPER_DIM, PAPER_TOKENS, initParams, paperExpertHidden, paperParamSpecs } from './paperMnistSpec';
+import { layoutConverter } from './layoutConverter';
+import type { HostTensor } from './runFolder';
+import type { TrainableModel } from './trainableModel';
+
+export const PAPER_MEAN = 0.1307;
+export const PAPER_STD = 0.3081;
+
+let instances = 0;
+
+export type PaperTrainable = TrainableModel;
+
+/** A fresh model with n experts, initialised from the seed as the paper's code does (paperMnistSpec.initParams). */
+export function createPaperMnistTrainable(numExperts: number, seed: number): PaperTrainable {
+  const hidden = paperExpertHidden(numExperts);
+  const specs = paperParamSpecs(numExperts);
+  const initial = new Map<string, HostTensor>(initParams(specs, seed).map((p) => [p.name, { shape: p.shape, data: p.data }]));
+  return buildPaperTrainable(numExperts, hidden, initial);
+}
+
+/** Build from weights in the paper's state_dict layout (e.g. read from a checkpoint or a test fixture). */
+export function buildPaperTrainable(numExperts: number, hidden: number, weights: Map<string, HostTensor>,
+  dims: { tokens: number; dim: number; classes: number } = { tokens: PAPER_TOKENS, dim: PAPER_DIM, classes: PAPER_CLASSES }): PaperTrainable {
+  const { tokens, dim } = dims;
+  const transposed = new Set<string>(['decoder.1.weight']);
+  for (let i = 0; i < numExperts; i++) {
+    transposed.add(`experts.${i}.1.weight`);
+    transposed.add(`experts.${i}.3.weight`);
+  }
+  const conv = layoutConverter(transposed);
+  const prefix = `train${++instances}`;
+  const params = new Map<string, tf.Variable>();
+  for (const [name, t] of weights) {
+    const v = conv.fromCheckpoint(name, t);
+    params.set(name, tf.variable(tf.tensor(v.data, v.shape, 'float32'), true, `${prefix}/${name}`));
+  }
+  const get = (name: string) => params.get(name) as tf.Variable;
+  const experts: ExpertWeights[] = [];
+  for (let i = 0; i < numExperts; i++) {
+    experts.push({ w1: get(`experts.${i}.1.weight`) as tf.Variable<tf.Rank.R2>, w2: get(`experts.${i}.3.weight`) as tf.Variable<tf.Rank.R2> });
+  }
+  const layer = new SoftMoeLayer(
+    { name: '', layout: 'paper-mnist', dim, numExperts, slotsPerExpert: 1, expertHidden: hidden, norm: 'paper', expertsSeeNormalized: true, activation: 'relu' },
+    { phi: get('phi') as tf.Variable<tf.Rank.R2>, scale: get('normalization_scale_param'), experts },
+  );
+  const decoder = get('decoder.1.weight') as tf.Variable<tf.Rank.R2>; // [m·d, C]
+  return {
+    params,
+    tokens,
+    dim,
+    ...conv,
+    stem: (images) => tf.tidy(() => {
+      const [b, h, w] = images.shape;
+      const p = Math.sqrt(dim);
+      const x = tf.div(tf.sub(images, PAPER_MEAN), PAPER_STD);
+      const grid = tf.reshape(x, [b, h / p, p, w / p, p]);
+      return tf.reshape(tf.transpose(grid, [0, 1, 3, 2, 4]), [b, tokens, dim]) as tf.Tensor3D;
+    }),
+    apply: (x) => tf.tidy(() => {
+      const y = layer.apply(x).y;
+      return tf.matMul(tf.reshape(y, [x.shape[0], tokens * dim]), decoder) as tf.Tensor2D;
+    }),
+    dispose: () => {
+      for (const v of params.values()) v.dispose();
+    },
+  };
+}
