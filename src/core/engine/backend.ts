@@ -1,0 +1,113 @@
+/**
+ * Choosing the TensorFlow.js backend: tfjs-node when it is installed (optional dependency), else wasm, else cpu.
+ *
+ * The wasm binaries are read from beside the bundle (scripts/build.mjs copies them into dist/) or, when run from
+ * source through tsx, from node_modules. Gradients are registered here once, for the trainer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { SoftMoeError } from '../errors';
+
+export type BackendName = 'node' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+
+const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
+
+/** Folder (with trailing slash) holding the wasm binaries, or undefined if none is found. */
+export function findWasmDir(): string | undefined {
+  const candidates: string[] = [];
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  candidates.push(here, join(here, '..'), join(here, '..', 'dist'));
+  try {
+    const req = createRequire(join(here, 'noop.js'));
+    candidates.push(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
+  } catch {
+    // not resolvable from here (bundled): the folders beside the bundle are the only candidates
+  }
+  candidates.push(join(process.cwd(), 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'));
+  for (const dir of candidates) {
+    if (existsSync(join(dir, WASM_FILE))) return dir.endsWith('/') ? dir : `${dir}/`;
+  }
+  return undefined;
+}
+
+let nodeTried = false;
+let nodeLoaded = false;
+
+/** Load @tensorflow/tfjs-node if it is installed; silent when it is not. */
+function tryLoadNode(): boolean {
+  if (nodeTried) return nodeLoaded;
+  nodeTried = true;
+  try {
+    const req = createRequire(typeof __filename === 'string' ? __filename : join(process.cwd(), 'noop.js'));
+    const name = ['@tensorflow', 'tfjs-node'].join('/');
+    req(name);
+    nodeLoaded = tf.findBackendFactory('tensorflow') !== null;
+  } catch {
+    nodeLoaded = false;
+  }
+  return nodeLoaded;
+}
+
+let wasmRegistered = false;
+
+function registerWasm(): boolean {
+  if (wasmRegistered) return true;
+  const dir = findWasmDir();
+  if (!dir) return false;
+  setWasmPaths(dir);
+  wasmRegistered = true;
+  return true;
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'node') {
+    if (!tryLoadNode()) return false;
+    return tf.setBackend('tensorflow');
+  }
+  if (name === 'wasm') {
+    if (!registerWasm()) return false;
+    try {
+      return await tf.setBackend('wasm');
+    } catch {
+      return false;
+    }
+  }
+  return tf.setBackend('cpu');
+}
+
+/** The name users see for the active tfjs backend ('tensorflow' is shown as 'node'). */
+export function currentBackend(): BackendName {
+  const b = tf.getBackend();
+  return b === 'tensorflow' ? 'node' : (b as BackendName);
+}
+
+/**
+ * Select and initialise a backend. With `preferred`, only that backend is tried (E_UNSUPPORTED if it cannot
+ * start); without, node → wasm → cpu. Returns the name of the backend now active.
+ */
+export async function initBackend(preferred?: BackendName): Promise<BackendName> {
+  tf.enableProdMode();
+  if (preferred !== undefined && !BACKEND_NAMES.includes(preferred)) {
+    throw new SoftMoeError('E_USAGE', `Unknown backend '${String(preferred)}': use node, wasm or cpu.`);
+  }
+  const order: BackendName[] = preferred ? [preferred] : ['node', 'wasm', 'cpu'];
+  for (const name of order) {
+    if (await activate(name)) {
+      await tf.ready();
+      return currentBackend();
+    }
+  }
+  const why: Record<BackendName, string> = {
+    node: 'the node backend needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node)',
+    wasm: `the wasm backend could not start: ${WASM_FILE} was not found beside the program or in node_modules`,
+    cpu: 'the cpu backend could not start',
+  };
+  throw new SoftMoeError('E_UNSUPPORTED', `Backend '${order[0]}' is not available: ${why[order[0] as BackendName]}.`);
+}

@@ -1,0 +1,305 @@
+/**
+ * THE Soft MoE layer (Puigcerver et al. 2024, Algorithm 1), written once for every variant in soft-moe-layouts.md.
+ * Evaluation, analysis and training all call it.
+ *
+ *   logits = norm(X) · scale·norm(Φ)                       [b·m, n·p]   one 2D matMul
+ *   D = softmax over tokens, C = softmax over all n·p slots
+ *   X̃ = Dᵀ · Xe   (Xe: normalised or raw tokens)            [b, n·p, d]
+ *   Ỹ_e = f_e(X̃_e)  each expert ONCE on its b·p slots      2D matMuls per expert
+ *   Y = C_eff · Ỹ
+ *
+ * Masks and drop modes (the paper's code): `zero` runs the kept experts and leaves C alone, so dropped experts
+ * contribute nothing and the kept weights sum to < 1 (C_eff = C ⊙ mask). `renorm` sets dropped experts' logits to
+ * −∞ before both softmaxes: D of kept slots is unchanged (the softmax is over tokens, per slot) and C is
+ * renormalised over kept slots (C_eff = softmax(logits − ∞·(1−mask)) ⊙ mask). Either way every expert runs on every
+ * slot once, so a trace hands back each expert's output for analysis to recombine for any subset.
+ *
+ * Performance (wasm): only un-batched, un-transposed 2D matMuls are fast (xnnpack); batched or transposed ones run
+ * ~10× slower, so weights are stored input-major ([in, out]) and tokens are folded into rows.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DropMode } from '../analysis/schema';
+import { SoftMoeError } from '../errors';
+import type { MoeTrace } from './model';
+import { normalizeAlong, type TokenNorm } from './tokenNorm';
+
+export type ExpertActivation = 'relu' | 'gelu' | 'gelu-tanh';
+
+export interface SoftMoeLayerConfig {
+  /** Name prefix in the checkpoint ('' for the paper's MNIST model). */
+  name: string;
+  layout: string;
+  dim: number;
+  numExperts: number;
+  slotsPerExpert: number;
+  expertHidden: number;
+  norm: TokenNorm;
+  /** Experts receive the normalised tokens (paper, bwconrad, lucidrains) or the raw ones (vmoe). */
+  expertsSeeNormalized: boolean;
+  activation: ExpertActivation;
+}
+
+export interface ExpertWeights {
+  /** [d, h] (input-major: the TRANSPOSE of a PyTorch Linear weight). */
+  w1: tf.Tensor2D;
+  b1?: tf.Tensor1D;
+  /** [h, d] */
+  w2: tf.Tensor2D;
+  b2?: tf.Tensor1D;
+}
+
+export interface SoftMoeLayerWeights {
+  /** Φ [d, n·p]; column e·p + s is slot s of expert e. */
+  phi: tf.Tensor2D;
+  /** Learnable scalar multiplying the normalised Φ (shape [] or [1]). Absent: 1. */
+  scale?: tf.Tensor;
+  /** lucidrains RMSNorm gains [d] on tokens and on slot embeddings. */
+  tokenGamma?: tf.Tensor1D;
+  slotGamma?: tf.Tensor1D;
+  experts: ExpertWeights[];
+}
+
+export interface LayerRunOptions {
+  /** [b, n] float32, 1 keep / 0 drop. Missing: keep all. */
+  mask?: tf.Tensor2D;
+  drop?: DropMode;
+  trace?: boolean;
+}
+
+export interface LayerOutput {
+  /** [b, m, d] */
+  y: tf.Tensor3D;
+  trace?: MoeTrace;
+}
+
+/** Intermediate results shared by the full path and the folded linear-readout path. */
+interface Routed {
+  b: number;
+  m: number;
+  logits: tf.Tensor3D;
+  combine: tf.Tensor3D;
+  combineEff: tf.Tensor3D;
+  /** Dispatch transposed, [b, n·p, m]. */
+  dispatchT: tf.Tensor3D;
+  slots: tf.Tensor3D;
+}
+
+export class SoftMoeLayer {
+  readonly config: SoftMoeLayerConfig;
+  readonly weights: SoftMoeLayerWeights;
+
+  constructor(config: SoftMoeLayerConfig, weights: SoftMoeLayerWeights) {
+    const { dim: d, numExperts: n, slotsPerExpert: p, expertHidden: h } = config;
+    const where = config.name === '' ? 'the Soft MoE layer' : `Soft MoE layer '${config.name}'`;
+    const expect = (ok: boolean, what: string) => {
+      if (!ok) throw new SoftMoeError('E_SHAPE', `${where}: ${what}.`);
+    };
+    expect(weights.phi.rank === 2 && weights.phi.shape[0] === d && weights.phi.shape[1] === n * p, `router is [${weights.phi.shape.join(', ')}], expected [${d}, ${n * p}]`);
+    expect(weights.experts.length === n, `${weights.experts.length} experts, expected ${n}`);
+    weights.experts.forEach((e, i) => {
+      expect(e.w1.shape[0] === d && e.w1.shape[1] === h, `expert ${i} fc1 is [${e.w1.shape.join(', ')}] (input-major), expected [${d}, ${h}]`);
+      expect(e.w2.shape[0] === h && e.w2.shape[1] === d, `expert ${i} fc2 is [${e.w2.shape.join(', ')}] (input-major), expected [${h}, ${d}]`);
+      expect(!e.b1 || e.b1.size === h, `expert ${i} fc1 bias has ${e.b1?.size} values, expected ${h}`);
+      expect(!e.b2 || e.b2.size === d, `expert ${i} fc2 bias has ${e.b2?.size} values, expected ${d}`);
+    });
+    this.config = config;
+    this.weights = weights;
+  }
+
+  /** Normalised (and scaled) router [d, n·p]. */
+  routerMatrix(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { phi, scale, slotGamma } = this.weights;
+      let r = normalizeAlong(phi, 0, this.config.norm) as tf.Tensor2D;
+      if (slotGamma) r = tf.mul(r, tf.reshape(slotGamma, [-1, 1]));
+      if (scale) r = tf.mul(r, tf.reshape(scale, []));
+      return r;
+    });
+  }
+
+  /** Tokens [b, m, d] → (normalised tokens for the logits, tokens the experts see). */
+  private prepareTokens(x: tf.Tensor3D): { xn: tf.Tensor3D; xe: tf.Tensor3D } {
+    let xn = normalizeAlong(x, 2, this.config.norm) as tf.Tensor3D;
+    if (this.weights.tokenGamma) xn = tf.mul(xn, this.weights.tokenGamma);
+    return { xn, xe: this.config.expertsSeeNormalized ? xn : x };
+  }
+
+  private checkInput(x: tf.Tensor3D, mask?: tf.Tensor2D): void {
+    const { dim, numExperts } = this.config;
+    if (x.rank !== 3 || x.shape[2] !== dim) {
+      throw new SoftMoeError('E_SHAPE', `Soft MoE layer '${this.config.name}' takes tokens [batch, tokens, ${dim}], got [${x.shape.join(', ')}].`);
+    }
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== numExperts)) {
+      throw new SoftMoeError('E_SHAPE', `Expert mask for layer '${this.config.name}' should be [${x.shape[0]}, ${numExperts}], got [${mask.shape.join(', ')}].`);
+    }
+  }
+
+  /** Router logits, both softmaxes and the slots X̃ [b, n·p, d]. Call inside tf.tidy. */
+  private route(x: tf.Tensor3D, opts: LayerRunOptions): Routed {
+    this.checkInput(x, opts.mask);
+    const [b, m, d] = x.shape;
+    const S = this.config.numExperts * this.config.slotsPerExpert;
+    const { xn, xe } = this.prepareTokens(x);
+    const logits2d = tf.matMul(tf.reshape(xn, [b * m, d]), this.routerMatrix());
+    const logits = tf.reshape(logits2d, [b, m, S]) as tf.Tensor3D;
+    // Dispatch: softmax over tokens, per slot (softmax only runs on the last axis).
+    const dispatchT = tf.softmax(tf.transpose(logits, [0, 2, 1])) as tf.Tensor3D; // [b, S, m]
+    const slots = tf.matMul(dispatchT, xe) as tf.Tensor3D; // [b, S, d]
+    const combine = tf.reshape(tf.softmax(logits2d), [b, m, S]) as tf.Tensor3D;
+    let combineEff = combine;
+    if (opts.mask) {
+      const slotMask = this.slotMask(opts.mask); // [b, 1, S]
+      if ((opts.drop ?? 'zero') === 'renorm') {
+        const bias = tf.mul(tf.sub(slotMask, 1), 1e30);
+        combineEff = tf.mul(tf.softmax(tf.add(logits, bias)), slotMask) as tf.Tensor3D;
+      } else {
+        combineEff = tf.mul(combine, slotMask) as tf.Tensor3D;
+      }
+    }
+    return { b, m, logits, combine, combineEff, dispatchT, slots };
+  }
+
+  /** Expert mask [b, n] → slot mask [b, 1, n·p]. */
+  private slotMask(mask: tf.Tensor2D): tf.Tensor3D {
+    const { numExperts: n, slotsPerExpert: p } = this.config;
+    const b = mask.shape[0];
+    const m = p === 1 ? mask : tf.reshape(tf.tile(tf.reshape(mask, [b, n, 1]), [1, 1, p]), [b, n * p]);
+    return tf.reshape(m, [b, 1, n * p]) as tf.Tensor3D;
+  }
+
+  /** Slots [b, n·p, d] → per-expert inputs [n, b·p, d] (expert-major, so each expert is a contiguous block). */
+  private expertMajor(t: tf.Tensor3D, b: number, width: number): tf.Tensor2D[] {
+    const { numExperts: n, slotsPerExpert: p } = this.config;
+    const em = tf.reshape(tf.transpose(tf.reshape(t, [b, n, p * width]), [1, 0, 2]), [n, b * p * width]);
+    return tf.split(em, n, 0).map((s) => tf.reshape(s, [b * p, width]) as tf.Tensor2D);
+  }
+
+  /** Hidden activations of each expert, [b·p, h] per expert. */
+  private hidden(slots: tf.Tensor3D, b: number): tf.Tensor2D[] {
+    const parts = this.expertMajor(slots, b, this.config.dim);
+    return parts.map((xs, e) => {
+      const { w1, b1 } = this.weights.experts[e];
+      if (this.config.activation === 'relu') return tf.fused.matMul({ a: xs, b: w1, bias: b1, activation: 'relu' }) as tf.Tensor2D;
+      const pre = tf.fused.matMul({ a: xs, b: w1, bias: b1 });
+      return applyGelu(pre, this.config.activation === 'gelu-tanh');
+    });
+  }
+
+  /** Expert outputs per slot [b, n·p, d]. */
+  private expertOutputs(hidden: tf.Tensor2D[], b: number): tf.Tensor3D {
+    const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
+    const outs = hidden.map((hs, e) => {
+      const { w2, b2 } = this.weights.experts[e];
+      return tf.fused.matMul({ a: hs, b: w2, bias: b2 });
+    });
+    const em = tf.reshape(tf.concat(outs, 0), [n, b, p * d]);
+    return tf.reshape(tf.transpose(em, [1, 0, 2]), [b, n * p, d]) as tf.Tensor3D;
+  }
+
+  /** Full forward: tokens [b, m, d] → Y [b, m, d] (and the trace if asked). */
+  apply(x: tf.Tensor3D, opts: LayerRunOptions = {}): LayerOutput {
+    const out = tf.tidy(() => {
+      const r = this.route(x, opts);
+      const ys = this.expertOutputs(this.hidden(r.slots, r.b), r.b);
+      const y = tf.matMul(r.combineEff, ys) as tf.Tensor3D;
+      if (!opts.trace) return { y };
+      const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
+      const dispatch = tf.transpose(r.dispatchT, [0, 2, 1]);
+      return {
+        y,
+        dispatch: tf.reshape(dispatch, [r.b, r.m, n, p]) as tf.Tensor4D,
+        combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
+        slotOutputs: tf.reshape(ys, [r.b, n, p, d]) as tf.Tensor4D,
+      };
+    });
+    if (!opts.trace) return { y: out.y };
+    const { dispatch, combine, slotOutputs } = out as Required<typeof out>;
+    return { y: out.y, trace: { dispatch, combine, slotOutputs } };
+  }
+
+  /**
+   * Folded forward for a model whose layer output goes straight into a linear map:
+   * logits = flatten(Y) · W + bias, with W [m·d, C] prepared by `prepareReadout`. Instead of computing each
+   * expert's d-dimensional output and then Y, the second expert layer is folded into the readout:
+   * logits = Σ_j Σ_slot C_eff[j, slot] · act(hidden_slot) · (W2_e · W_j). Same result to float32 rounding,
+   * far fewer operations. Returns [b, C].
+   */
+  applyReadout(x: tf.Tensor3D, readout: PreparedReadout, opts: LayerRunOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const r = this.route(x, opts);
+      const { numExperts: n, slotsPerExpert: p, expertHidden: h } = this.config;
+      const S = n * p;
+      if (r.m !== readout.tokens) {
+        throw new SoftMoeError('E_SHAPE', `The readout expects ${readout.tokens} tokens, the layer got ${r.m}.`);
+      }
+      const hid = tf.concat(this.hidden(r.slots, r.b), 0); // [n·b·p, h], expert-major
+      const hb = tf.reshape(tf.transpose(tf.reshape(hid, [n, r.b, p * h]), [1, 0, 2]), [r.b, 1, S, h]);
+      const g = tf.mul(tf.reshape(r.combineEff, [r.b, r.m, S, 1]), hb); // [b, m, S, h]
+      let logits = tf.matMul(tf.reshape(g, [r.b, r.m * S * h]), readout.u);
+      if (readout.v) logits = tf.add(logits, tf.matMul(tf.reshape(r.combineEff, [r.b, r.m * S]), readout.v));
+      if (readout.bias) logits = tf.add(logits, readout.bias);
+      return logits as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Precompute the folded readout for `applyReadout` from W [C, m·d] (PyTorch Linear layout, flatten token-major)
+   * and an optional bias [C].
+   */
+  prepareReadout(weight: tf.Tensor2D, bias?: tf.Tensor1D): PreparedReadout {
+    const { numExperts: n, slotsPerExpert: p, dim: d, expertHidden: h } = this.config;
+    const [C, md] = weight.shape;
+    if (md % d !== 0) throw new SoftMoeError('E_SHAPE', `Readout weight [${C}, ${md}] does not take tokens of width ${d}.`);
+    const m = md / d;
+    return tf.tidy(() => {
+      const wT = tf.transpose(tf.reshape(weight, [C, m, d]), [1, 2, 0]); // [m, d, C]
+      const wj = tf.split(wT, m, 0).map((t) => tf.reshape(t, [d, C]));
+      const uBlocks: tf.Tensor[] = [];
+      const vBlocks: tf.Tensor[] = [];
+      const hasB2 = this.weights.experts.some((e) => e.b2);
+      for (let j = 0; j < m; j++) {
+        for (let e = 0; e < n; e++) {
+          const ex = this.weights.experts[e];
+          const block = tf.matMul(ex.w2, wj[j]); // [h, C]
+          const vb = hasB2 ? (ex.b2 ? tf.matMul(tf.reshape(ex.b2, [1, d]), wj[j]) : tf.zeros([1, C])) : undefined;
+          for (let s = 0; s < p; s++) {
+            uBlocks.push(block);
+            if (vb) vBlocks.push(vb);
+          }
+        }
+      }
+      return {
+        tokens: m,
+        numClasses: C,
+        u: tf.concat(uBlocks, 0) as tf.Tensor2D, // [m·n·p·h, C]
+        v: vBlocks.length ? (tf.concat(vBlocks, 0) as tf.Tensor2D) : undefined, // [m·n·p, C]
+        bias: bias ? tf.clone(bias) : undefined,
+        hidden: h,
+      };
+    });
+  }
+}
+
+export interface PreparedReadout {
+  tokens: number;
+  numClasses: number;
+  u: tf.Tensor2D;
+  v?: tf.Tensor2D;
+  bias?: tf.Tensor1D;
+  hidden: number;
+}
+
+export function disposeReadout(r: PreparedReadout): void {
+  tf.dispose([r.u, ...(r.v ? [r.v] : []), ...(r.bias ? [r.bias] : [])]);
+}
+
+/** GELU, exact (erf, PyTorch default) or tanh-approximated (vmoe / jax.nn.gelu default). */
+export function applyGelu(x: tf.Tensor, tanhApprox: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (tanhApprox) {
+      const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1)) as tf.Tensor2D;
+    }
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as tf.Tensor2D;
+  });
+}
