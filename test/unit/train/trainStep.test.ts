@@ -35,10 +35,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const backend of ['cpu', 'wasm'] as BackendName[]) {
-  test(`two Adam steps match PyTorch (${backend})`, async () => {
+for (const [backend, folded] of [['cpu', true], ['wasm', true], ['wasm', false]] as Array<[BackendName, boolean]>) {
+  test(`two Adam steps match PyTorch (${backend}, ${folded ? 'folded readout' : 'layer then decoder'})`, async () => {
     await initBackend(backend);
-    const model = buildPaperTrainable(c.experts, c.hidden, toHost(fx.init), { tokens: c.tokens, dim: c.dim, classes: c.classes });
+    const model = buildPaperTrainable(c.experts, c.hidden, toHost(fx.init), { tokens: c.tokens, dim: c.dim, classes: c.classes, folded });
     const x = tf.tensor3d(Float32Array.from(fx.x.data), fx.x.shape as [number, number, number]);
     const y = tf.oneHot(tf.tensor1d(fx.y, 'int32'), c.classes) as tf.Tensor2D;
     try {
