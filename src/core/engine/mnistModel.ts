@@ -1,0 +1,128 @@
+/**
+ * The paper's MNIST Soft MoE model (beyond-param-count, mnist_experiments):
+ *   ToTensor → (x − mean)/std → patchify 'b c (h p1) (w p2) -> b (h w) (c p1 p2)' (row-major patches)
+ *   → Soft MoE (normalised tokens, p = 1, ReLU experts without bias) → flatten token-major → Linear(m·d → C), no bias.
+ *
+ * Without a trace, the forward folds the experts' second layer into the decoder (SoftMoeLayer.applyReadout): the
+ * same logits to float32 rounding, several times fewer operations.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SoftMoeError } from '../errors';
+import type { ModelInfo, RunOptions, RunOutput, SoftMoeModel } from './model';
+import { disposeReadout, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
+
+export const PAPER_MNIST_MEAN = 0.1307;
+export const PAPER_MNIST_STD = 0.3081;
+
+export interface MnistModelOptions {
+  /** Per-channel normalisation (default the paper's 0.1307 / 0.3081). */
+  mean?: number[];
+  std?: number[];
+  /** Side of a square patch (default: the one that makes the layer's token width, 14 for 28×28 grey). */
+  patchSize?: number;
+  /** Input image side (default 28). */
+  imageSize?: number;
+}
+
+export class MnistSoftMoeModel implements SoftMoeModel {
+  readonly info: ModelInfo;
+  readonly linearReadout: { weight: tf.Tensor2D };
+  private readonly layer: SoftMoeLayer;
+  /** Decoder weight transposed, [m·d, C], for the traced path. */
+  private readonly decoderT: tf.Tensor2D;
+  private readonly folded: PreparedReadout;
+  private readonly patch: number;
+  private readonly channels: number;
+  private readonly grid: number;
+
+  constructor(layer: SoftMoeLayer, decoderWeight: tf.Tensor2D, opts: MnistModelOptions = {}) {
+    const { dim, numExperts, slotsPerExpert, expertHidden } = layer.config;
+    const imageSize = opts.imageSize ?? 28;
+    const [numClasses, flat] = decoderWeight.shape;
+    const tokens = flat / dim;
+    const grid = Math.round(Math.sqrt(tokens));
+    if (!Number.isInteger(tokens) || grid * grid !== tokens) {
+      throw new SoftMoeError('E_SHAPE', `decoder.1.weight [${numClasses}, ${flat}] does not take a square grid of tokens of width ${dim}.`);
+    }
+    const patch = opts.patchSize ?? imageSize / grid;
+    const channels = dim / (patch * patch);
+    if (!Number.isInteger(patch) || patch * grid !== imageSize || !Number.isInteger(channels) || channels < 1) {
+      throw new SoftMoeError('E_CONFIG', `The MNIST model's tokens (${tokens} of width ${dim}) do not cut a ${imageSize}×${imageSize} image into patches of ${patch}; set patch_size in args.json.`);
+    }
+    const mean = opts.mean ?? Array(channels).fill(PAPER_MNIST_MEAN);
+    const std = opts.std ?? Array(channels).fill(PAPER_MNIST_STD);
+    if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {
+      throw new SoftMoeError('E_CONFIG', `mean/std in args.json must have ${channels} value(s), std > 0.`);
+    }
+    this.layer = layer;
+    this.patch = patch;
+    this.channels = channels;
+    this.grid = grid;
+    this.linearReadout = { weight: decoderWeight };
+    this.decoderT = tf.tidy(() => tf.transpose(decoderWeight));
+    this.folded = layer.prepareReadout(decoderWeight);
+    const w = layer.weights;
+    let parameterCount = w.phi.size + (w.scale?.size ?? 0) + decoderWeight.size;
+    for (const e of w.experts) parameterCount += e.w1.size + e.w2.size + (e.b1?.size ?? 0) + (e.b2?.size ?? 0);
+    this.info = {
+      architecture: 'mnist-softmoe',
+      moeLayers: [{ name: layer.config.name, layout: layer.config.layout, numExperts, slotsPerExpert, dim, expertHidden }],
+      numClasses,
+      inputShape: [imageSize, imageSize, channels],
+      mean,
+      std,
+      tokenGrid: { rows: grid, cols: grid, hasClassToken: false },
+      parameterCount,
+    };
+  }
+
+  preprocess(images: tf.Tensor4D): tf.Tensor {
+    const [, h, w, c] = images.shape;
+    const [eh, ew, ec] = this.info.inputShape;
+    if (h !== eh || w !== ew || c !== ec) {
+      throw new SoftMoeError('E_SHAPE', `The model takes ${eh}×${ew} images with ${ec} channel(s); got ${h}×${w}×${c}.`);
+    }
+    return tf.tidy(() => tf.div(tf.sub(images, tf.tensor1d(this.info.mean)), tf.tensor1d(this.info.std)));
+  }
+
+  /** Normalised images [b, H, W, C] → tokens [b, m, C·P·P] in the paper's order (patch row-major; c, p1, p2). */
+  stem(x: tf.Tensor): tf.Tensor3D {
+    const b = x.shape[0] ?? 0;
+    const { patch: P, grid: g, channels: c } = this;
+    return tf.tidy(() => {
+      if (c === 1) {
+        return tf.reshape(tf.transpose(tf.reshape(x, [b, g, P, g, P]), [0, 1, 3, 2, 4]), [b, g * g, P * P]) as tf.Tensor3D;
+      }
+      return tf.reshape(tf.transpose(tf.reshape(x, [b, g, P, g, P, c]), [0, 1, 3, 5, 2, 4]), [b, g * g, c * P * P]) as tf.Tensor3D;
+    });
+  }
+
+  forward(x: tf.Tensor, opts: RunOptions = {}): RunOutput {
+    const tokens = this.stem(x);
+    try {
+      return this.fromFirstMoe(tokens, opts);
+    } finally {
+      tokens.dispose();
+    }
+  }
+
+  fromFirstMoe(tokens: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
+    const mask = opts.masks?.[0];
+    const run = { mask, drop: opts.drop ?? 'zero' } as const;
+    if (!opts.trace) return { logits: this.layer.applyReadout(tokens, this.folded, run), traces: [] };
+    const out = this.layer.apply(tokens, { ...run, trace: true });
+    const [b, m, d] = out.y.shape;
+    const logits = tf.tidy(() => tf.matMul(tf.reshape(out.y, [b, m * d]), this.decoderT) as tf.Tensor2D);
+    out.y.dispose();
+    return { logits, traces: out.trace ? [out.trace] : [] };
+  }
+
+  dispose(): void {
+    disposeReadout(this.folded);
+    this.decoderT.dispose();
+    this.linearReadout.weight.dispose();
+    const w = this.layer.weights;
+    tf.dispose([w.phi, ...(w.scale ? [w.scale] : [])]);
+    for (const e of w.experts) tf.dispose([e.w1, e.w2, ...(e.b1 ? [e.b1] : []), ...(e.b2 ? [e.b2] : [])]);
+  }
+}
