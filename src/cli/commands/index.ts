@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { register as inspect } from './inspect';
 
 /** Every sub-command registers itself here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
+  inspect,
 ];
