@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { register as inspect } from './inspect';
+import { register as evalCommand } from './eval';
 
 /** Every sub-command registers itself here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
   inspect,
+  evalCommand,
 ];
