@@ -23,7 +23,8 @@ export function decodeImage(path: string, bytes: Uint8Array): RawImage {
     if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return decodeJpeg(name, buf);
   } catch (err) {
     if (err instanceof Error && 'userMessage' in err) throw err;
-    throw datasetError(`cannot decode image ${path}: ${(err as Error).message}`, err);
+    const kind = buf[0] === 0x89 ? 'PNG' : 'JPEG';
+    throw datasetError(`cannot decode image ${path}: truncated or corrupt ${kind} (${(err as Error).message})`, err);
   }
   throw datasetError(`cannot decode image ${path}: it is neither a PNG nor a JPEG file`);
 }

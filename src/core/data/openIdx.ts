@@ -63,7 +63,9 @@ export async function openIdxDataset(
       throw datasetError(`count mismatch: ${basename(imagesPath)} has ${n} images but ${basename(labelsPath)} has ${labels.dims[0]} labels`);
     }
     const maxLabel = await scanMaxLabel(labels);
-    const kind = /fashion/i.test(imagesPath) ? 'fashion-mnist' : /mnist/i.test(imagesPath) ? 'mnist' : undefined;
+    // Known datasets by the folder's (or file's) name: /usr/share/datasets/fashion-mnist, ~/data/MNIST/raw, …
+    const where = `${basename(dirname(dirname(imagesPath)))}/${basename(dirname(imagesPath))}/${basename(imagesPath)}`;
+    const kind = /fashion/i.test(where) ? 'fashion-mnist' : /mnist/i.test(where) ? 'mnist' : undefined;
     const numClasses = Math.max(maxLabel + 1, kind ? 10 : 0);
     const listed = await readClassList(dirname(imagesPath));
     const classNames = classNamesFor(listed ?? (kind === 'fashion-mnist' ? FASHION_MNIST_CLASSES : undefined), numClasses);
