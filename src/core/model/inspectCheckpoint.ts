@@ -103,10 +103,12 @@ export async function inspectOpened(ckpt: Checkpoint, opts: InspectOptions = {})
     tensorBytes += t.byteLength;
   }
   const detection = keep({ layers: [], warnings: [] }, () => detectSoftMoe(ckpt.tensors));
-  const architectureDetail = keep<ArchitectureDescription>(
-    { kind: 'none', prefix: '', reason: 'layer detection failed (see problems)' },
-    () => describeArchitecture(ckpt.tensors, detection.layers),
-  );
+  const architectureDetail = problems.length > 0
+    ? { kind: 'none' as const, prefix: '', reason: `layer detection failed: ${problems[0].userMessage}` }
+    : keep<ArchitectureDescription>(
+      { kind: 'none', prefix: '', reason: 'the tensors around the Soft MoE layers do not fit a known model (see problems)' },
+      () => describeArchitecture(ckpt.tensors, detection.layers),
+    );
   let sidecars: Sidecars = { files: [] };
   try {
     sidecars = await readSidecars(ckpt.path);
