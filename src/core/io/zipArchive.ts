@@ -12,7 +12,7 @@ const MAX_ENTRIES = 200_000;
 /** Largest entry we inflate into memory. */
 export const MAX_INFLATE_BYTES = 2 ** 31 - 1;
 /** Compression ratio above which a large entry is treated as a zip bomb. */
-const MAX_RATIO = 1000;
+const MAX_RATIO = 500;
 
 class SourceReader extends yauzl.RandomAccessReader {
   constructor(private readonly source: ByteSource) {
@@ -114,7 +114,7 @@ export class ZipArchive {
     const e = this.entry(name);
     if (e.uncompressedSize > maxBytes) throw new SoftMoeError('E_CORRUPT', `${this.label}: zip entry '${name}' is ${e.uncompressedSize} bytes, above the ${maxBytes}-byte limit`);
     if (e.compressionMethod === 0) return this.readRange(name, 0, e.uncompressedSize);
-    if (e.uncompressedSize > 1 << 20 && e.uncompressedSize > MAX_RATIO * Math.max(1, e.compressedSize)) {
+    if (e.uncompressedSize > 1 << 24 && e.uncompressedSize > MAX_RATIO * Math.max(1, e.compressedSize)) {
       throw new SoftMoeError('E_CORRUPT', `${this.label}: zip entry '${name}' claims a ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))}:1 compression ratio (zip bomb?)`);
     }
     if (this.lastInflated?.name === name) return this.lastInflated.bytes;
