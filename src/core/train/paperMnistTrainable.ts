@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeLayer, type ExpertWeights } from '../engine/softMoeLayer';
+import type { TokenNorm } from '../engine/tokenNorm';
 import { PAPER_CLASSES, PAPER_DIM, PAPER_TOKENS, initParams, paperExpertHidden, paperParamSpecs } from './paperMnistSpec';
 import { registerGradientFixes } from './gradientFixes';
 import { layoutConverter } from './layoutConverter';
@@ -39,6 +40,9 @@ export interface PaperDims {
    * faster on wasm, same function; false runs `apply` then the decoder. Default true.
    */
   folded?: boolean;
+  /** Router normalisation and what the experts see; default the paper's ('paper', normalised tokens). */
+  norm?: TokenNorm;
+  expertsSeeNormalized?: boolean;
 }
 
 export function buildPaperTrainable(numExperts: number, hidden: number, weights: Map<string, HostTensor>,
@@ -63,7 +67,7 @@ export function buildPaperTrainable(numExperts: number, hidden: number, weights:
     experts.push({ w1: get(`experts.${i}.1.weight`) as tf.Variable<tf.Rank.R2>, w2: get(`experts.${i}.3.weight`) as tf.Variable<tf.Rank.R2> });
   }
   const layer = new SoftMoeLayer(
-    { name: '', layout: 'paper-mnist', dim, numExperts, slotsPerExpert: 1, expertHidden: hidden, norm: 'paper', expertsSeeNormalized: true, activation: 'relu' },
+    { name: '', layout: 'paper-mnist', dim, numExperts, slotsPerExpert: 1, expertHidden: hidden, norm: dims.norm ?? 'paper', expertsSeeNormalized: dims.expertsSeeNormalized ?? true, activation: 'relu' },
     { phi: get('phi') as tf.Variable<tf.Rank.R2>, scale: get('normalization_scale_param'), experts },
   );
   const decoder = get('decoder.1.weight') as tf.Variable<tf.Rank.R2>; // [m·d, C]
