@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { register as inspect } from './inspect';
 import { register as evalCommand } from './eval';
+import { register as train } from './train';
 
 /** Every sub-command registers itself here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
   inspect,
   evalCommand,
+  train,
 ];
