@@ -1,0 +1,144 @@
+/**
+ * The analysis panel: header, the controls shared by every view (drop mode, k), and the tabs. Used by the
+ * VS Code panel and by the standalone HTML report alike; it knows nothing of VS Code.
+ */
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
+import '@vscode-elements/elements/dist/vscode-radio/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import type { AnalysisResult } from '../src/core/analysis/schema';
+import type { PanelState } from '../src/core/protocol/webviewProtocol';
+import { defaultPanelState } from '../src/core/protocol/webviewProtocol';
+import { redrawAll, resizeAll } from './charts';
+import { clear, h, pct } from './dom';
+import { allKs, drops, numExperts, pointAt, resolveState } from './model';
+import { watchTheme } from './theme';
+import { curvesView } from './views/curvesView';
+import { overviewView } from './views/overviewView';
+import { routingView } from './views/routingView';
+import { samplesView } from './views/samplesView';
+import { specialisationView } from './views/specialisationView';
+import type { View, ViewContext } from './views/types';
+
+export const ANALYSIS_VIEWS: View[] = [overviewView, curvesView, specialisationView, routingView, samplesView];
+
+export interface AnalysisAppOptions {
+  state?: Partial<PanelState>;
+  /** Called after every state change (the VS Code panel saves it with setState). */
+  onState?: (s: PanelState) => void;
+  /** Extra buttons in the header (e.g. Re-run in VS Code). */
+  actions?: Array<{ label: string; run: () => void }>;
+}
+
+export interface AnalysisApp {
+  getState(): PanelState;
+  setState(patch: Partial<PanelState>): void;
+  dispose(): void;
+}
+
+export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: AnalysisAppOptions = {}): AnalysisApp {
+  clear(root);
+  let state = resolveState(result, { ...defaultPanelState(), ...opts.state });
+  const n = numExperts(result);
+  const ks = allKs(result);
+  const mountedViews = new Map<string, { update(c: ViewContext): void }>();
+  const dirty = new Set<string>();
+
+  const ctx = (): ViewContext => ({ result, state, set });
+
+  // ---- header and shared controls
+  const kLabel = h('output', { class: 'k-label', for: 'k-slider', 'aria-live': 'polite' });
+  const kSlider = h('input', {
+    type: 'range', id: 'k-slider', min: 0, max: Math.max(0, ks.length - 1), step: 1,
+    value: Math.max(0, ks.indexOf(state.k ?? ks[0])), 'aria-label': 'Experts kept per input (k)',
+  });
+  kSlider.addEventListener('input', () => set({ k: ks[Number(kSlider.value)] ?? state.k }));
+  const dropGroup = h('vscode-radio-group', { 'aria-label': 'How dropped experts are removed', class: 'drop-toggle' },
+    ...drops(result).map((d) => h('vscode-radio', { name: 'drop', value: d, label: d, checked: d === state.drop },
+      d === 'zero' ? 'zero (no renormalisation)' : 'renormalise')));
+  dropGroup.addEventListener('change', (e) => {
+    const v = (e.target as HTMLInputElement).value;
+    if (v === 'zero' || v === 'renorm') set({ drop: v });
+  });
+  const kNote = h('span', { class: 'k-note muted' });
+  const actions = (opts.actions ?? []).map((a) => {
+    const b = h('vscode-button', { secondary: true }, a.label);
+    b.addEventListener('click', a.run);
+    return b;
+  });
+  root.append(
+    h('header', { class: 'app-header' },
+      h('div', null,
+        h('h1', null, result.checkpoint.name, h('span', { class: 'muted' }, ` · ${result.dataset.name}`)),
+        h('p', { class: 'muted' }, `${result.checkpoint.architecture} · ${result.layers.length} Soft MoE layer${result.layers.length === 1 ? '' : 's'} · ${n} experts · ${result.numExamples.toLocaleString('en-US')} examples · full accuracy ${pct(result.fullAccuracy)}`)),
+      h('div', { class: 'actions' }, ...actions)),
+    h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Analysis controls' },
+      h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup),
+      h('div', { class: 'control k-control' }, h('label', { for: 'k-slider', class: 'toolbar-label' }, 'Experts kept:'), kSlider, kLabel, kNote)),
+  );
+
+  // ---- tabs
+  const tabs = h('vscode-tabs', { 'selected-index': Math.max(0, ANALYSIS_VIEWS.findIndex((v) => v.id === state.tab)), panel: false });
+  const panels = new Map<string, HTMLElement>();
+  for (const v of ANALYSIS_VIEWS) {
+    tabs.append(h('vscode-tab-header', { slot: 'header', 'data-tab': v.id }, v.title));
+    const panel = h('vscode-tab-panel', { 'data-view': v.id });
+    panels.set(v.id, panel);
+    tabs.append(panel);
+  }
+  tabs.addEventListener('vsc-tabs-select', (e) => {
+    const i = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
+    const v = ANALYSIS_VIEWS[i];
+    if (v) set({ tab: v.id });
+  });
+  root.append(tabs);
+
+  function showActive(): void {
+    const v = ANALYSIS_VIEWS.find((x) => x.id === state.tab) ?? ANALYSIS_VIEWS[0];
+    const m = mountedViews.get(v.id);
+    if (!m) mountedViews.set(v.id, v.mount(panels.get(v.id) as HTMLElement, ctx()));
+    else if (dirty.has(v.id)) m.update(ctx());
+    dirty.delete(v.id);
+    requestAnimationFrame(() => resizeAll());
+  }
+
+  function syncControls(): void {
+    const k = state.k ?? 1;
+    kSlider.value = String(Math.max(0, ks.indexOf(k)));
+    kLabel.textContent = `k = ${k} of ${n} (${pct(k / n, 0)})`;
+    const hp = pointAt(result, 'heuristic', state.drop ?? 'zero', k);
+    const rp = pointAt(result, 'random', state.drop ?? 'zero', k);
+    kNote.textContent = hp ? `heuristic ${pct(hp.accuracy)}${rp ? ` · random ${pct(rp.accuracy)}` : ''}` : '';
+    kSlider.setAttribute('aria-valuetext', kLabel.textContent);
+    root.dataset.k = String(k);
+    root.dataset.drop = state.drop ?? '';
+    root.dataset.tab = state.tab;
+  }
+
+  function set(patch: Partial<PanelState>): void {
+    state = resolveState(result, { ...state, ...patch });
+    const onlyTab = Object.keys(patch).every((key) => key === 'tab');
+    if (!onlyTab) for (const id of mountedViews.keys()) dirty.add(id);
+    syncControls();
+    showActive();
+    opts.onState?.(state);
+  }
+
+  syncControls();
+  showActive();
+  const stopWatching = watchTheme(() => redrawAll());
+  opts.onState?.(state);
+
+  return {
+    getState: () => state,
+    setState: (patch) => set(patch),
+    dispose: () => {
+      stopWatching();
+      clear(root);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Entry of dist/webview.js. In a VS Code webview it speaks the typed protocol with the extension; in a
+ * standalone report (a <script type="application/json" id="softmoe-result"> on the page) it renders that result.
+ */
+import css from './styles.css';
+import type { AnalysisResult } from '../src/core/analysis/schema';
+import { renderReport } from './renderReport';
+import { startVsCodeBridge } from './vscodeBridge';
+import { renderAnalysis } from './analysisApp';
+import { renderCheckpoint } from './checkpointApp';
+
+function injectStyles(): void {
+  const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? document.querySelector('script[nonce]')?.getAttribute('nonce') ?? '';
+  // Lit (vscode-elements) adds <style> tags with this nonce where adoptedStyleSheets are missing.
+  (globalThis as { litNonce?: string }).litNonce = nonce;
+  const style = document.createElement('style');
+  if (nonce) style.nonce = nonce;
+  style.textContent = css;
+  document.head.append(style);
+}
+
+function rootElement(): HTMLElement {
+  let root = document.getElementById('app');
+  if (!root) {
+    root = document.createElement('main');
+    root.id = 'app';
+    document.body.append(root);
+  }
+  return root;
+}
+
+(globalThis as Record<string, unknown>).SoftMoeReport = { renderReport, renderAnalysis, renderCheckpoint };
+
+injectStyles();
+const embedded = document.getElementById('softmoe-result');
+if (embedded) {
+  renderReport(rootElement(), JSON.parse(embedded.textContent ?? 'null') as AnalysisResult);
+} else if (typeof acquireVsCodeApi === 'function') {
+  startVsCodeBridge(rootElement());
+}

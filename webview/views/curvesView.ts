@@ -1,0 +1,125 @@
+import type { Curve } from '../../src/core/analysis/schema';
+import { axisStyle, mountChart } from '../charts';
+import { clear, h, pct } from '../dom';
+import { curvesFor, numExperts, pointAt } from '../model';
+import type { Palette } from '../theme';
+import type { View, ViewContext } from './types';
+
+const LABEL: Record<string, string> = {
+  heuristic: 'Heuristic (Alg. 1)', random: 'Random', oracle: 'Oracle', batch: 'Batch (Alg. 2)', dispatch: 'Dispatch mass', 'output-norm': 'Output norm',
+};
+
+function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: number, markLabel: string): unknown[] {
+  const out: unknown[] = [];
+  const x = (pt: { k: number; fraction: number }): number => (xAxis === 'k' ? pt.k : pt.fraction);
+  curves.forEach((c, i) => {
+    const color = p.series[i % p.series.length];
+    const name = LABEL[c.selector] ?? c.selector;
+    out.push({
+      name, type: 'line', color, symbolSize: 6, showSymbol: true,
+      lineStyle: { width: c.selector === 'heuristic' ? 2.5 : 1.8, type: c.selector === 'oracle' ? 'dashed' : 'solid' },
+      data: c.points.map((pt) => [x(pt), pt.accuracy]),
+      ...(i === 0 ? {
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: p.accent, type: 'dotted', width: 1.5 },
+          label: { color: p.fg, formatter: markLabel }, data: [{ xAxis: markX }] },
+      } : {}),
+    });
+    if (c.selector === 'random' && c.points.some((pt) => pt.std !== undefined)) {
+      const stack = `band-${c.drop}`;
+      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false },
+        data: c.points.map((pt) => [x(pt), pt.accuracy - (pt.std ?? 0)]) });
+      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, color,
+        areaStyle: { color, opacity: 0.18 }, tooltip: { show: false },
+        data: c.points.map((pt) => [x(pt), 2 * (pt.std ?? 0)]) });
+    }
+  });
+  return out;
+}
+
+function drawChart(el: HTMLElement, ctx: ViewContext): void {
+  const r = ctx.result;
+  const drop = ctx.state.drop ?? 'zero';
+  const xAxis = ctx.state.xAxis;
+  const n = numExperts(r);
+  const k = ctx.state.k ?? 1;
+  const curves = curvesFor(r, drop);
+  const markX = xAxis === 'k' ? k : k / n;
+  const summary = { drop, xAxis, k, series: curves.map((c) => ({ selector: c.selector, points: c.points.length })) };
+  mountChart(el, (p) => ({
+    color: p.series,
+    legend: { top: 0, textStyle: { color: p.fg }, data: curves.map((c) => LABEL[c.selector] ?? c.selector) },
+    grid: { left: 56, right: 24, top: 40, bottom: 48 },
+    tooltip: {
+      trigger: 'axis',
+      formatter: (params: unknown) => {
+        const list = (params as Array<{ seriesName: string; value: [number, number]; color: string }>).filter((q) => !q.seriesName.endsWith('std'));
+        if (!list.length) return '';
+        const xv = list[0].value[0];
+        const kk = xAxis === 'k' ? xv : Math.round(xv * n);
+        const lines = list.map((q) => {
+          const c = curves.find((cc) => (LABEL[cc.selector] ?? cc.selector) === q.seriesName);
+          const pt = c?.points.find((pp) => pp.k === kk);
+          const std = pt?.std !== undefined ? ` ± ${pct(pt.std)}` : '';
+          return `${q.seriesName}: ${pct(q.value[1])}${std}`;
+        });
+        return [`k = ${kk} of ${n} (${pct(kk / n, 0)} of experts)`, ...lines].join('<br>');
+      },
+    },
+    xAxis: {
+      type: 'value', name: xAxis === 'k' ? 'experts kept per input (k)' : 'fraction of experts kept', nameLocation: 'middle', nameGap: 30,
+      min: xAxis === 'k' ? 1 : 0, max: xAxis === 'k' ? n : 1, minInterval: xAxis === 'k' ? 1 : undefined,
+      axisLabel: { color: p.muted, formatter: xAxis === 'k' ? '{value}' : (v: number) => pct(v, 0) },
+      ...axisStyle(p), splitLine: { show: false },
+    },
+    yAxis: {
+      type: 'value', name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
+      ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) },
+    },
+    series: seriesFor(curves, xAxis, p, markX, `k = ${k}`),
+  }), summary, `Subset accuracy against ${xAxis === 'k' ? 'k' : 'fraction of experts'}, drop ${drop}`);
+}
+
+function renderTable(el: HTMLElement, ctx: ViewContext): void {
+  const r = ctx.result;
+  const drop = ctx.state.drop ?? 'zero';
+  const k = ctx.state.k ?? 1;
+  const curves = curvesFor(r, drop);
+  clear(el);
+  el.append(h('table', { class: 'grid-table' },
+    h('caption', null, `At k = ${k} (${drop})`),
+    h('thead', null, h('tr', null, ...['Selector', 'Accuracy', 'Relative to full', 'Notes'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', null, ...curves.map((c) => {
+      const pt = pointAt(r, c.selector, drop, k);
+      const notes = [
+        pt?.std !== undefined ? `± ${pct(pt.std)} over ${c.trials ?? '?'} trials` : '',
+        pt?.heuristicIsSpecialised !== undefined ? `heuristic subset specialised for ${pct(pt.heuristicIsSpecialised, 0)} of inputs` : '',
+        pt?.greedy ? 'greedy search' : '',
+      ].filter(Boolean).join('; ');
+      return h('tr', null, h('td', null, LABEL[c.selector] ?? c.selector), h('td', null, pct(pt?.accuracy)), h('td', null, pct(pt?.relative)), h('td', null, notes));
+    }))));
+}
+
+export const curvesView: View = {
+  id: 'curves',
+  title: 'Subset accuracy',
+  mount(container, ctx) {
+    const axisGroup = h('vscode-radio-group', { 'aria-label': 'Horizontal axis', class: 'axis-toggle' },
+      h('vscode-radio', { name: 'xaxis', value: 'k', label: 'k', checked: ctx.state.xAxis === 'k' }, 'number of experts (k)'),
+      h('vscode-radio', { name: 'xaxis', value: 'fraction', label: 'fraction', checked: ctx.state.xAxis === 'fraction' }, 'fraction of experts'),
+    );
+    axisGroup.addEventListener('change', (e) => {
+      const v = (e.target as HTMLInputElement).value;
+      if (v === 'k' || v === 'fraction') ctx.set({ xAxis: v });
+    });
+    const chartEl = h('div', { class: 'chart chart-tall', id: 'chart-curves' });
+    const tableEl = h('div', { class: 'curve-table' });
+    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup), chartEl, tableEl));
+    const update = (c: ViewContext): void => {
+      ctx = c;
+      drawChart(chartEl, c);
+      renderTable(tableEl, c);
+    };
+    update(ctx);
+    return { update };
+  },
+};

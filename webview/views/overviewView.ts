@@ -1,0 +1,53 @@
+import { clear, fmtInt, h, pct, stat } from '../dom';
+import { layerLabel, pointAt } from '../model';
+import type { View, ViewContext } from './types';
+
+function render(root: HTMLElement, ctx: ViewContext): void {
+  const r = ctx.result;
+  const s = ctx.state;
+  const k = s.k ?? 1;
+  const drop = s.drop ?? 'zero';
+  const rec = r.recommended;
+  const heur = pointAt(r, 'heuristic', drop, k);
+  const rand = pointAt(r, 'random', drop, k);
+  const n = r.layers[0]?.numExperts ?? 0;
+  clear(root);
+  root.append(
+    h('div', { class: 'stats' },
+      stat('Full accuracy', pct(r.fullAccuracy), `${fmtInt(r.fullCorrect)} of ${fmtInt(r.numExamples)} examples`),
+      stat('Recommended k', rec.k === null ? 'none below n' : `${rec.k} of ${n}`,
+        `smallest k reaching ${pct(rec.target, 0)} of full accuracy (${rec.selector}, ${rec.drop})`),
+      stat('Expert FLOPs saved', pct(rec.expertFlopsSaved, 0), rec.accuracy === null ? '' : `at ${pct(rec.accuracy)} accuracy`),
+      stat(`At k = ${k} (${drop})`, heur ? pct(heur.accuracy) : '–',
+        rand ? `heuristic vs random ${pct(rand.accuracy)}${rand.std !== undefined ? ` ± ${pct(rand.std)}` : ''}` : 'heuristic'),
+    ),
+    h('h3', null, 'Run'),
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Checkpoint'), h('dd', { title: r.checkpoint.path }, `${r.checkpoint.name} — ${r.checkpoint.format}, ${r.checkpoint.architecture}, ${fmtInt(r.checkpoint.parameterCount)} parameters`),
+      h('dt', null, 'Dataset'), h('dd', { title: r.dataset.path }, `${r.dataset.name} — ${fmtInt(r.numExamples)} examples, ${r.dataset.numClasses} classes`),
+      h('dt', null, 'Drop modes'), h('dd', null, r.options.drops.join(', ')),
+      h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', ')),
+      h('dt', null, 'Random trials'), h('dd', null, `${r.options.trials} (seed ${r.options.seed})`),
+      h('dt', null, 'k values'), h('dd', null, r.options.ks.join(', ')),
+      h('dt', null, 'Backend'), h('dd', null, `${r.tool.backend} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),
+      h('dt', null, 'Created'), h('dd', null, `${r.createdAt} by ${r.tool.name} ${r.tool.version}`),
+    ),
+    h('h3', null, 'Soft MoE layers'),
+    h('table', { class: 'grid-table' },
+      h('thead', null, h('tr', null, ...['Layer', 'Layout', 'Experts', 'Slots/expert', 'Dim', 'Expert hidden'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', null, ...r.layers.map((l, i) => h('tr', null,
+        h('td', null, layerLabel(l.name, i)), h('td', null, l.layout), h('td', null, l.numExperts), h('td', null, l.slotsPerExpert), h('td', null, l.dim), h('td', null, l.expertHidden)))),
+    ),
+  );
+}
+
+export const overviewView: View = {
+  id: 'overview',
+  title: 'Overview',
+  mount(container, ctx) {
+    const root = h('div', { class: 'view overview' });
+    container.append(root);
+    render(root, ctx);
+    return { update: (c) => render(root, c) };
+  },
+};

@@ -1,0 +1,59 @@
+import { axisStyle, mountChart } from '../charts';
+import { clear, h, pct, stat } from '../dom';
+import { heatmapOption } from '../heatmap';
+import { layerPicker } from './layerPicker';
+import type { View, ViewContext } from './types';
+
+function render(stats: HTMLElement, load: HTMLElement, cos: HTMLElement, ctx: ViewContext): void {
+  const r = ctx.result;
+  const rt = r.routing[ctx.state.layer] ?? r.routing[0];
+  clear(stats);
+  if (!rt) {
+    stats.textContent = 'No routing data in this result.';
+    return;
+  }
+  const n = rt.load.length;
+  stats.append(h('div', { class: 'stats' },
+    stat('Combine entropy', `${rt.combineEntropy.toFixed(2)} nats`, `of at most ${rt.maxEntropy.toFixed(2)} (${pct(rt.combineEntropy / rt.maxEntropy, 0)})`),
+    stat('Top 10% of experts hold', pct(rt.top10Share), 'of the combine mass, per input'),
+    stat('Dead experts', String(rt.deadExperts.length), rt.deadExperts.length ? `#${rt.deadExperts.join(', #')} (load < ${pct(rt.deadThreshold)})` : `none below ${pct(rt.deadThreshold)} load`),
+  ));
+  const dead = new Set(rt.deadExperts);
+  const labels = Array.from({ length: n }, (_, e) => String(e));
+  mountChart(load, (p) => ({
+    legend: { top: 0, textStyle: { color: p.fg } },
+    grid: { left: 52, right: 16, top: 32, bottom: 40 },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => pct(v, 2) },
+    xAxis: { type: 'category', data: labels, name: 'expert', nameLocation: 'middle', nameGap: 26, ...axisStyle(p) },
+    yAxis: { type: 'value', ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
+    series: [
+      { name: 'Combine load', type: 'bar', color: p.series[0],
+        data: rt.load.map((v, e) => (dead.has(e) ? { value: v, itemStyle: { color: p.bad } } : v)),
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: p.muted, type: 'dashed' }, label: { color: p.muted, formatter: 'uniform', position: 'insideEndTop' }, data: [{ yAxis: 1 / n }] } },
+      { name: 'Dispatch load', type: 'bar', color: p.series[3], data: rt.dispatchLoad },
+    ],
+  }), { experts: n, dead: rt.deadExperts }, 'Load per expert: mean combine and dispatch mass; dead experts in red');
+  mountChart(cos, (p) => heatmapOption(p, {
+    xLabels: labels, yLabels: labels, xName: 'expert', yName: 'expert', matrix: rt.outputCosine, scale: 'diverging', min: -1, max: 1,
+  }), { experts: n }, 'Cosine similarity of mean expert outputs');
+}
+
+export const routingView: View = {
+  id: 'routing',
+  title: 'Routing',
+  mount(container, ctx) {
+    const stats = h('div');
+    const load = h('div', { class: 'chart', id: 'chart-load' });
+    const cos = h('div', { class: 'chart chart-square', id: 'chart-output-cosine' });
+    container.append(h('div', { class: 'view routing' },
+      h('div', { class: 'toolbar' }, layerPicker(() => ctx)), stats,
+      h('h3', null, 'Load per expert'), load,
+      h('h3', null, 'Cosine similarity of expert outputs'), cos));
+    const update = (c: ViewContext): void => {
+      ctx = c;
+      render(stats, load, cos, c);
+    };
+    update(ctx);
+    return { update };
+  },
+};

@@ -1,0 +1,16 @@
+import type { AnalysisResult } from '../../src/core/analysis/schema';
+import type { PanelState } from '../../src/core/protocol/webviewProtocol';
+
+/** What every analysis view receives: the result, the current (resolved) state, and a way to change it. */
+export interface ViewContext {
+  result: AnalysisResult;
+  state: PanelState;
+  set(patch: Partial<PanelState>): void;
+}
+
+/** A view builds its skeleton once in `mount`, then `update` redraws what depends on the state. */
+export interface View {
+  id: string;
+  title: string;
+  mount(container: HTMLElement, ctx: ViewContext): { update(ctx: ViewContext): void };
+}
