@@ -2,7 +2,7 @@
  * Runs the built CLI (dist/cli.js) as a user would. The bundle is rebuilt with scripts/build.mjs only when it is
  * missing or older than a source file (`npm test` builds first, so test files never race to rebuild it).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,6 +36,32 @@ export function runCli(...args: string[]): CliResult {
     cwd: ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Same as runCli, without blocking the event loop (for many files at once). */
+export function runCliAsync(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], {
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+    }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
+      resolve({ status: code, stdout, stderr });
+    });
+  });
+}
+
+/** Run `f` over `items`, at most `limit` at a time, results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** A user error: non-zero exit, nothing on stdout, exactly one line on stderr starting with 'softmoe: '. */
