@@ -8,7 +8,7 @@ import yauzl from 'yauzl';
 import type { ByteSource } from '../io/types';
 import { datasetError } from './datasetError';
 import { openFileByteSource } from './fileByteSource';
-import { parseNpyHeader, npyHeaderLength, type NpyHeader } from './npyHeader';
+import { npyHeaderLength, prefixSource, readDatasetNpyHeader, type NpyHeader } from './npyHeader';
 import { randomAccessRecords, streamRecords, type RecordSource } from './recordSource';
 import { StreamReader } from './streamReader';
 
@@ -32,15 +32,8 @@ export async function openNpyFile(path: string): Promise<{ array: NpyArray; sour
   const src = await openFileByteSource(path);
   try {
     const label = basename(path);
-    const first = await src.read(0, Math.min(12, src.size));
-    const headerLen = npyHeaderLength(label, first);
-    if (headerLen > src.size) throw datasetError(`${label} is truncated: its header runs past the end of the file`);
-    const header = parseNpyHeader(label, await src.read(0, headerLen));
+    const header = await readDatasetNpyHeader(src, label);
     const { count, recordBytes } = recordLayout(label, header);
-    const needed = header.dataOffset + count * recordBytes;
-    if (src.size < needed) {
-      throw datasetError(`${label} is truncated: shape (${header.shape.join(', ')}) needs ${needed} bytes but the file has ${src.size}`);
-    }
     return { array: { label, header, records: randomAccessRecords(src, header.dataOffset, count, recordBytes) }, source: src };
   } catch (err) {
     await src.close();
@@ -96,19 +89,15 @@ export async function openNpzFile(path: string): Promise<NpzFile> {
       try {
         const first = await reader.readExact(Math.min(12, entry.uncompressedSize));
         const len = npyHeaderLength(label, first);
-        if (len > entry.uncompressedSize) throw datasetError(`${label} is truncated: its header runs past the end of the entry`);
-        const rest = await reader.readExact(len - first.length);
+        if (len > entry.uncompressedSize || len > (1 << 20) + 12) throw datasetError(`${label}: its .npy header length ${len} runs past the end of the entry`);
         const all = new Uint8Array(len);
         all.set(first);
-        all.set(rest, first.length);
-        header = parseNpyHeader(label, all);
+        all.set(await reader.readExact(len - first.length), first.length);
+        header = await readDatasetNpyHeader(prefixSource(all, entry.uncompressedSize), label);
       } finally {
         await reader.close();
       }
       const { count, recordBytes } = recordLayout(label, header);
-      if (entry.uncompressedSize < header.dataOffset + count * recordBytes) {
-        throw datasetError(`${label} is truncated: shape (${header.shape.join(', ')}) needs ${header.dataOffset + count * recordBytes} bytes but the entry has ${entry.uncompressedSize}`);
-      }
       return { label, header, records: streamRecords(label, (o) => openStream(entry, o), header.dataOffset, count, recordBytes) };
     },
     async close() {

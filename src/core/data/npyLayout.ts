@@ -6,7 +6,7 @@
  *   [D]           → √D×√D×1 when D is a perfect square (784 → 28×28)
  *   [A, B, C]     → HWC when C ∈ {1, 3}; else CHW when A ∈ {1, 3}; when both are 1 or 3 HWC wins
  *                   (an image one or three pixels tall is not a real case)
- * Values: uint8 is divided by 255; float16/32/64 are taken as already in 0–1 (as ToTensor gives); bool is 0/1.
+ * Values (either byte order): uint8 is divided by 255; float16/32/64 are taken as already in 0–1 (as ToTensor gives); bool is 0/1.
  * Labels: [N] or [N, 1] integers (or whole-number floats); [N, K] with K > 1 is one-hot (argmax is taken).
  */
 import { datasetError } from './datasetError';
@@ -21,10 +21,10 @@ export interface ImageLayout {
 export function imageLayout(label: string, header: NpyHeader): ImageLayout {
   const s = header.shape.slice(1);
   if (header.kind !== 'u' && header.kind !== 'f' && header.kind !== 'b') {
-    throw datasetError(`${label} has dtype '${header.descr}'; images must be uint8 (0–255) or float (0–1)`);
+    throw datasetError(`${label} has dtype ${header.descr}; images must be uint8 (0–255) or float (0–1)`);
   }
   if (header.kind === 'u' && header.itemSize !== 1) {
-    throw datasetError(`${label} has dtype '${header.descr}'; images must be uint8 (0–255) or float (0–1)`);
+    throw datasetError(`${label} has dtype ${header.descr}; images must be uint8 (0–255) or float (0–1)`);
   }
   const is13 = (c: number): boolean => c === 1 || c === 3;
   if (s.length === 2) return { shape: [s[0], s[1], 1], channelsFirst: false };
@@ -47,12 +47,13 @@ export function readValues(bytes: Uint8Array, h: NpyHeader, out: Float32Array | 
   const n = out.length;
   const size = h.itemSize;
   const k = h.kind;
+  const le = !h.bigEndian;
   for (let i = 0; i < n; i++) {
     const o = i * size;
     let v: number;
-    if (k === 'f') v = size === 4 ? view.getFloat32(o, true) : size === 8 ? view.getFloat64(o, true) : float16ToFloat32(view.getUint16(o, true));
-    else if (k === 'u') v = size === 1 ? bytes[o] : size === 2 ? view.getUint16(o, true) : size === 4 ? view.getUint32(o, true) : Number(view.getBigUint64(o, true));
-    else if (k === 'i') v = size === 1 ? view.getInt8(o) : size === 2 ? view.getInt16(o, true) : size === 4 ? view.getInt32(o, true) : Number(view.getBigInt64(o, true));
+    if (k === 'f') v = size === 4 ? view.getFloat32(o, le) : size === 8 ? view.getFloat64(o, le) : float16ToFloat32(view.getUint16(o, le));
+    else if (k === 'u') v = size === 1 ? bytes[o] : size === 2 ? view.getUint16(o, le) : size === 4 ? view.getUint32(o, le) : Number(view.getBigUint64(o, le));
+    else if (k === 'i') v = size === 1 ? view.getInt8(o) : size === 2 ? view.getInt16(o, le) : size === 4 ? view.getInt32(o, le) : Number(view.getBigInt64(o, le));
     else v = bytes[o] ? 1 : 0;
     out[i] = v;
   }

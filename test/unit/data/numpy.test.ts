@@ -12,6 +12,7 @@ const cases: Array<{ file: string; key: string; split?: 'train' | 'test' }> = [
   { file: 'nhwc-float-split.npz', key: 'nhwc_float_train', split: 'train' },
   { file: 'nchw-uint8.npz', key: 'nchw_uint8' },
   { file: 'flat-onehot.npz', key: 'flat_onehot' },
+  { file: 'big-endian.npz', key: 'big_endian' },
 ];
 
 for (const c of cases) {
