@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SoftMoeError } from '../errors';
+import { installFastWasmSlice } from './wasmSlice';
 
 export type BackendName = 'node' | 'wasm' | 'cpu';
 
@@ -74,6 +75,7 @@ async function activate(name: BackendName): Promise<boolean> {
   if (name === 'wasm') {
     if (!registerWasm()) return false;
     try {
+      installFastWasmSlice();
       return await tf.setBackend('wasm');
     } catch {
       return false;

@@ -170,8 +170,11 @@ export class SoftMoeLayer {
   /** Slots [b, n·p, d] → per-expert inputs [n, b·p, d] (expert-major, so each expert is a contiguous block). */
   private expertMajor(t: tf.Tensor3D, b: number, width: number): tf.Tensor2D[] {
     const { numExperts: n, slotsPerExpert: p } = this.config;
-    const em = tf.reshape(tf.transpose(tf.reshape(t, [b, n, p * width]), [1, 0, 2]), [n, b * p * width]);
-    return tf.split(em, n, 0).map((s) => tf.reshape(s, [b * p, width]) as tf.Tensor2D);
+    const rows = b * p;
+    const em = tf.reshape(tf.transpose(tf.reshape(t, [b, n, p * width]), [1, 0, 2]), [n * rows, width]);
+    if (n === 1) return [em as tf.Tensor2D];
+    // One slice per expert: tf.split (SplitV) is several times slower on wasm, and its gradient breaks for n = 1.
+    return Array.from({ length: n }, (_, e) => tf.slice(em, [e * rows, 0], [rows, width]) as tf.Tensor2D);
   }
 
   /** Hidden activations of each expert, [b·p, h] per expert. */
