@@ -173,7 +173,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
       case 0x53: push(unquote(line(), fail)); break; // STRING
       case 0x54: push(latin.decode(bytes(u32()))); break; // BINSTRING
       case 0x55: push(latin.decode(bytes(u8()))); break; // SHORT_BINSTRING
-      case 0x56: push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))); break; // UNICODE
+      case 0x56: push(rawUnicodeEscape(line(), fail)); break; // UNICODE
       case 0x58: push(text(bytes(u32()))); break; // BINUNICODE
       case 0x8c: push(text(bytes(u8()))); break; // SHORT_BINUNICODE
       case 0x8d: push(text(bytes(u64()))); break; // BINUNICODE8
@@ -280,6 +280,15 @@ function unquote(s: string, fail: (w: string) => SoftMoeError): string {
   return s.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
     if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
     return ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? `\\${e}`;
+  });
+}
+
+/** Python's raw-unicode-escape: latin-1 text with \\uXXXX and \\UXXXXXXXX escapes. */
+function rawUnicodeEscape(s: string, fail: (w: string) => SoftMoeError): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u: string | undefined, U: string | undefined) => {
+    const cp = parseInt(u ?? U ?? '', 16);
+    if (!(cp <= 0x10ffff)) throw fail('has an invalid unicode escape');
+    return String.fromCodePoint(cp);
   });
 }
 

@@ -43,7 +43,7 @@ export function toJsonSafe(value: PyValue, budget = { nodes: 20_000 }, depth = 0
   if (value instanceof TensorRef) return `<tensor ${value.storage.dtype} [${value.shape.join(', ')}]>`;
   if (value instanceof StorageRef) return `<storage ${value.dtype} ${value.numel}>`;
   if (value instanceof PyGlobal) return value.qualname;
-  if (Array.isArray(value)) return value.map((v) => toJsonSafe(v, budget, depth + 1));
+  if (Array.isArray(value)) return Array.from(value, (v) => toJsonSafe(v, budget, depth + 1));
   if (value instanceof Set) return [...value].map((v) => toJsonSafe(v, budget, depth + 1));
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
