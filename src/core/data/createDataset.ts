@@ -6,7 +6,7 @@
 import { SoftMoeError, throwIfAborted } from '../errors';
 import { datasetError } from './datasetError';
 import { fitImage, type ImageGeometry } from './fitImage';
-import type { Batch, Dataset, OpenDatasetOptions } from './types';
+import type { Batch, Dataset, DatasetFormat, OpenDatasetOptions } from './types';
 
 export interface ExampleGroup {
   /** Images [count, h, w, c] in the reader's own shape, float 0–1. */
@@ -29,8 +29,6 @@ export interface DatasetParts {
   read(start: number, end: number, maxCount: number): AsyncIterable<ExampleGroup>;
   close(): Promise<void>;
 }
-
-export type DatasetFormat = 'idx' | 'cifar' | 'npy' | 'npz' | 'image-folder';
 
 /** A `Dataset` with the format it was read from (callers may show it). */
 export interface FormattedDataset extends Dataset {

@@ -12,9 +12,14 @@ export interface Batch {
   start: number;
 }
 
+/** The file format a dataset was read from. */
+export type DatasetFormat = 'idx' | 'cifar' | 'npy' | 'npz' | 'image-folder';
+
 export interface Dataset {
   /** Short display name, e.g. 'fashion-mnist (test)'. */
   name: string;
+  /** The format it was read from (set by openDataset; optional so in-memory test datasets need not say). */
+  format?: DatasetFormat;
   /** Path the user gave. */
   path: string;
   split: 'train' | 'test';
