@@ -32,9 +32,15 @@ export function sniffFormat(head: Uint8Array, path: string): SniffedFormat {
 
 const NOT_A_CHECKPOINT = 'not a checkpoint we can read (expected safetensors, a PyTorch zip, .npy or .npz)';
 
+export interface OpenCheckpointOptions {
+  /** Wrap the file's ByteSource (e.g. a CountingByteSource for benchmarks). Not applied to the shards of an index. */
+  wrapSource?: (source: ByteSource) => ByteSource;
+}
+
 /** Open a checkpoint file. Missing → E_NOT_FOUND; unknown format → E_FORMAT; broken → E_CORRUPT / E_UNSAFE. */
-export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  const source = await FileByteSource.open(path);
+export async function openCheckpoint(path: string, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  const file = await FileByteSource.open(path);
+  const source = options.wrapSource ? options.wrapSource(file) : file;
   try {
     if (source.size === 0) throw new SoftMoeError('E_CORRUPT', `${path}: is empty (0 bytes)`);
     const head = await source.read(0, Math.min(16, source.size));
