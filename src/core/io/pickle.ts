@@ -6,7 +6,7 @@
  */
 import { SoftMoeError } from '../errors';
 import { callGlobal, resolveGlobal } from './pickleGlobals';
-import { PyGlobal, PyTuple, TensorRef, type PyValue } from './pickleValues';
+import { NumpyDType, PyGlobal, PyNamespace, PyTuple, TensorRef, type PyValue } from './pickleValues';
 
 export interface UnpickleOptions {
   /** Names the file in error messages. */
@@ -246,10 +246,15 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
       case 0x62: { // BUILD
         const state = pop();
         const obj = top();
-        if (!(obj instanceof TensorRef || obj instanceof Map)) {
-          throw new SoftMoeError('E_UNSAFE', `${label}: pickle sets state on a ${describe(obj)} (only tensors and dicts accept state)`);
+        if (obj instanceof PyNamespace) {
+          if (!(state instanceof Map)) throw fail('sets a Namespace state that is not a dict');
+          for (const [k, v] of state) obj.set(k, v);
+        } else if (obj instanceof NumpyDType) {
+          if (Array.isArray(state) && typeof state[1] === 'string') obj.byteOrder = state[1];
+        } else if (!(obj instanceof TensorRef || obj instanceof Map)) {
+          throw new SoftMoeError('E_UNSAFE', `${label}: pickle sets state on a ${describe(obj)} (only tensors, dicts and Namespaces accept state)`);
         }
-        void state; // a tensor's python attributes and an OrderedDict's _metadata are not needed
+        // A tensor's python attributes and an OrderedDict's _metadata are not needed.
         break;
       }
       case 0x50: // PERSID

@@ -4,7 +4,7 @@
  * that build containers and tensor references. Nothing Python is ever called.
  */
 import { SoftMoeError } from '../errors';
-import { PyGlobal, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
+import { NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
 import type { DType } from './types';
 
 /** torch storage classes → element type. */
@@ -73,7 +73,47 @@ function latin1(s: string, label: string): Uint8Array {
   return out;
 }
 
+/** numpy.core.multiarray.scalar(dtype, bytes) → a JS number (bool → boolean). Other dtypes are refused. */
+function numpyScalar(args: PyValue[], label: string): PyValue {
+  const [dtype, raw] = args;
+  if (!(dtype instanceof NumpyDType) || !(raw instanceof Uint8Array)) throw new SoftMoeError('E_CORRUPT', `${label}: bad numpy scalar in the pickle`);
+  const code = dtype.code.replace(/^[<>=|]/, '');
+  const sizes: Record<string, number> = { f8: 8, f4: 4, f2: 2, i8: 8, i4: 4, i2: 2, i1: 1, u8: 8, u4: 4, u2: 2, u1: 1, b1: 1 };
+  const size = sizes[code];
+  if (size === undefined) throw new SoftMoeError('E_UNSUPPORTED', `${label}: holds a numpy scalar of dtype ${dtype.code}, which is not read`);
+  if (raw.byteLength !== size) throw new SoftMoeError('E_CORRUPT', `${label}: numpy ${code} scalar has ${raw.byteLength} bytes`);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const le = dtype.byteOrder !== '>';
+  switch (code) {
+    case 'f8': return dv.getFloat64(0, le);
+    case 'f4': return dv.getFloat32(0, le);
+    case 'f2': return float16(dv.getUint16(0, le));
+    case 'i8': { const v = dv.getBigInt64(0, le); return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+    case 'u8': { const v = dv.getBigUint64(0, le); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+    case 'i4': return dv.getInt32(0, le);
+    case 'u4': return dv.getUint32(0, le);
+    case 'i2': return dv.getInt16(0, le);
+    case 'u2': return dv.getUint16(0, le);
+    case 'i1': return dv.getInt8(0);
+    case 'b1': return dv.getUint8(0) !== 0;
+    default: return dv.getUint8(0);
+  }
+}
+
+function float16(h: number): number {
+  const e = (h >> 10) & 0x1f, m = h & 0x3ff, s = h & 0x8000 ? -1 : 1;
+  return e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
 const CALLABLES: Record<string, Callable> = {
+  // Inert data classes that real checkpoints carry beside the weights (DeiT/timm `args`, numpy metrics).
+  'argparse.Namespace': () => new PyNamespace(),
+  'numpy.dtype': (a, l) => {
+    if (typeof a[0] !== 'string' || a[0].length > 8) throw new SoftMoeError('E_CORRUPT', `${l}: bad numpy dtype in the pickle`);
+    return new NumpyDType(a[0]);
+  },
+  'numpy.core.multiarray.scalar': numpyScalar,
+  'numpy._core.multiarray.scalar': numpyScalar,
   'collections.OrderedDict': newDict,
   'builtins.dict': newDict,
   'builtins.list': (a, l) => [...iterableItems(a[0], 'list()', l)],

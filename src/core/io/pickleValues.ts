@@ -28,6 +28,15 @@ export class TensorRef {
   ) {}
 }
 
+/** An argparse.Namespace: its attributes, filled by BUILD. Shown in extras as an object. */
+export class PyNamespace extends Map<unknown, unknown> {}
+
+/** A numpy dtype (only its type code and byte order are kept), used to decode numpy scalars. */
+export class NumpyDType {
+  byteOrder = '<';
+  constructor(readonly code: string) {}
+}
+
 /** A Python tuple (kept apart from lists so tuples stay recognisable in extras). */
 export class PyTuple extends Array<unknown> {}
 
@@ -43,6 +52,7 @@ export function toJsonSafe(value: PyValue, budget = { nodes: 20_000 }, depth = 0
   if (value instanceof TensorRef) return `<tensor ${value.storage.dtype} [${value.shape.join(', ')}]>`;
   if (value instanceof StorageRef) return `<storage ${value.dtype} ${value.numel}>`;
   if (value instanceof PyGlobal) return value.qualname;
+  if (value instanceof NumpyDType) return `dtype(${value.code})`;
   if (Array.isArray(value)) return Array.from(value, (v) => toJsonSafe(v, budget, depth + 1));
   if (value instanceof Set) return [...value].map((v) => toJsonSafe(v, budget, depth + 1));
   if (value instanceof Map) {

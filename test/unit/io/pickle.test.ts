@@ -41,6 +41,8 @@ test('malformed and hostile pickles are refused without running anything', () =>
   refuses(enc('(lN\x85b.'), 'E_UNSAFE', /sets state on a list/);
   refuses(enc('\x80\x02X\x01\x00\x00\x00aQ.'), 'E_UNSAFE', /persistent ids/);
   refuses(enc('ctorch\nComplexFloatStorage\n.'), 'E_UNSUPPORTED', /ComplexFloatStorage/);
+  refuses(enc('cnumpy.core.multiarray\n_reconstruct\n.'), 'E_UNSAFE', /numpy\.core\.multiarray\._reconstruct/);
+  refuses(enc('cargparse\nNamespace\n)\x81(lb.'), 'E_CORRUPT', /Namespace state that is not a dict/);
 });
 
 test('stack and memo sizes are capped', () => {
