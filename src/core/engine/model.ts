@@ -25,6 +25,14 @@ export interface RunOptions {
   drop?: DropMode;
   /** Also return a trace for every MoE layer. Default false. */
   trace?: boolean;
+  /**
+   * Per-input expert selection INSIDE the pass (analysis of models with several MoE layers, where each layer picks
+   * its own subset from its own combine weights, computed on the already-masked upstream, as in the paper). When
+   * set, the engine calls it for every MoE layer in order, with that layer's full (unmasked) routing and slot outputs
+   * on this pass's input, and uses the returned [b, n] mask for the layer instead of `masks[layerIndex]`
+   * (`undefined`: keep `masks[layerIndex]`). The engine owns and disposes the tensors it passes and the mask returned.
+   */
+  selectMask?: (layerIndex: number, routing: MoeTrace) => tf.Tensor2D | undefined;
 }
 
 export interface RunOutput {
