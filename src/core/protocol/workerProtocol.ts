@@ -21,7 +21,7 @@ export const WORKER_PROTOCOL_VERSION = 1;
 /** How long after a cancel the host waits for the worker's answer before terminating the thread. */
 export const CANCEL_GRACE_MS = 750;
 
-export type BackendName = 'auto' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'node' | 'wasm' | 'cpu';
 
 /** Everything that changes an analysis result (and so goes into its cache key). */
 export interface AnalysisSettings {

@@ -1,0 +1,84 @@
+/**
+ * The analysis panels: one per checkpoint, revealed when it is analysed again; restored after a window reload
+ * by a WebviewPanelSerializer that reads the cache key the webview saved with setState.
+ */
+import * as vscode from 'vscode';
+import { SoftMoeError } from '../core/errors';
+import type { AnalysisResult } from '../core/analysis/schema';
+import { sanitizePanelState } from '../core/protocol/webviewProtocol';
+import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import type { Services } from './services';
+import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
+
+export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
+
+interface Shown {
+  panel: vscode.WebviewPanel;
+  view: ViewModel;
+}
+
+export class AnalysisPanels implements vscode.WebviewPanelSerializer {
+  private readonly open = new Map<string, Shown>();
+
+  constructor(private readonly services: Services) {}
+
+  static register(services: Services): { panels: AnalysisPanels; disposable: vscode.Disposable } {
+    const panels = new AnalysisPanels(services);
+    return { panels, disposable: vscode.window.registerWebviewPanelSerializer(ANALYSIS_PANEL_VIEW_TYPE, panels) };
+  }
+
+  /** Show a result: reuse the checkpoint's panel (new data, same panel) or open one beside the editor. */
+  show(result: AnalysisResult, cacheKey: string | null, fromCache: boolean): void {
+    const key = result.checkpoint.path;
+    const view: ViewModel = { kind: 'analysis', result, cacheKey, fromCache };
+    const existing = this.open.get(key);
+    if (existing) {
+      existing.view = view;
+      existing.panel.reveal(undefined, false);
+      // A fresh page re-runs the handshake and picks the new view up.
+      setWebviewHtml(existing.panel.webview, this.services.extensionUri, existing.panel.title);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      ANALYSIS_PANEL_VIEW_TYPE,
+      vscode.l10n.t('Experts: {0}', result.checkpoint.name),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false },
+    );
+    this.attach(panel, key, view);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, rawState: unknown): Promise<void> {
+    panel.webview.options = webviewOptions(this.services.extensionUri);
+    const state = sanitizePanelState(rawState);
+    const cacheKey = state.restore?.kind === 'analysis' ? state.restore.cacheKey : null;
+    const result = cacheKey ? await this.services.cache.get(cacheKey) : null;
+    if (!result || !cacheKey) {
+      const view: ViewModel = {
+        kind: 'checkpoint-error', path: '',
+        error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('The analysis shown here is no longer cached; run Soft MoE: Analyze Experts again.') },
+      };
+      this.attach(panel, `restored:${Date.now()}`, view);
+      return;
+    }
+    this.attach(panel, result.checkpoint.path, { kind: 'analysis', result, cacheKey, fromCache: true });
+  }
+
+  private attach(panel: vscode.WebviewPanel, key: string, view: ViewModel): void {
+    const shown: Shown = { panel, view };
+    this.open.set(key, shown);
+    const request = async (req: WebviewRequest): Promise<unknown> => {
+      if (req.type === 'analyze') {
+        await vscode.commands.executeCommand('softmoe.analyzeExperts', vscode.Uri.file(req.path), { rerun: req.rerun });
+        return null;
+      }
+      throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('{0} is not available in this version yet.', req.type === 'export' ? 'Export' : 'Compare Runs'));
+    };
+    const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, request }, this.services.log);
+    setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
+    panel.onDidDispose(() => {
+      sub.dispose();
+      if (this.open.get(key) === shown) this.open.delete(key);
+    });
+  }
+}

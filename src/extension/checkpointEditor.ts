@@ -1,0 +1,71 @@
+/**
+ * The read-only checkpoint editor. Opening a file costs nothing on the extension host: the worker reads the
+ * header (and only the router / expert tensors it draws) and the webview shows the summary or the core's
+ * one-line error.
+ */
+import * as vscode from 'vscode';
+import { SoftMoeError, toErrorPayload } from '../core/errors';
+import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
+import type { Services } from './services';
+import { runWorkerJob } from './workerClient';
+
+/** Default editor for .safetensors/.pt/.pth; the second is offered through "Open With" for .ckpt/.bin. */
+export const CHECKPOINT_EDITOR_VIEW_TYPE = 'softmoe.checkpoint';
+export const CHECKPOINT_OPTION_VIEW_TYPE = 'softmoe.checkpointOption';
+export const COMPARE_COMMAND = 'softmoe.compareRuns';
+
+export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider {
+  static register(services: Services): vscode.Disposable {
+    const provider = new CheckpointEditorProvider(services);
+    const options = { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true };
+    return vscode.Disposable.from(
+      vscode.window.registerCustomEditorProvider(CHECKPOINT_EDITOR_VIEW_TYPE, provider, options),
+      vscode.window.registerCustomEditorProvider(CHECKPOINT_OPTION_VIEW_TYPE, provider, options),
+    );
+  }
+
+  private constructor(private readonly services: Services) {}
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const { log, extensionUri } = this.services;
+    panel.webview.options = webviewOptions(extensionUri);
+    const path = document.uri.fsPath;
+    const cts = new AbortController();
+    const view = async (): Promise<ViewModel> => {
+      try {
+        const summary = await runWorkerJob(this.services.workerFile, { type: 'inspect', path }, { signal: cts.signal, onLog: (m) => log.info(m.message) });
+        return { kind: 'checkpoint', summary };
+      } catch (err) {
+        const error = toErrorPayload(err);
+        log.warn(`open ${path}: [${error.code}] ${error.userMessage}${error.detail ? `\n${error.detail}` : ''}`);
+        return { kind: 'checkpoint-error', path, error: { code: error.code, userMessage: error.userMessage } };
+      }
+    };
+    const request = async (req: WebviewRequest): Promise<unknown> => {
+      if (req.type === 'analyze') {
+        await vscode.commands.executeCommand('softmoe.analyzeExperts', document.uri, { rerun: req.rerun });
+        return null;
+      }
+      if (req.type === 'compare') {
+        const commands = await vscode.commands.getCommands(true);
+        if (!commands.includes(COMPARE_COMMAND)) {
+          throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('Compare Runs is not available in this version yet.'));
+        }
+        await vscode.commands.executeCommand(COMPARE_COMMAND, document.uri);
+        return null;
+      }
+      throw new Error(`${req.type} is not handled by the checkpoint editor`);
+    };
+    const sub = attachWebviewHost(panel.webview, { view, request }, log);
+    setWebviewHtml(panel.webview, extensionUri, document.uri.path.split('/').pop() ?? 'checkpoint');
+    panel.onDidDispose(() => {
+      cts.abort();
+      sub.dispose();
+    });
+  }
+}
