@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SoftMoeError, toErrorPayload } from '../../../src/core/errors';
+import {
+  PROTOCOL_VERSION, answerRequest, handshake, isRequest, parseHostMessage, parseWebviewMessage, sanitizePanelState,
+} from '../../../src/core/protocol/webviewProtocol';
+import type { ViewModel, WebviewRequest } from '../../../src/core/protocol/webviewProtocol';
+import { isTerminal, parseHostToWorker, parseWorkerToHost } from '../../../src/core/protocol/workerProtocol';
+
+const view: ViewModel = { kind: 'checkpoint-error', path: '/x.pt', error: { code: 'E_CORRUPT', userMessage: 'x' } };
+
+test('messages from a webview are narrowed; junk is null, never a throw', () => {
+  for (const junk of [null, 1, 'ready', {}, { type: 'nope' }, { type: 'analyze', requestId: 'a', path: '/x' }, { type: 'analyze', requestId: 1 },
+    { type: 'ready' }, { type: 'export', requestId: 2, format: 'csv' }]) {
+    assert.equal(parseWebviewMessage(junk), null, JSON.stringify(junk));
+  }
+  const m = parseWebviewMessage({ type: 'analyze', requestId: 3, path: '/x.pt', rerun: true });
+  assert.ok(m && isRequest(m));
+  assert.equal(parseWebviewMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION })?.type, 'ready');
+  assert.equal(parseHostMessage({ type: 'init' })?.type, 'init');
+  assert.equal(parseHostMessage({ type: 'ready' }), null);
+});
+
+test('the handshake answers init on the same version and an error naming both versions otherwise', () => {
+  const ok = handshake({ type: 'ready', protocolVersion: PROTOCOL_VERSION }, view, { tab: 'routing' });
+  assert.equal(ok.type, 'init');
+  assert.deepEqual(ok.type === 'init' && ok.state, { tab: 'routing' });
+  const bad = handshake({ type: 'ready', protocolVersion: PROTOCOL_VERSION + 1 }, view);
+  assert.equal(bad.type, 'error');
+  assert.match(bad.type === 'error' ? bad.error.userMessage : '', new RegExp(`${PROTOCOL_VERSION + 1}.*${PROTOCOL_VERSION}`));
+});
+
+test('every request gets exactly one response; a throwing handler answers {code, userMessage} without the stack', async () => {
+  const req: WebviewRequest = { type: 'analyze', requestId: 7, path: '/x.pt', rerun: false };
+  const ok = await answerRequest(req, async () => ({ done: true }), toErrorPayload);
+  assert.deepEqual(ok, { type: 'response', inReplyTo: 7, ok: true, body: { done: true } });
+  const failed = await answerRequest(req, async () => { throw new SoftMoeError('E_DATASET', 'data.npz: no labels'); }, toErrorPayload);
+  assert.deepEqual(failed, { type: 'response', inReplyTo: 7, ok: false, error: { code: 'E_DATASET', userMessage: 'data.npz: no labels' } });
+  const crashed = await answerRequest(req, async () => { throw new TypeError('boom'); }, toErrorPayload);
+  assert.equal(crashed.error?.code, 'E_INTERNAL');
+});
+
+test('saved panel state is sanitised: wrong types fall back, cache keys must look like keys', () => {
+  const s = sanitizePanelState({ tab: 'samples', k: 4, drop: 'renorm', xAxis: 'fraction', layer: 1, sample: 3, restore: { kind: 'analysis', cacheKey: 'a'.repeat(40) } });
+  assert.deepEqual([s.tab, s.k, s.drop, s.xAxis, s.layer, s.sample], ['samples', 4, 'renorm', 'fraction', 1, 3]);
+  assert.deepEqual(s.restore, { kind: 'analysis', cacheKey: 'a'.repeat(40) });
+  const bad = sanitizePanelState({ k: -1, drop: 'half', xAxis: 'y', layer: 1.5, sample: 'x', restore: { kind: 'analysis', cacheKey: '../../x' } });
+  assert.deepEqual([bad.k, bad.drop, bad.xAxis, bad.layer, bad.sample, bad.restore], [null, null, 'k', 0, null, null]);
+  assert.equal(sanitizePanelState('junk').tab, 'overview');
+});
+
+test('worker messages are narrowed and terminal messages recognised', () => {
+  assert.equal(parseHostToWorker({ type: 'cancel' }), null);
+  assert.equal(parseHostToWorker({ type: 'cancel', id: 1 })?.type, 'cancel');
+  assert.equal(parseWorkerToHost({ type: 'what' }), null);
+  const err = parseWorkerToHost({ type: 'error', id: 1, error: { code: 'E_CANCELLED', userMessage: 'Cancelled.' } });
+  assert.ok(err && isTerminal(err));
+  const prog = parseWorkerToHost({ type: 'progress', id: 1, done: 1, total: 2, examplesPerSecond: 5, phase: 'x' });
+  assert.ok(prog && !isTerminal(prog));
+});

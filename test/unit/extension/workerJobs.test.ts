@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkerToHost } from '../../../src/core/protocol/workerProtocol';
+import { JobRunner } from '../../../src/worker/jobRunner';
+import { columnCosine, downsampleRows, routerToSlots } from '../../../src/worker/summaryMath';
+import { runWorkerJob } from '../../../src/extension/workerClient';
+
+const ROOT = join(__dirname, '../../..');
+const MNIST = join(ROOT, 'test/fixtures/engine/mnist_n4/model.safetensors');
+const VIT = join(ROOT, 'test/fixtures/io/vit_stacked/best_checkpoint.pth');
+const HOSTILE = join(ROOT, 'test/fixtures/io/hostile/os_system-global-torchzip.pt');
+
+function collect(): { runner: JobRunner; out: WorkerToHost[] } {
+  const out: WorkerToHost[] = [];
+  return { runner: new JobRunner((m) => out.push(m)), out };
+}
+
+test('inspect: the summary of a paper MNIST checkpoint has its layer, Φ, slot cosines and expert norms', async () => {
+  const { runner, out } = collect();
+  await runner.handle({ type: 'inspect', id: 1, path: MNIST });
+  const m = out.find((x) => x.type === 'inspected');
+  assert.ok(m && m.type === 'inspected');
+  const s = m.summary;
+  assert.equal(s.architecture, 'mnist-softmoe');
+  assert.equal(s.layers.length, 1);
+  const l = s.layers[0];
+  assert.equal(l.phi?.cols, l.numExperts * l.slotsPerExpert);
+  assert.equal(l.phi?.sourceRows, l.dim);
+  assert.equal(l.slotCosine?.rows, l.numExperts);
+  for (let i = 0; i < l.numExperts; i++) assert.ok(Math.abs((l.slotCosine?.values[i * l.numExperts + i] ?? 0) - 1) < 1e-3);
+  assert.equal(l.expertNorms.length, l.numExperts);
+  assert.ok(l.expertNorms.every((v) => v > 0));
+  assert.equal(s.tensorCount, s.tensors.length);
+});
+
+test('inspect: a stacked-expert ViT gets per-expert norms from its stacked tensors', async () => {
+  const { runner, out } = collect();
+  await runner.handle({ type: 'inspect', id: 2, path: VIT });
+  const m = out.find((x) => x.type === 'inspected');
+  assert.ok(m && m.type === 'inspected');
+  const l = m.summary.layers[0];
+  assert.equal(l.expertNorms.length, l.numExperts);
+  assert.ok(new Set(l.expertNorms).size > 1, 'experts differ');
+});
+
+test('a hostile file answers one error with the core code and message, nothing else terminal', async () => {
+  const { runner, out } = collect();
+  await runner.handle({ type: 'inspect', id: 3, path: HOSTILE });
+  const terminal = out.filter((x) => x.type === 'error' || x.type === 'inspected' || x.type === 'result');
+  assert.equal(terminal.length, 1);
+  assert.ok(terminal[0].type === 'error' && terminal[0].error.code === 'E_UNSAFE');
+  assert.match(terminal[0].type === 'error' ? terminal[0].error.userMessage : '', /os\.system/);
+});
+
+test('summary math: routers of every axis order become [d, slots]; cosines and row averages', () => {
+  // [n=2, p=1, d=3] → [3, 2]
+  const r = routerToSlots(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 1, 3], 'npd');
+  assert.deepEqual([...r.values], [1, 4, 2, 5, 3, 6]);
+  const cos = columnCosine(new Float32Array([1, 2, 0, 0, 1, -4]), 3, 2); // cols (1,0,1) and (2,0,-4)
+  assert.equal(cos.values[0], 1);
+  assert.equal(cos.values[1], Math.round((2 - 4) / (Math.SQRT2 * Math.sqrt(20)) * 1e4) / 1e4);
+  const ds = downsampleRows(new Float32Array([1, 10, 3, 30, 5, 50, 7, 70]), 4, 2, 2);
+  assert.deepEqual(ds.values, [2, 20, 6, 60]);
+  assert.equal(ds.sourceRows, 4);
+});
+
+test('through a real worker thread: inspect resolves, and an error arrives as a SoftMoeError', async () => {
+  const workerFile = join(ROOT, 'dist/worker.js');
+  if (!existsSync(workerFile)) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  const s = await runWorkerJob(workerFile, { type: 'inspect', path: MNIST });
+  assert.equal(s.layers.length, 1);
+  await assert.rejects(runWorkerJob(workerFile, { type: 'inspect', path: HOSTILE }), (e: { code?: string }) => e.code === 'E_UNSAFE');
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runWorkerJob(workerFile, { type: 'inspect', path: MNIST }, { signal: ac.signal }), (e: { code?: string }) => e.code === 'E_CANCELLED');
+});
