@@ -26,7 +26,8 @@ export class JobRunner {
         const summary = await buildCheckpointSummary(msg.path, ac.signal);
         this.post({ type: 'inspected', id: msg.id, summary });
       } else {
-        const result = await runAnalysis(msg, (p) => this.post({ type: 'progress', id: msg.id, ...p }), ac.signal);
+        const result = await runAnalysis(msg, (p) => this.post({ type: 'progress', id: msg.id, ...p }), ac.signal,
+          (message) => this.post({ type: 'log', level: 'warn', message }));
         if (ac.signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
         this.post({ type: 'result', id: msg.id, result });
       }

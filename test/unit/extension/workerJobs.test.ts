@@ -77,3 +77,17 @@ test('through a real worker thread: inspect resolves, and an error arrives as a 
   ac.abort();
   await assert.rejects(runWorkerJob(workerFile, { type: 'inspect', path: MNIST }, { signal: ac.signal }), (e: { code?: string }) => e.code === 'E_CANCELLED');
 });
+
+test('through a real worker thread: an analysis cancelled after its first progress rejects with E_CANCELLED', async () => {
+  const workerFile = join(ROOT, 'dist/worker.js');
+  const data = join(ROOT, 'media/demo/data');
+  if (!existsSync(data)) return;
+  const ac = new AbortController();
+  const phases: string[] = [];
+  await assert.rejects(runWorkerJob(workerFile, {
+    type: 'analyze', checkpoint: join(ROOT, 'test/fixtures/io/mnist/ep3_moe.pt'), dataset: data,
+    settings: { drops: ['zero', 'renorm'], selectors: ['heuristic', 'random', 'oracle'], trials: 10, seed: 0, limit: null, target: 0.99, samples: 8 },
+    execution: { batchSize: 64, backend: 'auto' },
+  }, { signal: ac.signal, onProgress: (p) => { phases.push(p.phase); ac.abort(); } }), (e: { code?: string }) => e.code === 'E_CANCELLED');
+  assert.ok(phases.length >= 1);
+});
