@@ -170,6 +170,12 @@ export interface AnalysisResult {
     limit: number | null;
     shard: { index: number; count: number } | null;
     target: number;
+    /** Inputs per forward pass; Algorithm 2 (`batch`) shares one subset per batch of this size. */
+    batchSize?: number;
+    /** Number of sample records asked for. */
+    samples?: number;
+    /** `oracle` only: exhaustive search for a k when C(n, k) is at most this, else greedy. */
+    oracleBudget?: number;
   };
   numExamples: number;
   fullAccuracy: number;

@@ -1,0 +1,116 @@
+/**
+ * One batch through the fast path (one MoE layer, linear readout): ONE traced forward pass, then every selector,
+ * drop mode, k and random trial is a recombination of precomputed per-expert logit contributions (readout.ts).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { SoftMoeError } from '../errors';
+import type { BatchOutcome, DropOutcome } from './outcome';
+import { argmaxRows, type RunContext } from './context';
+import { ReadoutEvaluator, readoutBatch } from './readout';
+import { OracleSearch, binomial } from './oracle';
+import type { LayerArrays } from './scores';
+import { heuristicScores, markSelected, selectorOrders } from './selectors';
+import { randomOrders } from './subsets';
+import type { CountedSelector } from './stats';
+
+export function fastBatch(ctx: RunContext, pre: tf.Tensor, labels: Int32Array, start: number): BatchOutcome {
+  const { model, opts, numExperts: n, numClasses: c } = ctx;
+  const out = model.forward(pre, { trace: true });
+  const tr = out.traces[0];
+  if (!tr || out.traces.length !== 1) throw new SoftMoeError('E_INTERNAL', 'Internal error: the model returned no trace for its MoE layer.');
+  const [b, m, , p] = tr.combine.shape;
+  const d = tr.slotOutputs.shape[3];
+  const logits = out.logits.dataSync();
+  const fullPred = argmaxRows(logits, b, c);
+  const arrays: LayerArrays = {
+    b, m, n, p, d,
+    combine: tr.combine.dataSync() as Float32Array,
+    dispatch: tr.dispatch.dataSync() as Float32Array,
+    slotOutputs: tr.slotOutputs.dataSync() as Float32Array,
+  };
+  const rb = readoutBatch(arrays.combine, tr.slotOutputs, ctx.projection as tf.Tensor2D, ctx.bias as Float64Array, m);
+  out.logits.dispose();
+  for (const t of out.traces) {
+    t.combine.dispose();
+    t.dispatch.dispose();
+    t.slotOutputs.dispose();
+  }
+  const ks = opts.ks;
+  const K = ks.length;
+  const ev = new ReadoutEvaluator(rb, ks);
+  const all = Int32Array.from({ length: n }, (_, e) => e);
+  if (!ctx.readoutChecked) checkReadout(ev, logits, b, c, all);
+  ctx.readoutChecked = true;
+
+  const orders: Partial<Record<CountedSelector, Int32Array>> = {};
+  for (const sel of opts.counted) orders[sel] = selectorOrders(sel, arrays);
+  const scores = heuristicScores(arrays);
+
+  const drops: BatchOutcome['drops'] = {};
+  for (const drop of opts.drops) {
+    const o: DropOutcome = { counted: {} };
+    for (const sel of opts.counted) {
+      const preds = new Int32Array(K * b);
+      const ord = orders[sel] as Int32Array;
+      for (let i = 0; i < b; i++) ev.predictOrder(i, ord.subarray(i * n, (i + 1) * n), drop, preds, i, b);
+      o.counted[sel] = preds;
+    }
+    drops[drop] = o;
+  }
+  const T = opts.trials;
+  if (T > 0) {
+    const rnd = opts.drops.map(() => new Int32Array(T * K * b));
+    const perm = new Int32Array(T * n);
+    for (let i = 0; i < b; i++) {
+      randomOrders(opts.seed, start + i, T, 1, n, perm);
+      for (let t = 0; t < T; t++) {
+        const ord = perm.subarray(t * n, (t + 1) * n);
+        opts.drops.forEach((drop, di) => ev.predictOrder(i, ord, drop, rnd[di] as Int32Array, t * K * b + i, b));
+      }
+    }
+    opts.drops.forEach((drop, di) => ((drops[drop] as DropOutcome).random = rnd[di]));
+  }
+  if (opts.selectors.includes('oracle')) {
+    const search = new OracleSearch(rb);
+    for (const drop of opts.drops) {
+      const found = new Uint8Array(K * b);
+      const greedy = ks.map((k) => binomial(n, k) > opts.oracleBudget);
+      const heur = (drops[drop] as DropOutcome).counted.heuristic as Int32Array;
+      for (let i = 0; i < b; i++) {
+        const label = labels[i] as number;
+        let greedyFound: boolean[] | null = null;
+        ks.forEach((k, ki) => {
+          let hit = heur[ki * b + i] === label;
+          if (!hit && !greedy[ki]) hit = search.exhaustive(i, k, label, drop);
+          else if (!hit) {
+            greedyFound ??= search.greedy(label, (members, kk, outLg) => ev.logitsOf(i, members, kk, drop, outLg));
+            hit = greedyFound[k] === true;
+          }
+          if (hit) found[ki * b + i] = 1;
+        });
+      }
+      (drops[drop] as DropOutcome).oracle = { found, greedy };
+    }
+  }
+  const selected = new Uint8Array(K * b * n);
+  ks.forEach((k, ki) => markSelected(selected, orders.heuristic as Int32Array, b, n, k, ki));
+  return { b, fullPred, drops, selected: [selected], layers: [arrays], scores: [scores] };
+}
+
+/** The readout must reproduce the model's own logits, else the model breaks the linearReadout contract. */
+function checkReadout(ev: ReadoutEvaluator, logits: ArrayLike<number>, b: number, c: number, all: Int32Array): void {
+  const lg = new Float64Array(c);
+  let worst = 0;
+  let scale = 1;
+  for (let i = 0; i < b; i++) {
+    ev.logitsOf(i, all, all.length, 'zero', lg);
+    for (let j = 0; j < c; j++) {
+      const ref = logits[i * c + j] as number;
+      worst = Math.max(worst, Math.abs((lg[j] as number) - ref));
+      scale = Math.max(scale, Math.abs(ref));
+    }
+  }
+  if (!(worst <= 1e-3 * scale)) {
+    throw new SoftMoeError('E_INTERNAL', `Internal error: the model's linear readout does not reproduce its logits (max difference ${worst.toExponential(2)}).`);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Merging shards: the partials of `--shard 0/N … N−1/N` combine into exactly the result of one run (counts add,
+ * exact sums are order-independent, samples are the same evenly spaced inputs). Only `createdAt` and `timing` differ.
+ */
+import { SoftMoeError } from '../errors';
+import type { AnalysisResult } from './schema';
+import { isAnalysisPartial, type AnalysisPartial, type ResultHead } from './partial';
+import { mergeStats } from './stats';
+import { finalizeResult } from './finalize';
+
+function comparable(h: ResultHead): string {
+  return JSON.stringify({ ...h, createdAt: '', tool: { ...h.tool, backend: '' }, options: { ...h.options, shard: null } });
+}
+
+export function mergePartials(parts: unknown[], names: string[] = parts.map((_, i) => `part ${i + 1}`)): AnalysisResult {
+  if (parts.length === 0) throw new SoftMoeError('E_USAGE', 'Nothing to merge: give the partial results of every shard.');
+  parts.forEach((p, i) => {
+    if (!isAnalysisPartial(p)) throw new SoftMoeError('E_FORMAT', `${names[i]} is not a partial analysis (write one with softmoe analyze --shard i/N --json FILE).`);
+  });
+  const ps = (parts as AnalysisPartial[]).slice().sort((a, b) => a.range.start - b.range.start);
+  const first = ps[0] as AnalysisPartial;
+  const count = first.head.options.shard?.count ?? 1;
+  const key = comparable(first.head);
+  const seen = new Set<number>();
+  (parts as AnalysisPartial[]).forEach((p, i) => {
+    if (comparable(p.head) !== key || p.totalExamples !== first.totalExamples) {
+      throw new SoftMoeError('E_USAGE', `${names[i]} comes from a different checkpoint, dataset or options than ${names[0]}; merge only the shards of one run.`);
+    }
+    const idx = p.head.options.shard?.index ?? 0;
+    if ((p.head.options.shard?.count ?? 1) !== count) throw new SoftMoeError('E_USAGE', `${names[i]} is from a run split into ${p.head.options.shard?.count ?? 1} shards, not ${count}.`);
+    if (seen.has(idx)) throw new SoftMoeError('E_USAGE', `Shard ${idx}/${count} is given twice (${names[i]}).`);
+    seen.add(idx);
+  });
+  if (seen.size !== count) {
+    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+    throw new SoftMoeError('E_USAGE', `Shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing; merge needs every shard.`);
+  }
+  const stats = structuredClone(first.stats);
+  let seconds = first.seconds;
+  for (const p of ps.slice(1)) {
+    mergeStats(stats, p.stats);
+    seconds += p.seconds;
+  }
+  const backends = [...new Set(ps.map((p) => p.head.tool.backend))].join('+');
+  const createdAt = ps.map((p) => p.head.createdAt).sort().at(-1) as string;
+  const head: ResultHead = { ...first.head, createdAt, tool: { ...first.head.tool, backend: backends }, options: { ...first.head.options, shard: null } };
+  return finalizeResult({
+    ...first, head, stats, samples: ps.flatMap((p) => p.samples),
+    range: { start: 0, end: first.totalExamples }, seconds,
+  });
+}

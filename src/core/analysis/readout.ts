@@ -1,0 +1,157 @@
+/**
+ * The fast path for models whose post-MoE part is linear (the paper's MNIST model: logits = flatten(Y)·Wᵀ + b).
+ *
+ * With Y_t = Σ_s C_eff[t,s]·Ỹ[s], the logits are Σ_t Σ_s C_eff[t,s]·(W_t·Ỹ[s]) + b. Per input we precompute once
+ *   contrib[t, e, :] = Σ_{s∈e} C[t,s]·(W_t·Ỹ[s])     and     mass[t, e] = Σ_{s∈e} C[t,s]
+ * from the full (unmasked) trace; then for any kept set K:
+ *   zero:   logits = b + Σ_{e∈K} Σ_t contrib[t,e,:]
+ *   renorm: logits = b + Σ_t (Σ_{e∈K} contrib[t,e,:]) / (Σ_{e∈K} mass[t,e])
+ * (renorm = the combine softmax taken over kept slots only, i.e. C restricted to K and divided by its row sum; D of
+ * kept slots is unchanged, so Ỹ is too). A subset costs O(k·classes) (zero) or O(k·m·classes) (renorm) per input.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DropMode } from './schema';
+
+export interface ReadoutBatch {
+  b: number;
+  m: number;
+  n: number;
+  c: number;
+  /** [b, m, n, c] */
+  contrib: Float64Array;
+  /** [b, m, n] */
+  mass: Float64Array;
+  /** [b, n, c]: contrib summed over tokens (what zero drop needs). */
+  total: Float64Array;
+  /** [c] */
+  bias: Float64Array;
+}
+
+/** Readout weight [c, m·d] rearranged once to [d, m·c], so one 2D matMul projects every slot for every token. */
+export function readoutProjection(weight: tf.Tensor2D, m: number, d: number): tf.Tensor2D {
+  const c = weight.shape[0];
+  return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(weight, [c, m, d]), [2, 1, 0]), [d, m * c]) as tf.Tensor2D);
+}
+
+export function readoutBatch(combine: Float32Array, slotOutputs: tf.Tensor4D, projection: tf.Tensor2D, bias: Float64Array, m: number): ReadoutBatch {
+  const [b, n, p, d] = slotOutputs.shape;
+  const c = bias.length;
+  const proj = tf.tidy(() => tf.matMul(tf.reshape(slotOutputs, [b * n * p, d]), projection));
+  const pr = proj.dataSync() as Float32Array; // [(i, e, s), (t, c)]
+  proj.dispose();
+  const contrib = new Float64Array(b * m * n * c);
+  const mass = new Float64Array(b * m * n);
+  const total = new Float64Array(b * n * c);
+  const mc = m * c;
+  for (let i = 0; i < b; i++) {
+    for (let t = 0; t < m; t++) {
+      for (let e = 0; e < n; e++) {
+        const co = ((i * m + t) * n + e) * c;
+        const to = (i * n + e) * c;
+        let ms = 0;
+        for (let s = 0; s < p; s++) {
+          const w = combine[((i * m + t) * n + e) * p + s] as number;
+          ms += w;
+          const po = ((i * n + e) * p + s) * mc + t * c;
+          for (let j = 0; j < c; j++) contrib[co + j] = (contrib[co + j] as number) + w * (pr[po + j] as number);
+        }
+        mass[(i * m + t) * n + e] = ms;
+        for (let j = 0; j < c; j++) total[to + j] = (total[to + j] as number) + (contrib[co + j] as number);
+      }
+    }
+  }
+  return { b, m, n, c, contrib, mass, total, bias };
+}
+
+/** Index of the largest value in v[o, o+c) (the first one on ties, as argmax in PyTorch and tfjs). */
+export function argmaxAt(v: ArrayLike<number>, o: number, c: number): number {
+  let best = 0;
+  let bv = v[o] as number;
+  for (let j = 1; j < c; j++) {
+    const x = v[o + j] as number;
+    if (x > bv) {
+      bv = x;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/** Evaluates kept sets of experts for the inputs of one batch. */
+export class ReadoutEvaluator {
+  private readonly logits: Float64Array;
+  private readonly num: Float64Array;
+  private readonly den: Float64Array;
+  private readonly kAt: Int32Array;
+
+  /** `ks` ascending; out arrays are indexed by position in `ks`. */
+  constructor(readonly r: ReadoutBatch, readonly ks: number[]) {
+    this.logits = new Float64Array(r.c);
+    this.num = new Float64Array(r.m * r.c);
+    this.den = new Float64Array(r.m);
+    this.kAt = new Int32Array(r.n + 1).fill(-1);
+    ks.forEach((k, idx) => (this.kAt[k] = idx));
+  }
+
+  /** Logits of input i with kept set `members[0..k)` written to `out`. */
+  logitsOf(i: number, members: ArrayLike<number>, k: number, drop: DropMode, out: Float64Array): void {
+    const { m, n, c, contrib, mass, total, bias } = this.r;
+    out.set(bias);
+    if (drop === 'zero') {
+      for (let a = 0; a < k; a++) {
+        const o = (i * n + (members[a] as number)) * c;
+        for (let j = 0; j < c; j++) out[j] = (out[j] as number) + (total[o + j] as number);
+      }
+      return;
+    }
+    for (let t = 0; t < m; t++) {
+      let den = 0;
+      const num = this.num;
+      num.fill(0, 0, c);
+      for (let a = 0; a < k; a++) {
+        const e = members[a] as number;
+        den += mass[(i * m + t) * n + e] as number;
+        const o = ((i * m + t) * n + e) * c;
+        for (let j = 0; j < c; j++) num[j] = (num[j] as number) + (contrib[o + j] as number);
+      }
+      if (den > 0) for (let j = 0; j < c; j++) out[j] = (out[j] as number) + (num[j] as number) / den;
+    }
+  }
+
+  /** Predictions for every k in `ks`, keeping the first k experts of `order`: out[base + kIndex]. */
+  predictOrder(i: number, order: ArrayLike<number>, drop: DropMode, out: Int32Array, base: number, stride: number): void {
+    const { m, n, c, contrib, mass, total, bias } = this.r;
+    const lg = this.logits;
+    if (drop === 'zero') {
+      lg.set(bias);
+      for (let a = 0; a < n; a++) {
+        const o = (i * n + (order[a] as number)) * c;
+        for (let j = 0; j < c; j++) lg[j] = (lg[j] as number) + (total[o + j] as number);
+        const ki = this.kAt[a + 1] as number;
+        if (ki >= 0) out[base + ki * stride] = argmaxAt(lg, 0, c);
+      }
+      return;
+    }
+    const num = this.num;
+    const den = this.den;
+    num.fill(0);
+    den.fill(0);
+    for (let a = 0; a < n; a++) {
+      const e = order[a] as number;
+      for (let t = 0; t < m; t++) {
+        den[t] = (den[t] as number) + (mass[(i * m + t) * n + e] as number);
+        const o = ((i * m + t) * n + e) * c;
+        const no = t * c;
+        for (let j = 0; j < c; j++) num[no + j] = (num[no + j] as number) + (contrib[o + j] as number);
+      }
+      const ki = this.kAt[a + 1] as number;
+      if (ki < 0) continue;
+      lg.set(bias);
+      for (let t = 0; t < m; t++) {
+        const dt = den[t] as number;
+        if (dt > 0) for (let j = 0; j < c; j++) lg[j] = (lg[j] as number) + (num[t * c + j] as number) / dt;
+      }
+      out[base + ki * stride] = argmaxAt(lg, 0, c);
+    }
+  }
+}

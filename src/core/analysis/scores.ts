@@ -1,0 +1,130 @@
+/**
+ * Expert scores of one input at one MoE layer, from the layer's host-side routing arrays
+ * (combine C and dispatch D [b, m, n, p], slot outputs Ỹ [b, n, p, d]), and the ranking they induce.
+ */
+
+export interface LayerArrays {
+  b: number;
+  m: number;
+  n: number;
+  p: number;
+  d: number;
+  combine: Float32Array;
+  dispatch: Float32Array;
+  /** Absent when a path does not need them. */
+  slotOutputs?: Float32Array;
+}
+
+/** Algorithm 1's score: combine weight summed over tokens and the expert's slots (sums to m over experts). */
+export function combineScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
+  const { m, n, p, combine } = a;
+  out.fill(0);
+  const base = i * m * n * p;
+  for (let t = 0; t < m; t++) {
+    for (let e = 0; e < n; e++) {
+      let s = 0;
+      const o = base + (t * n + e) * p;
+      for (let q = 0; q < p; q++) s += combine[o + q] as number;
+      out[e] = (out[e] as number) + s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Dispatch score: the log of the expert's UNNORMALISED dispatch mass Σ_{t, s∈e} exp(logit[t, s]), up to a constant
+ * per input. (Normalised dispatch weights sum to 1 over tokens for every slot, so their plain sum is p for every
+ * expert and cannot rank.) Recovered from the trace: log C[t,s] − log D[t,s] = log W_s − log Z_t, averaged over the
+ * tokens where neither underflowed.
+ */
+export function dispatchScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
+  const { m, n, p, combine, dispatch } = a;
+  const base = i * m * n * p;
+  for (let e = 0; e < n; e++) {
+    let best = -Infinity;
+    const logs: number[] = [];
+    for (let q = 0; q < p; q++) {
+      let sum = 0;
+      let cnt = 0;
+      for (let t = 0; t < m; t++) {
+        const o = base + (t * n + e) * p + q;
+        const c = combine[o] as number;
+        const dd = dispatch[o] as number;
+        if (c > 0 && dd > 0) {
+          sum += Math.log(c) - Math.log(dd);
+          cnt++;
+        }
+      }
+      const v = cnt > 0 ? sum / cnt : -Infinity;
+      logs.push(v);
+      if (v > best) best = v;
+    }
+    if (best === -Infinity) {
+      out[e] = -Infinity;
+      continue;
+    }
+    let s = 0;
+    for (const v of logs) s += Math.exp(v - best);
+    out[e] = best + Math.log(s);
+  }
+  return out;
+}
+
+/** Combine-weighted output norm: Σ_t ‖Σ_{s∈e} C[t,s]·Ỹ[s]‖ (what the expert adds to each token, in size). */
+export function outputNormScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
+  const { m, n, p, d, combine } = a;
+  const y = a.slotOutputs as Float32Array;
+  const v = new Float64Array(d);
+  const cb = i * m * n * p;
+  const yb = i * n * p * d;
+  for (let e = 0; e < n; e++) {
+    let total = 0;
+    for (let t = 0; t < m; t++) {
+      v.fill(0);
+      for (let q = 0; q < p; q++) {
+        const c = combine[cb + (t * n + e) * p + q] as number;
+        const yo = yb + (e * p + q) * d;
+        for (let j = 0; j < d; j++) v[j] = (v[j] as number) + c * (y[yo + j] as number);
+      }
+      let sq = 0;
+      for (let j = 0; j < d; j++) sq += (v[j] as number) * (v[j] as number);
+      total += Math.sqrt(sq);
+    }
+    out[e] = total;
+  }
+  return out;
+}
+
+/** Experts by score, highest first; ties keep the lower index first. */
+export function rankDescending(scores: ArrayLike<number>, out = new Int32Array(scores.length)): Int32Array {
+  const n = scores.length;
+  for (let e = 0; e < n; e++) out[e] = e;
+  // Insertion sort: n is small (experts), and it is stable.
+  for (let a = 1; a < n; a++) {
+    const e = out[a] as number;
+    const se = scores[e] as number;
+    let b = a - 1;
+    while (b >= 0 && (scores[out[b] as number] as number) < se) {
+      out[b + 1] = out[b] as number;
+      b--;
+    }
+    out[b + 1] = e;
+  }
+  return out;
+}
+
+/** Softmax of log-scores (for shares that sum to 1). */
+export function softmaxShares(logs: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logs.length; i++) max = Math.max(max, logs[i] as number);
+  const out = new Float64Array(logs.length);
+  if (max === -Infinity) return out;
+  let s = 0;
+  for (let i = 0; i < logs.length; i++) {
+    const v = Math.exp((logs[i] as number) - max);
+    out[i] = v;
+    s += v;
+  }
+  for (let i = 0; i < logs.length; i++) out[i] = (out[i] as number) / s;
+  return out;
+}

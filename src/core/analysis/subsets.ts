@@ -1,0 +1,34 @@
+/**
+ * Random expert orders and masks. Random subsets are drawn per input from a stream seeded by (seed, the input's
+ * index in the dataset), so a shard draws exactly what one whole run draws for the same inputs. One uniformly
+ * random permutation per trial and MoE layer serves every k: its first k experts are a uniform k-subset.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createPrng, mixSeed } from '../train/prng';
+
+/** [trials][layers][n] permutations for the input at `index` (Fisher–Yates, i from n−1 down to 1). */
+export function randomOrders(seed: number, index: number, trials: number, layers: number, n: number, out = new Int32Array(trials * layers * n)): Int32Array {
+  const rng = createPrng(mixSeed(seed, index));
+  for (let t = 0; t < trials * layers; t++) {
+    const o = t * n;
+    for (let e = 0; e < n; e++) out[o + e] = e;
+    for (let a = n - 1; a > 0; a--) {
+      const j = rng.int(a + 1);
+      const tmp = out[o + a] as number;
+      out[o + a] = out[o + j] as number;
+      out[o + j] = tmp;
+    }
+  }
+  return out;
+}
+
+/**
+ * A [b, n] keep-mask from per-input orders: row i keeps orders[i·stride + offset .. + k).
+ */
+export function maskFromOrders(orders: Int32Array, b: number, n: number, k: number, stride = n, offset = 0): tf.Tensor2D {
+  const m = new Float32Array(b * n);
+  for (let i = 0; i < b; i++) {
+    for (let a = 0; a < k; a++) m[i * n + (orders[i * stride + offset + a] as number)] = 1;
+  }
+  return tf.tensor2d(m, [b, n]);
+}
