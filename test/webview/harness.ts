@@ -53,7 +53,7 @@ export const THEME_VARS: Record<Theme, Record<string, string>> = {
     '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece',
     '--vscode-input-background': '#ffffff', '--vscode-input-border': '#cecece', '--vscode-input-foreground': '#3b3b3b',
     '--vscode-panelTitle-activeForeground': '#3b3b3b', '--vscode-panelTitle-activeBorder': '#005fb8', '--vscode-panelTitle-inactiveForeground': '#3b3b3b',
-    '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputForeground': '#3b3b3b', '--vscode-input-placeholderForeground': '#767676',
+    '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputBorder': '#cecece', '--vscode-settings-textInputForeground': '#3b3b3b', '--vscode-input-placeholderForeground': '#767676',
     '--vscode-button-hoverBackground': '#0258a8', '--vscode-button-secondaryHoverBackground': '#cccccc', '--vscode-scrollbarSlider-background': '#64646466',
   },
   dark: {
@@ -68,7 +68,7 @@ export const THEME_VARS: Record<Theme, Record<string, string>> = {
     '--vscode-settings-checkboxBackground': '#313131', '--vscode-settings-checkboxBorder': '#3c3c3c',
     '--vscode-input-background': '#313131', '--vscode-input-border': '#3c3c3c', '--vscode-input-foreground': '#cccccc',
     '--vscode-panelTitle-activeForeground': '#cccccc', '--vscode-panelTitle-activeBorder': '#0078d4', '--vscode-panelTitle-inactiveForeground': '#9d9d9d',
-    '--vscode-settings-textInputBackground': '#313131', '--vscode-settings-textInputForeground': '#cccccc', '--vscode-input-placeholderForeground': '#989898',
+    '--vscode-settings-textInputBackground': '#313131', '--vscode-settings-textInputBorder': '#3c3c3c', '--vscode-settings-textInputForeground': '#cccccc', '--vscode-input-placeholderForeground': '#989898',
     '--vscode-button-hoverBackground': '#026ec1', '--vscode-button-secondaryHoverBackground': '#3c3c3c', '--vscode-scrollbarSlider-background': '#79797966',
   },
   'high-contrast': {
@@ -134,14 +134,14 @@ export async function openWebview(browser: Browser, theme: Theme, initialState: 
   await page.goto(`${ORIGIN}/index.html`);
   const wp: WebviewPage = {
     page,
-    posted: () => page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted),
-    savedState: () => page.evaluate(() => (window as unknown as { __state: Record<string, unknown> | null }).__state),
-    send: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
-    cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
+    posted: () => page.evaluate(() => (globalThis as unknown as { __posted: Array<{ type: string }> }).__posted),
+    savedState: () => page.evaluate(() => (globalThis as unknown as { __state: Record<string, unknown> | null }).__state),
+    send: (message) => page.evaluate((m) => (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(m, '*'), message),
+    cspViolations: () => page.evaluate(() => (globalThis as unknown as { __csp: string[] }).__csp),
     errors,
   };
   try {
-    await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), null, { timeout: 15000 });
+    await page.waitForFunction(() => (globalThis as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), null, { timeout: 15000 });
   } catch (err) {
     throw new Error(`the webview never said ready: ${errors.join(" | ") || String(err)}`, { cause: err });
   }

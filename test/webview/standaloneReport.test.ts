@@ -1,0 +1,37 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import type { AnalysisResult } from '../../src/core/analysis/schema';
+import { buildStandaloneReport } from '../../src/core/report/buildStandaloneReport';
+import { SHOTS, ensureBundle, fixture, launch } from './harness';
+
+let browser: Browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('the standalone report renders the same views offline under its own CSP', async () => {
+  const result = fixture<AnalysisResult>('analysis-n16.json');
+  const html = buildStandaloneReport(result, readFileSync(ensureBundle(), 'utf8'));
+  for (const scheme of ['light', 'dark'] as const) {
+    const page = await browser.newPage({ viewport: { width: 1180, height: 900 }, colorScheme: scheme });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => route.abort());
+    await page.setContent(html);
+    await page.waitForSelector('.app-header h1');
+    assert.match(await page.textContent('.app-header h1') ?? '', /ep14_moe\.pt/);
+    await page.click('vscode-tab-header[data-tab="curves"]');
+    await page.waitForSelector('#chart-curves[data-drawn="true"]');
+    const bg = await page.$eval('body', (body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+    assert.equal(bg, scheme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
+    await page.screenshot({ path: `${SHOTS}/report-${scheme}.png` });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
