@@ -13,6 +13,15 @@ function comparable(h: ResultHead): string {
 }
 
 export function mergePartials(parts: unknown[], names: string[] = parts.map((_, i) => `part ${i + 1}`)): AnalysisResult {
+  try {
+    return mergeChecked(parts, names);
+  } catch (err) {
+    if (err instanceof SoftMoeError) throw err;
+    throw new SoftMoeError('E_FORMAT', `The analysis parts (${names.join(', ')}) are malformed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function mergeChecked(parts: unknown[], names: string[]): AnalysisResult {
   if (parts.length === 0) throw new SoftMoeError('E_USAGE', 'Nothing to merge: give the partial results of every shard.');
   parts.forEach((p, i) => {
     if (!isAnalysisPartial(p)) throw new SoftMoeError('E_FORMAT', `${names[i]} is not a partial analysis (write one with softmoe analyze --shard i/N --json FILE).`);

@@ -1,0 +1,206 @@
+/**
+ * `softmoe analyze <checkpoint> --data <path>`: which experts matter for which input, and how many can be dropped.
+ * The work is `analyzePart`/`analyze` in the core (the worker calls it too); this file parses flags, shows a progress
+ * bar on stderr, prints a summary on stdout and writes --json / --csv atomically (temp file, then rename).
+ * With --shard i/N it writes the shard's sufficient statistics for `softmoe merge`.
+ */
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import pc from 'picocolors';
+import { analyzePart } from '../../core/analysis/analyze';
+import { finalizeResult } from '../../core/analysis/finalize';
+import { ALL_SELECTORS } from '../../core/analysis/options';
+import { curvesToCsv } from '../../core/analysis/resultCsv';
+import type { AnalysisResult, DropMode, SelectorName } from '../../core/analysis/schema';
+import { openDataset } from '../../core/data/openDataset';
+import { initBackend, type BackendName } from '../../core/engine/backend';
+import { modelFromCheckpoint } from '../../core/engine/loadModel';
+import { SoftMoeError } from '../../core/errors';
+import { openCheckpoint } from '../../core/io/openCheckpoint';
+import { readSidecars } from '../../core/model/sidecar';
+import { safeText } from '../format/safeText';
+import { makeTable } from '../format/table';
+
+interface AnalyzeFlags {
+  data: string;
+  split: string;
+  limit?: string;
+  drop: string;
+  trials: string;
+  seed: string;
+  selectors: string;
+  k?: string;
+  target: string;
+  samples: string;
+  batch: string;
+  backend?: string;
+  json?: string;
+  csv?: string;
+  shard?: string;
+  oracleBudget?: string;
+}
+
+function usage(msg: string): never {
+  throw new SoftMoeError('E_USAGE', msg);
+}
+
+function intFlag(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer of at least ${min}, got '${value}'.`);
+  return n;
+}
+
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m) usage(`--shard must look like i/N (0 ≤ i < N), got '${v}'.`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index >= count) usage(`--shard ${v}: the index must be from 0 to ${count - 1} (0-based, like SLURM_ARRAY_TASK_ID).`);
+  return { index, count };
+}
+
+/** Write a file through a temporary sibling and a rename, so a reader never sees half a file. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new SoftMoeError('E_NOT_FOUND', `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description('expert specialisation: accuracy per number of kept experts (heuristic, random, oracle…), per class, routing health')
+    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)')
+    .requiredOption('--data <path>', 'dataset: IDX folder or files, CIFAR binary, .npy/.npz, or an image folder')
+    .option('--split <split>', 'test or train', 'test')
+    .option('--limit <n>', 'use only the first N examples')
+    .option('--drop <mode>', 'zero, renorm or both', 'zero')
+    .option('--trials <n>', 'random trials', '10')
+    .option('--seed <n>', 'seed of the random subsets', '0')
+    .option('--selectors <list>', `comma-separated: ${ALL_SELECTORS.join(',')}`, 'heuristic,random')
+    .option('--k <list>', 'numbers of kept experts, e.g. 1,2,4 (default: every k from 1 to n)')
+    .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
+    .option('--samples <n>', 'inputs recorded for drawing', '64')
+    .option('--batch <n>', 'batch size (Algorithm 2 shares one subset per batch)', '256')
+    .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
+    .option('--oracle-budget <n>', 'exhaustive oracle search while C(n,k) is at most this, else greedy', '65536')
+    .option('--json <file>', 'write the result (or, with --shard, the shard\'s statistics) as JSON')
+    .option('--csv <file>', 'write the curves as CSV')
+    .option('--shard <i/N>', 'analyse slice i of N (0-based) and write its statistics for softmoe merge')
+    .action(async (checkpoint: string, flags: AnalyzeFlags) => {
+      if (flags.split !== 'test' && flags.split !== 'train') usage(`--split must be test or train, got '${flags.split}'.`);
+      if (!['zero', 'renorm', 'both'].includes(flags.drop)) usage(`--drop must be zero, renorm or both, got '${flags.drop}'.`);
+      if (flags.backend !== undefined && !['node', 'wasm', 'cpu'].includes(flags.backend)) usage(`--backend must be node, wasm or cpu, got '${flags.backend}'.`);
+      const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
+      if (shard && !flags.json) usage('--shard needs --json FILE to write the shard\'s statistics to (then softmoe merge).');
+      if (shard && flags.csv) usage('--csv is written by softmoe merge when analysing in shards.');
+      const selectors = flags.selectors.split(',').map((s) => s.trim()).filter(Boolean) as SelectorName[];
+      for (const s of selectors) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
+      const drops: DropMode[] = flags.drop === 'both' ? ['zero', 'renorm'] : [flags.drop as DropMode];
+      const ks = flags.k?.split(',').map((s) => intFlag(s.trim(), '--k', 1));
+      const target = Number(flags.target);
+      if (!(target > 0 && target <= 1)) usage(`--target must be in (0, 1], got '${flags.target}'.`);
+      const limit = flags.limit !== undefined ? intFlag(flags.limit, '--limit', 1) : undefined;
+      const backend = await initBackend(flags.backend as BackendName | undefined);
+      const path = resolve(checkpoint);
+      const ckpt = await openCheckpoint(path);
+      let model;
+      try {
+        model = await modelFromCheckpoint(ckpt, await readSidecars(ckpt.path));
+      } finally {
+        await ckpt.close();
+      }
+      try {
+        const [h, w, c] = model.info.inputShape;
+        const dataset = await openDataset(flags.data, {
+          split: flags.split, ...(limit !== undefined ? { limit } : {}),
+          ...(model.info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
+        });
+        try {
+          const bar = process.stderr.isTTY
+            ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
+            : undefined;
+          let started = false;
+          const ac = new AbortController();
+          const onSigint = () => ac.abort();
+          process.once('SIGINT', onSigint);
+          let part;
+          try {
+            part = await analyzePart(model, dataset, {
+              selectors, drops, ks, target, limit: limit ?? null, shard,
+              trials: intFlag(flags.trials, '--trials', 1),
+              seed: intFlag(flags.seed, '--seed', 0),
+              samples: intFlag(flags.samples, '--samples', 0),
+              batchSize: intFlag(flags.batch, '--batch', 1),
+              oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
+              checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: (await stat(path)).size },
+              toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
+            }, {
+              signal: ac.signal,
+              onProgress: (p) => {
+                if (!bar) return;
+                if (!started) bar.start(p.total, 0, { speed: '0' });
+                started = true;
+                bar.update(p.done, { speed: p.examplesPerSecond.toFixed(0) });
+              },
+            });
+          } finally {
+            bar?.stop();
+            process.removeListener('SIGINT', onSigint);
+          }
+          if (shard) {
+            await writeAtomic(flags.json as string, `${JSON.stringify(part)}\n`);
+            process.stdout.write(`shard ${shard.index}/${shard.count}: examples ${part.range.start}–${part.range.end} of ${part.totalExamples} analysed in ${part.seconds.toFixed(1)} s (backend ${backend}); statistics written to ${safeText(flags.json as string)}\nmerge every shard with: softmoe merge <parts…> --json result.json\n`);
+            return;
+          }
+          const result = finalizeResult(part);
+          await writeOutputs(result, flags.json, flags.csv);
+          process.stdout.write(formatSummary(result));
+        } finally {
+          await dataset.close();
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}
+
+export async function writeOutputs(result: AnalysisResult, json?: string, csv?: string): Promise<void> {
+  if (json) await writeAtomic(json, `${JSON.stringify(result)}\n`);
+  if (csv) await writeAtomic(csv, curvesToCsv(result));
+}
+
+/** Full accuracy, the recommended k, and heuristic vs random at n/2, n/4, n/8 kept experts. */
+export function formatSummary(r: AnalysisResult): string {
+  const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)}%`);
+  const n = r.layers[0]?.numExperts ?? 0;
+  const rec = r.recommended;
+  const lines = [
+    `${pc.bold('checkpoint')}     ${safeText(r.checkpoint.name || r.checkpoint.path)} (${r.layers.length} Soft MoE layer${r.layers.length === 1 ? '' : 's'}, ${n} experts)`,
+    `${pc.bold('dataset')}        ${safeText(r.dataset.name)} (${r.dataset.split}, ${r.numExamples} examples)`,
+    `${pc.bold('full accuracy')}  ${pc.green(pct(r.fullAccuracy))} (${r.fullCorrect}/${r.numExamples})`,
+    `${pc.bold('recommended k')}  ${rec.k === null
+      ? `none below ${n} keeps ${pct(rec.target)} of full accuracy (${rec.selector}, ${rec.drop} drop)`
+      : `${rec.k} of ${n} experts keeps ${pct(rec.accuracy)} (≥ ${pct(rec.target)} of full, ${rec.selector}, ${rec.drop} drop); saves ${pct(rec.expertFlopsSaved)} of expert FLOPs`}`,
+    `${pc.bold('time')}           ${r.timing.seconds.toFixed(2)} s (${r.timing.examplesPerSecond.toFixed(0)} examples/s, backend ${r.tool.backend})`,
+    '',
+  ];
+  const kept = [...new Set([n / 2, n / 4, n / 8].filter((k) => Number.isInteger(k) && k >= 1 && r.options.ks.includes(k)))];
+  const table = makeTable(['drop', 'kept', 'heuristic', 'random (mean ± std)', 'other'], pc, [1, 2, 3]);
+  for (const drop of r.options.drops) {
+    for (const k of kept) {
+      const at = (sel: SelectorName) => r.curves.find((c) => c.selector === sel && c.drop === drop)?.points.find((p) => p.k === k);
+      const rnd = at('random');
+      const others = r.options.selectors.filter((s) => s !== 'heuristic' && s !== 'random').map((s) => `${s} ${pct(at(s)?.accuracy)}`).join(', ');
+      table.push([drop, `${k}/${n}`, pct(at('heuristic')?.accuracy), rnd ? `${pct(rnd.accuracy)} ± ${(100 * (rnd.std ?? 0)).toFixed(2)}` : '—', others]);
+    }
+  }
+  return `${lines.join('\n')}${kept.length > 0 ? `${table.toString()}\n` : ''}`;
+}
