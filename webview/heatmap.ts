@@ -73,7 +73,7 @@ export function heatmapOption(p: Palette, s: HeatmapSpec): EChartsCoreOption {
     },
     series: [{
       type: 'heatmap', data, progressive: 0,
-      label: { show: s.showValues ?? !dense, color: p.fg, fontSize: 9, formatter: (q: { value: [number, number, number] }) => fmt(q.value[2]) },
+      label: { show: s.showValues ?? !dense, color: p.fg, fontSize: 9, textBorderColor: p.bg, textBorderWidth: 2, formatter: (q: { value: [number, number, number] }) => fmt(q.value[2]) },
       itemStyle: { borderColor: p.bg, borderWidth: dense ? 0 : 1 },
       emphasis: { itemStyle: { borderColor: p.accent, borderWidth: 2 } },
     }],

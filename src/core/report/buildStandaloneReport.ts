@@ -27,7 +27,9 @@ const THEME_CSS = `
   --vscode-editor-font-family: ui-monospace, Menlo, Consolas, monospace;
   --vscode-panelTitle-activeForeground: #3b3b3b; --vscode-panelTitle-activeBorder: #005fb8; --vscode-panelTitle-inactiveForeground: #6f6f6f;
   --vscode-button-hoverBackground: #0258a8; --vscode-button-secondaryHoverBackground: #cccccc;
-  --vscode-settings-textInputBackground: #ffffff; --vscode-settings-textInputBorder: #cecece; --vscode-settings-textInputForeground: #3b3b3b;
+  --vscode-settings-textInputBackground: #ffffff; --vscode-settings-textInputBorder: #cecece;
+  --vscode-settings-checkboxBackground: #f8f8f8; --vscode-settings-checkboxBorder: #cecece; --vscode-settings-checkboxForeground: #3b3b3b;
+  --vscode-settings-headerBorder: #e5e5e5; --vscode-settings-textInputForeground: #3b3b3b;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -40,7 +42,9 @@ const THEME_CSS = `
     --vscode-list-hoverBackground: #2a2d2e; --vscode-list-inactiveSelectionBackground: #37373d;
     --vscode-panelTitle-activeForeground: #cccccc; --vscode-panelTitle-activeBorder: #0078d4; --vscode-panelTitle-inactiveForeground: #9d9d9d;
     --vscode-button-hoverBackground: #026ec1; --vscode-button-secondaryHoverBackground: #3c3c3c;
-    --vscode-settings-textInputBackground: #313131; --vscode-settings-textInputBorder: #3c3c3c; --vscode-settings-textInputForeground: #cccccc;
+    --vscode-settings-textInputBackground: #313131; --vscode-settings-textInputBorder: #3c3c3c;
+    --vscode-settings-checkboxBackground: #313131; --vscode-settings-checkboxBorder: #3c3c3c; --vscode-settings-checkboxForeground: #cccccc;
+    --vscode-settings-headerBorder: #2b2b2b; --vscode-settings-textInputForeground: #cccccc;
   }
 }`;
 
