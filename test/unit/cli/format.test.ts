@@ -55,6 +55,15 @@ test('JSON keeps shapes on one line without touching strings', () => {
   assert.deepEqual(JSON.parse(s), v);
   assert.match(s, /"shape": \[3, 4\]/);
   assert.match(s, /"empty": \[\]/);
+  // the same value as JSON.stringify gives, including undefined fields and non-finite numbers
+  const odd = { a: undefined, b: [undefined, NaN, 1e30], c: {}, d: 'x' };
+  assert.deepEqual(JSON.parse(toPrettyJson(odd)), JSON.parse(JSON.stringify(odd)));
+  // deep nesting is written compactly below the depth limit, so indentation cannot grow without bound
+  let deep: unknown = ['…'];
+  for (let i = 0; i < 40; i++) deep = [deep, i];
+  const d = toPrettyJson({ deep }, 4);
+  assert.deepEqual(JSON.parse(d), { deep });
+  assert.ok(d.length < JSON.stringify({ deep }).length + 200, `pretty output ${d.length} vs compact ${JSON.stringify({ deep }).length}`);
 });
 
 test('the table lists layers and cuts long tensor lists with a pointer to --json', async () => {
