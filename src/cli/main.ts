@@ -12,7 +12,10 @@ export function buildProgram(): Command {
     .version(process.env.SOFTMOE_VERSION ?? '0.1.0')
     .option('--debug', 'print stack traces with errors')
     .showHelpAfterError()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // Before the sub-commands exist: commander copies this setting into each command when it is created,
+    // so usage errors anywhere exit with E_USAGE's status instead of commander's own process.exit(1).
+    .exitOverride();
   for (const register of COMMANDS) register(program);
   return program;
 }

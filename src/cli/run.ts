@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { EXIT_CODES, toSoftMoeError } from '../core/errors';
+import { safeText } from './format/safeText';
 
-/** Parse and run; print one line for a user error, the stack as well with --debug; set the exit status. */
+/** Parse and run (the program must have been built with exitOverride(), as buildProgram does); print one line for a user error, the stack as well with --debug; set the exit status. */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -14,7 +14,8 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       return;
     }
     const e = toSoftMoeError(err);
-    process.stderr.write(`softmoe: ${e.userMessage}\n`);
+    // Messages quote tensor names and paths from the file: never let them reach the terminal as escape sequences.
+    process.stderr.write(`softmoe: ${safeText(e.userMessage)}\n`);
     if (argv.includes('--debug')) process.stderr.write(`${e.stack ?? ''}\n${e.cause instanceof Error ? `Caused by: ${e.cause.stack}\n` : ''}`);
     else if (e.code === 'E_INTERNAL') process.stderr.write('(run again with --debug for the stack trace)\n');
     process.exitCode = EXIT_CODES[e.code];

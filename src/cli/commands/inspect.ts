@@ -19,9 +19,6 @@ export function register(program: Command): void {
     .argument('<file>', 'checkpoint file (or a sharded *.safetensors.index.json)')
     .option('--json', 'print one JSON object instead of tables')
     .option('--all', 'list every tensor in the table (default: the first 40 rows)')
-    // runCli turns on exitOverride after the sub-commands exist, and commander copies it only at creation:
-    // without this a usage error would exit 1 instead of E_USAGE's status.
-    .exitOverride()
     .action(async (file: string, flags: InspectFlags) => {
       const report = await inspectCheckpoint(file);
       const text = flags.json

@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-cpu';
+// A named import, used below: the package's `sideEffects` list omits its node entry file, so a bare
+// `import '@tensorflow/tfjs-backend-cpu'` is dropped by esbuild and the bundled CLI would have no cpu backend.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -81,6 +83,8 @@ async function activate(name: BackendName): Promise<boolean> {
       return false;
     }
   }
+  // Referencing the package keeps its backend registration in the bundle (see the import above).
+  if (!version_cpu) return false;
   return tf.setBackend('cpu');
 }
 
