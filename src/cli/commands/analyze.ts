@@ -6,20 +6,15 @@
  */
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import pc from 'picocolors';
-import { analyzePart } from '../../core/analysis/analyze';
+import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import type { AnalysisResult, DropMode, SelectorName } from '../../core/analysis/schema';
-import { openDataset } from '../../core/data/openDataset';
 import { initBackend, type BackendName } from '../../core/engine/backend';
-import { modelFromCheckpoint } from '../../core/engine/loadModel';
 import { SoftMoeError } from '../../core/errors';
-import { openCheckpoint } from '../../core/io/openCheckpoint';
-import { readSidecars } from '../../core/model/sidecar';
 import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
 
@@ -109,66 +104,44 @@ export function register(program: Command): void {
       if (!(target > 0 && target <= 1)) usage(`--target must be in (0, 1], got '${flags.target}'.`);
       const limit = flags.limit !== undefined ? intFlag(flags.limit, '--limit', 1) : undefined;
       const backend = await initBackend(flags.backend as BackendName | undefined);
-      const path = resolve(checkpoint);
-      const ckpt = await openCheckpoint(path);
-      let model;
+      const bar = process.stderr.isTTY
+        ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
+        : undefined;
+      let started = false;
+      const ac = new AbortController();
+      const onSigint = () => ac.abort();
+      process.once('SIGINT', onSigint);
+      let part;
       try {
-        model = await modelFromCheckpoint(ckpt, await readSidecars(ckpt.path));
-      } finally {
-        await ckpt.close();
-      }
-      try {
-        const [h, w, c] = model.info.inputShape;
-        const dataset = await openDataset(flags.data, {
-          split: flags.split, ...(limit !== undefined ? { limit } : {}),
-          ...(model.info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
+        part = await analyzeCheckpoint(checkpoint, flags.data, {
+          split: flags.split, selectors, drops, ks, target, limit: limit ?? null, shard,
+          trials: intFlag(flags.trials, '--trials', 1),
+          seed: intFlag(flags.seed, '--seed', 0),
+          samples: intFlag(flags.samples, '--samples', 0),
+          batchSize: intFlag(flags.batch, '--batch', 1),
+          oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
+          toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
+        }, {
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (!bar) return;
+            if (!started) bar.start(p.total, 0, { speed: '0' });
+            started = true;
+            bar.update(p.done, { speed: p.examplesPerSecond.toFixed(0) });
+          },
         });
-        try {
-          const bar = process.stderr.isTTY
-            ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
-            : undefined;
-          let started = false;
-          const ac = new AbortController();
-          const onSigint = () => ac.abort();
-          process.once('SIGINT', onSigint);
-          let part;
-          try {
-            part = await analyzePart(model, dataset, {
-              selectors, drops, ks, target, limit: limit ?? null, shard,
-              trials: intFlag(flags.trials, '--trials', 1),
-              seed: intFlag(flags.seed, '--seed', 0),
-              samples: intFlag(flags.samples, '--samples', 0),
-              batchSize: intFlag(flags.batch, '--batch', 1),
-              oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
-              checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: (await stat(path)).size },
-              toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
-            }, {
-              signal: ac.signal,
-              onProgress: (p) => {
-                if (!bar) return;
-                if (!started) bar.start(p.total, 0, { speed: '0' });
-                started = true;
-                bar.update(p.done, { speed: p.examplesPerSecond.toFixed(0) });
-              },
-            });
-          } finally {
-            bar?.stop();
-            process.removeListener('SIGINT', onSigint);
-          }
-          if (shard) {
-            await writeAtomic(flags.json as string, `${JSON.stringify(part)}\n`);
-            process.stdout.write(`shard ${shard.index}/${shard.count}: examples ${part.range.start}–${part.range.end} of ${part.totalExamples} analysed in ${part.seconds.toFixed(1)} s (backend ${backend}); statistics written to ${safeText(flags.json as string)}\nmerge every shard with: softmoe merge <parts…> --json result.json\n`);
-            return;
-          }
-          const result = finalizeResult(part);
-          await writeOutputs(result, flags.json, flags.csv);
-          process.stdout.write(formatSummary(result));
-        } finally {
-          await dataset.close();
-        }
       } finally {
-        model.dispose();
+        bar?.stop();
+        process.removeListener('SIGINT', onSigint);
       }
+      if (shard) {
+        await writeAtomic(flags.json as string, `${JSON.stringify(part)}\n`);
+        process.stdout.write(`shard ${shard.index}/${shard.count}: examples ${part.range.start}–${part.range.end} of ${part.totalExamples} analysed in ${part.seconds.toFixed(1)} s (backend ${backend}); statistics written to ${safeText(flags.json as string)}\nmerge every shard with: softmoe merge <parts…> --json result.json\n`);
+        return;
+      }
+      const result = finalizeResult(part);
+      await writeOutputs(result, flags.json, flags.csv);
+      process.stdout.write(formatSummary(result));
     });
 }
 
