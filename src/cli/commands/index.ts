@@ -4,6 +4,7 @@ import { register as evalCommand } from './eval';
 import { register as train } from './train';
 import { register as analyze } from './analyze';
 import { register as merge } from './merge';
+import { register as demo } from './demo';
 
 /** Every sub-command registers itself here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   train,
   analyze,
   merge,
+  demo,
 ];
