@@ -16,11 +16,36 @@ import type { ErrorPayload } from './errors';
 /** Bump when a message changes shape; the handshake refuses a mismatch with a clear message. */
 export const PROTOCOL_VERSION = 1;
 
-/** What a panel shows. The same bundle renders both, and the standalone report renders `analysis`. */
+/** Where the host finds a compared run again after a window reload. */
+export type RunSource = { kind: 'cache'; cacheKey: string } | { kind: 'file'; path: string } | { kind: 'none' };
+
+/** One run of a comparison: its label (unique within the comparison), its analysis and where it came from. */
+export interface ComparisonRun {
+  label: string;
+  /** The analysis; the host leaves the sample records out (a comparison draws none). */
+  result: AnalysisResult;
+  source: RunSource;
+  /** Training mode: the epoch this checkpoint was saved after. */
+  epoch?: number;
+}
+
+/** 'runs': any runs side by side (Compare Runs); 'training': the epochs of one run (Analyze Training Run). */
+export type ComparisonMode = 'runs' | 'training';
+
+/** What a panel shows. The same bundle renders every kind; the standalone report renders analysis and comparison. */
 export type ViewModel =
   | { kind: 'checkpoint'; summary: CheckpointSummary }
   | { kind: 'checkpoint-error'; path: string; error: ErrorPayload }
-  | { kind: 'analysis'; result: AnalysisResult; cacheKey: string | null; fromCache: boolean };
+  | { kind: 'analysis'; result: AnalysisResult; cacheKey: string | null; fromCache: boolean }
+  | { kind: 'comparison'; mode: ComparisonMode; title: string; runs: ComparisonRun[] };
+
+/** What the serializer needs to rebuild a comparison: labels and sources, never the results themselves. */
+export interface ComparisonRestore {
+  kind: 'comparison';
+  mode: ComparisonMode;
+  title: string;
+  runs: Array<{ label: string; source: RunSource; epoch?: number }>;
+}
 
 /** UI state the webview keeps with setState; the host's serializer reads `restore` to bring the panel back. */
 export interface PanelState {
@@ -31,8 +56,12 @@ export interface PanelState {
   layer: number;
   sample: number | null;
   filter: string;
+  /** Comparison: the fraction of experts kept for the per-class deltas (null: the largest all runs share below 1). */
+  fraction: number | null;
+  /** Comparison: show only the summary rows whose values differ between runs. */
+  diffOnly: boolean;
   /** What the host needs to rebuild the panel after a reload (no result data: that comes from the cache). */
-  restore: { kind: 'analysis'; cacheKey: string } | { kind: 'checkpoint'; path: string } | null;
+  restore: { kind: 'analysis'; cacheKey: string } | { kind: 'checkpoint'; path: string } | ComparisonRestore | null;
 }
 
 // ---- host → webview -------------------------------------------------------------------------------------------
@@ -59,30 +88,40 @@ export type HostToWebview = InitMessage | ShowErrorMessage | ProgressMessage | R
 export interface ReadyMessage { type: 'ready'; protocolVersion: number }
 /** Run Analyze Experts on the checkpoint the panel shows (`rerun` ignores the cache). */
 export interface AnalyzeRequest { type: 'analyze'; requestId: number; path: string; rerun: boolean }
-/** Compare with other runs (issue 7); the host answers E_UNSUPPORTED until that lands. */
+/** Compare this checkpoint with other runs (the host asks which, then opens a comparison panel). */
 export interface CompareRequest { type: 'compare'; requestId: number; path: string }
-/** Export what the panel shows (issue 7). `data` is the text to save (CSV, SVG, JSON, HTML). */
+export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
+/**
+ * Save something the panel drew: the host asks where with the save dialog (which confirms overwrites) and writes
+ * it. Answers `ExportResponse`. `data` is the text to save (SVG, CSV, JSON), or a `data:image/png;base64,` URL.
+ */
 export interface ExportRequest {
   type: 'export';
   requestId: number;
-  format: 'png' | 'svg' | 'csv' | 'json' | 'html';
+  format: ExportFormat;
   suggestedName: string;
-  /** Text content, or a data: URL for PNG. */
   data: string;
 }
+/** Save the whole panel as a standalone HTML report; the host builds it from the panel's view. Answers `ExportResponse`. */
+export interface ExportReportRequest { type: 'exportReport'; requestId: number; suggestedName: string }
+/** The body of a successful export answer: whether the user saved (false: the dialog was dismissed) and the file name. */
+export interface ExportResponse { saved: boolean; name?: string }
 /** Open the output channel with details. */
 export interface ShowLogMessage { type: 'showLog' }
 /** The webview hit an error it cannot recover from; the host logs it. */
 export interface WebviewErrorMessage { type: 'webviewError'; message: string }
 
-export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest;
+export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest | ExportReportRequest;
 export type WebviewToHost = ReadyMessage | WebviewRequest | ShowLogMessage | WebviewErrorMessage;
 
 // ---- helpers --------------------------------------------------------------------------------------------------
 
 const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'error', 'progress', 'response']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'showLog', 'webviewError']);
-const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'exportReport', 'showLog', 'webviewError']);
+const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export', 'exportReport']);
+const EXPORT_FORMATS: ReadonlySet<string> = new Set(['png', 'svg', 'csv', 'json']);
+/** Longest export a webview may send (a PNG of a large chart at 2× is a few MB). */
+export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
 
 function tagOf(v: unknown): string | null {
   if (typeof v !== 'object' || v === null) return null;
@@ -104,7 +143,8 @@ export function parseWebviewMessage(v: unknown): WebviewToHost | null {
   if (REQUEST_TYPES.has(t) && (typeof m.requestId !== 'number' || !Number.isInteger(m.requestId))) return null;
   if ((t === 'analyze' || t === 'compare') && typeof m.path !== 'string') return null;
   if (t === 'ready' && typeof m.protocolVersion !== 'number') return null;
-  if (t === 'export' && (typeof m.data !== 'string' || typeof m.suggestedName !== 'string')) return null;
+  if (t === 'export' && (typeof m.data !== 'string' || m.data.length > MAX_EXPORT_CHARS || typeof m.format !== 'string' || !EXPORT_FORMATS.has(m.format))) return null;
+  if ((t === 'export' || t === 'exportReport') && (typeof m.suggestedName !== 'string' || m.suggestedName.length > 200)) return null;
   return v as WebviewToHost;
 }
 
@@ -147,7 +187,7 @@ export async function answerRequest(
 
 /** Default UI state (used by the webview, and by the host to validate restored state). */
 export function defaultPanelState(): PanelState {
-  return { tab: 'overview', k: null, drop: null, xAxis: 'k', layer: 0, sample: null, filter: '', restore: null };
+  return { tab: 'overview', k: null, drop: null, xAxis: 'k', layer: 0, sample: null, filter: '', fraction: null, diffOnly: false, restore: null };
 }
 
 /** Merge untrusted saved state over the defaults, keeping only fields of the right type. */
@@ -162,11 +202,43 @@ export function sanitizePanelState(v: unknown): PanelState {
   if (typeof o.layer === 'number' && Number.isInteger(o.layer) && o.layer >= 0) s.layer = o.layer;
   if (typeof o.sample === 'number' && Number.isInteger(o.sample) && o.sample >= 0) s.sample = o.sample;
   if (typeof o.filter === 'string') s.filter = o.filter.slice(0, 200);
+  if (typeof o.fraction === 'number' && o.fraction > 0 && o.fraction <= 1) s.fraction = o.fraction;
+  if (typeof o.diffOnly === 'boolean') s.diffOnly = o.diffOnly;
   const r = o.restore as Record<string, unknown> | null | undefined;
-  if (r && r.kind === 'analysis' && typeof r.cacheKey === 'string' && /^[0-9a-f]{16,64}$/.test(r.cacheKey)) {
+  if (r && r.kind === 'analysis' && isKey(r.cacheKey)) {
     s.restore = { kind: 'analysis', cacheKey: r.cacheKey };
   } else if (r && r.kind === 'checkpoint' && typeof r.path === 'string') {
     s.restore = { kind: 'checkpoint', path: r.path };
+  } else if (r && r.kind === 'comparison') {
+    s.restore = sanitizeComparisonRestore(r);
   }
   return s;
+}
+
+/** Most runs one comparison restores (a training run of a few hundred epochs is cut, not refused). */
+export const MAX_COMPARED_RUNS = 200;
+
+function isKey(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{16,64}$/.test(v);
+}
+
+function sanitizeSource(v: unknown): RunSource | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (o.kind === 'cache' && isKey(o.cacheKey)) return { kind: 'cache', cacheKey: o.cacheKey };
+  if (o.kind === 'file' && typeof o.path === 'string' && o.path.length > 0 && o.path.length < 4096) return { kind: 'file', path: o.path };
+  if (o.kind === 'none') return { kind: 'none' };
+  return null;
+}
+
+function sanitizeComparisonRestore(r: Record<string, unknown>): ComparisonRestore | null {
+  if ((r.mode !== 'runs' && r.mode !== 'training') || !Array.isArray(r.runs)) return null;
+  const runs: ComparisonRestore['runs'] = [];
+  for (const x of r.runs.slice(0, MAX_COMPARED_RUNS)) {
+    const o = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
+    const source = sanitizeSource(o.source);
+    if (typeof o.label !== 'string' || !source) return null;
+    runs.push({ label: o.label.slice(0, 200), source, ...(typeof o.epoch === 'number' && Number.isInteger(o.epoch) && o.epoch >= 0 ? { epoch: o.epoch } : {}) });
+  }
+  return { kind: 'comparison', mode: r.mode, title: typeof r.title === 'string' ? r.title.slice(0, 200) : '', runs };
 }
