@@ -42,18 +42,28 @@ export function denseMlp(x: tf.Tensor2D, fc1: LinearWeights, fc2: LinearWeights)
   return tf.tidy(() => linear(geluExact(linear(x, fc1)), fc2));
 }
 
+/** timm's fused qkv Linear [3d, d], split at load time into its q, k and v thirds (no split op per forward). */
+export interface QkvWeights {
+  q: LinearWeights;
+  k: LinearWeights;
+  v: LinearWeights;
+}
+
 /**
- * timm Attention on x [b·m, d] (rows token-major per input): fused qkv, `heads` heads, softmax(q·scale · kᵀ) · v,
+ * timm Attention on x [b·m, d] (rows token-major per input): q, k, v, `heads` heads, softmax(q·scale · kᵀ) · v,
  * then proj. Returns [b·m, d].
  */
-export function attention(x: tf.Tensor2D, b: number, m: number, heads: number, qkv: LinearWeights, proj: LinearWeights): tf.Tensor2D {
+export function attention(x: tf.Tensor2D, b: number, m: number, heads: number, qkv: QkvWeights, proj: LinearWeights): tf.Tensor2D {
   return tf.tidy(() => {
     const d = x.shape[1];
     const hd = d / heads;
-    const all = linear(x, qkv); // [b·m, 3d] laid out (3, heads, hd)
-    const [q, k, v] = tf.split(all, 3, 1).map((t) =>
-      tf.reshape(tf.transpose(tf.reshape(t, [b, m, heads, hd]), [0, 2, 1, 3]), [b * heads, m, hd]) as tf.Tensor3D);
-    const scores = tf.matMul(tf.mul(q, hd ** -0.5), k, false, true); // [b·heads, m, m]
+    const heads3 = (w: LinearWeights, perm: number[], shape: [number, number, number]) =>
+      tf.reshape(tf.transpose(tf.reshape(linear(x, w), [b, m, heads, hd]), perm), shape) as tf.Tensor3D;
+    const q = heads3(qkv.q, [0, 2, 1, 3], [b * heads, m, hd]);
+    // kᵀ straight from the transpose: a batched matMul with transposeB is slower on wasm.
+    const kT = heads3(qkv.k, [0, 2, 3, 1], [b * heads, hd, m]);
+    const v = heads3(qkv.v, [0, 2, 1, 3], [b * heads, m, hd]);
+    const scores = tf.matMul(tf.mul(q, hd ** -0.5), kT); // [b·heads, m, m]
     const out = tf.matMul(tf.softmax(scores), v); // [b·heads, m, hd]
     const merged = tf.reshape(tf.transpose(tf.reshape(out, [b, heads, m, hd]), [0, 2, 1, 3]), [b * m, d]) as tf.Tensor2D;
     return linear(merged, proj);

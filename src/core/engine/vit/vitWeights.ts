@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
 import type { TensorEntry } from '../../io/types';
 import type { VitConfig } from './vitConfig';
-import type { LinearWeights, NormWeights } from './vitOps';
+import type { LinearWeights, NormWeights, QkvWeights } from './vitOps';
 
 /** One Soft MoE MLP's parameters, PyTorch layouts, experts stacked (out-in). */
 export interface VitMoeArrays {
@@ -37,7 +37,7 @@ export type VitBlockMlpArrays =
 
 export interface VitBlockWeights {
   norm1: NormWeights;
-  qkv: LinearWeights;
+  qkv: QkvWeights;
   proj: LinearWeights;
   norm2: NormWeights;
   ls1?: tf.Tensor1D;
@@ -87,6 +87,17 @@ export async function loadVitWeights(
     const w = keep(tf.tensor2d(transpose2d(await raw(name + '.weight'), out, inn), [inn, out]));
     return hasBias ? { w, b: await vec(name + '.bias') } : { w };
   };
+  /** Fused [3D, D] qkv → three [D, D] linears (rows 0…D-1 are q, then k, then v). */
+  const qkv = async (name: string, hasBias: boolean): Promise<QkvWeights> => {
+    const D = config.embedDim;
+    const w = await raw(name + '.weight');
+    const b = hasBias ? await raw(name + '.bias') : undefined;
+    const part = (i: number): LinearWeights => {
+      const wT = keep(tf.tensor2d(transpose2d(w.subarray(i * D * D, (i + 1) * D * D), D, D), [D, D]));
+      return b ? { w: wT, b: keep(tf.tensor1d(b.subarray(i * D, (i + 1) * D))) } : { w: wT };
+    };
+    return { q: part(0), k: part(1), v: part(2) };
+  };
   const ln = async (name: string): Promise<NormWeights> => ({ g: await vec(name + '.weight'), b: await vec(name + '.bias') });
 
   try {
@@ -112,7 +123,7 @@ export async function loadVitWeights(
       const p = bc.prefix;
       const block: VitBlockWeights = {
         norm1: await ln(`${p}.norm1`),
-        qkv: await lin(`${p}.attn.qkv`, bc.qkvBias),
+        qkv: await qkv(`${p}.attn.qkv`, bc.qkvBias),
         proj: await lin(`${p}.attn.proj`),
         norm2: await ln(`${p}.norm2`),
         mlp: bc.mlp.kind === 'dense'
@@ -182,7 +193,7 @@ export function disposeVitWeights(w: VitWeights): void {
   const all: Array<tf.Tensor | undefined> = [w.patch.w, w.patch.b, w.cls, w.pos, w.head.w, w.head.b];
   for (const n of [w.normPre, w.norm, w.fcNorm]) if (n) all.push(n.g, n.b);
   for (const b of w.blocks) {
-    all.push(b.norm1.g, b.norm1.b, b.norm2.g, b.norm2.b, b.qkv.w, b.qkv.b, b.proj.w, b.proj.b, b.ls1, b.ls2);
+    all.push(b.norm1.g, b.norm1.b, b.norm2.g, b.norm2.b, b.qkv.q.w, b.qkv.q.b, b.qkv.k.w, b.qkv.k.b, b.qkv.v.w, b.qkv.v.b, b.proj.w, b.proj.b, b.ls1, b.ls2);
     if (b.mlp.kind === 'dense') all.push(b.mlp.fc1.w, b.mlp.fc1.b, b.mlp.fc2.w, b.mlp.fc2.b);
   }
   for (const t of all) t?.dispose();
