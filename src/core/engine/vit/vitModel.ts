@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
-import type { MoeTrace, ModelInfo, RunOptions, RunOutput, SoftMoeModel } from '../model';
+import type { DropMode, MoeTrace, ModelInfo, RunOptions, RunOutput, SoftMoeModel } from '../model';
 import type { VitConfig } from './vitConfig';
 import type { VitMoeLayer } from './vitMoeLayer';
 import { attention, denseMlp, layerNorm, linear, patchEmbed } from './vitOps';
@@ -111,16 +111,11 @@ export class VitModel implements SoftMoeModel {
           });
           continue;
         }
-        const mask = opts.masks?.[moeIndex];
-        if (mask && (mask.shape[0] !== b || mask.shape[1] !== layer.info.numExperts)) {
-          throw new SoftMoeError('E_USAGE', `Mask for Soft MoE layer ${moeIndex} ('${layer.info.name}') is [${mask.shape.join(', ')}], expected [${b}, ${layer.info.numExperts}].`);
-        }
+        const li = moeIndex++;
         rows = this.mlpHalf(rows, i, (x) => {
-          const out = layer.apply(tf.reshape(x, [b, m, d]) as tf.Tensor3D, { mask, drop, trace: opts.trace === true });
-          if (out.trace) traces.push(out.trace);
-          return tf.reshape(out.y, [b * m, d]) as tf.Tensor2D;
+          const y = this.runMoe(layer, li, tf.reshape(x, [b, m, d]) as tf.Tensor3D, opts, drop, traces);
+          return tf.reshape(y, [b * m, d]) as tf.Tensor2D;
         });
-        moeIndex++;
       }
       return { logits: this.head(rows, b), traces };
     });
@@ -131,6 +126,38 @@ export class VitModel implements SoftMoeModel {
     for (const l of this.moe) l?.dispose();
     this.mean.dispose();
     this.std.dispose();
+  }
+
+  /**
+   * One Soft MoE layer with its mask: `masks[li]`, or — with `selectMask` — the mask the caller picks from this
+   * layer's full routing on this pass's (already masked upstream) input. That needs the routing before the masked
+   * run, so the layer runs twice (once traced, unmasked); when the caller keeps every expert the first run is used.
+   */
+  private runMoe(layer: VitMoeLayer, li: number, tokens: tf.Tensor3D, opts: RunOptions, drop: DropMode, traces: MoeTrace[]): tf.Tensor3D {
+    const check = (mask: tf.Tensor2D | undefined, what: string): void => {
+      if (mask && (mask.rank !== 2 || mask.shape[0] !== tokens.shape[0] || mask.shape[1] !== layer.info.numExperts)) {
+        throw new SoftMoeError('E_USAGE', `${what} for Soft MoE layer ${li} ('${layer.info.name}') is [${mask.shape.join(', ')}], expected [${tokens.shape[0]}, ${layer.info.numExperts}].`);
+      }
+    };
+    let mask = opts.masks?.[li];
+    check(mask, 'Mask');
+    if (!opts.selectMask) {
+      const out = layer.apply(tokens, { mask, drop, trace: opts.trace === true });
+      if (out.trace) traces.push(out.trace);
+      return out.y;
+    }
+    const probe = layer.apply(tokens, { trace: true });
+    const routing = probe.trace as MoeTrace;
+    const selected = opts.selectMask(li, routing);
+    check(selected, 'The selected mask');
+    if (selected) mask = selected;
+    if (opts.trace) traces.push(routing);
+    else tf.dispose([routing.dispatch, routing.combine, routing.slotOutputs]);
+    if (!mask) return probe.y;
+    probe.y.dispose();
+    const y = layer.apply(tokens, { mask, drop }).y;
+    selected?.dispose();
+    return y;
   }
 
   private checkImages(x: tf.Tensor, what: string): void {

@@ -21,6 +21,8 @@ export interface VitExpected {
   /** Per MoE layer: [b][n] combine weights summed over tokens and slots. */
   scores: number[][][];
   cases: VitCase[];
+  /** Per-layer top-k selection inside one pass; `masks` are the masks each layer chose. */
+  selected: Array<VitCase & { k: number }>;
 }
 
 /** Each fixture model: the checkpoint to open and the folder with its inputs and PyTorch's outputs. */

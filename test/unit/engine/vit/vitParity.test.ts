@@ -94,6 +94,35 @@ for (const backend of BACKENDS) {
         tf.dispose([out.logits, ...out.traces.flatMap((t) => [t.dispatch, t.combine, t.slotOutputs])]);
       });
 
+      it('lets each layer pick its own top-k from its own routing inside the pass (selectMask), as PyTorch does', async () => {
+        assert.equal(expected.selected.length, 4);
+        for (const c of expected.selected) {
+          const chosen: number[][][] = [];
+          const out = model.forward(x, {
+            drop: c.drop,
+            selectMask: (layer, routing) => {
+              const scores = tf.sum(routing.combine, [1, 3]).arraySync() as number[][];
+              const mask = scores.map((row) => {
+                const top = row.map((v, e) => [v, e]).sort((a, b) => b[0] - a[0]).slice(0, c.k).map(([, e]) => e);
+                return row.map((_, e) => (top.includes(e) ? 1 : 0));
+              });
+              chosen[layer] = mask;
+              return tf.tensor2d(mask);
+            },
+          });
+          assert.deepEqual(chosen, c.masks, `${c.name}: chosen experts`);
+          assertLogits(await out.logits.data() as Float32Array, c.logits, c.name);
+          out.logits.dispose();
+        }
+        // Returning undefined keeps the given masks (here none): the full model, traced once per layer.
+        const before = tf.memory().numTensors;
+        const keep = model.forward(x, { trace: true, selectMask: () => undefined });
+        assertLogits(await keep.logits.data() as Float32Array, expected.fullLogits, 'selectMask keeping every expert');
+        assert.equal(keep.traces.length, expected.moeBlocks.length);
+        tf.dispose([keep.logits, ...keep.traces.flatMap((t) => [t.dispatch, t.combine, t.slotOutputs])]);
+        assert.equal(tf.memory().numTensors, before, 'selectMask leaks tensors');
+      });
+
       it('splits at the first MoE block: fromFirstMoe(stem(x)) is forward(x), for any mask', async () => {
         const h = model.stem(x);
         const [, m, d] = h.shape;
