@@ -68,7 +68,11 @@ export interface SoftMoeModel {
   preprocess(images: tf.Tensor4D): tf.Tensor;
   /** Whole forward pass on preprocessed input. */
   forward(x: tf.Tensor, opts?: RunOptions): RunOutput;
-  /** Everything before the first MoE layer: preprocessed input → tokens entering it [b, m, d]. */
+  /**
+   * Everything before the first MoE layer's branch: the state `fromFirstMoe` resumes from, [b, m, d]. For the
+   * MNIST model, the tokens entering the layer; for the ViT, the residual stream h of the first MoE block after its
+   * attention (the layer itself sees norm2(h); see `VitModel.moeInput`). Analysis caches it per batch.
+   */
   stem(x: tf.Tensor): tf.Tensor3D;
   /** From the tokens entering the first MoE layer to the logits. `forward(x) ≡ fromFirstMoe(stem(x))`. */
   fromFirstMoe(tokens: tf.Tensor3D, opts?: RunOptions): RunOutput;
