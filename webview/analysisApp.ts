@@ -15,6 +15,8 @@ import type { PanelState } from '../src/core/protocol/webviewProtocol';
 import { defaultPanelState } from '../src/core/protocol/webviewProtocol';
 import { redrawAll, resizeAll } from './charts';
 import { clear, h, pct } from './dom';
+import { exportBar } from './export/exportBar';
+import { fileStem } from './export/exportSink';
 import { allKs, drops, numExperts, pointAt, resolveState } from './model';
 import { watchTheme } from './theme';
 import { curvesView } from './views/curvesView';
@@ -78,7 +80,11 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
       h('div', { class: 'actions' }, ...actions)),
     h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Analysis controls' },
       h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup),
-      h('div', { class: 'control k-control' }, h('label', { for: 'k-slider', class: 'toolbar-label' }, 'Experts kept:'), kSlider, kLabel, kNote)),
+      h('div', { class: 'control k-control' }, h('label', { for: 'k-slider', class: 'toolbar-label' }, 'Experts kept:'), kSlider, kLabel, kNote),
+      exportBar('this analysis', [
+        { format: 'json', data: () => JSON.stringify(result, null, 1) },
+        { format: 'html', data: () => null },
+      ], `${fileStem(result.checkpoint.name)}.softmoe`)),
   );
 
   // ---- tabs

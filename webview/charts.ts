@@ -6,12 +6,12 @@ import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
 import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { LegacyGridContainLabel } from 'echarts/features';
-import { SVGRenderer } from 'echarts/renderers';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 import type { EChartsCoreOption } from 'echarts/core';
 import { readPalette } from './theme';
 import type { Palette } from './theme';
 
-echarts.use([LineChart, BarChart, HeatmapChart, GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, VisualMapComponent, AriaComponent, LegacyGridContainLabel, SVGRenderer]);
+echarts.use([LineChart, BarChart, HeatmapChart, GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, VisualMapComponent, AriaComponent, LegacyGridContainLabel, SVGRenderer, CanvasRenderer]);
 
 export type OptionBuilder = (p: Palette) => EChartsCoreOption;
 
@@ -107,8 +107,47 @@ export function resizeAll(): void {
   for (const m of mounted) if (m.el.clientWidth > 0) draw(m);
 }
 
-/** The SVG markup of the chart drawn in `el` (for export, issue 7), or null. */
-export function chartSvg(el: HTMLElement): string | null {
-  for (const m of mounted) if (m.el === el) return m.chart?.renderToSVGString() ?? null;
+function find(el: HTMLElement): Mounted | null {
+  for (const m of mounted) if (m.el === el) return m;
   return null;
+}
+
+/** The option of the chart mounted on `el`, built in the current theme (for CSV export), or null. */
+export function chartOption(el: HTMLElement): Record<string, unknown> | null {
+  const m = find(el);
+  return m ? (m.build(readPalette()) as Record<string, unknown>) : null;
+}
+
+/**
+ * Draw the chart of `el` once more, off screen, at its on-screen size with the theme's background filled in, and
+ * return it as SVG markup or as a PNG data: URL (canvas renderer, 2× pixels). Null when no chart is mounted there.
+ */
+function renderExport(el: HTMLElement, format: 'svg' | 'png'): string | null {
+  const m = find(el);
+  if (!m) return null;
+  const width = Math.max(320, el.clientWidth || 800);
+  const height = Math.max(200, el.clientHeight || 400);
+  const host = document.createElement('div');
+  host.style.cssText = `position:fixed;left:-30000px;top:0;width:${width}px;height:${height}px;`;
+  document.body.append(host);
+  const chart = echarts.init(host, undefined, { renderer: format === 'png' ? 'canvas' : 'svg', width, height, devicePixelRatio: 2 });
+  try {
+    // ECharts writes the font family into SVG attributes unescaped: keep its quotes single.
+    const p = { ...readPalette(), font: readPalette().font.replace(/"/g, "'") };
+    chart.setOption({ ...baseOption(p), ...m.build(p), backgroundColor: p.bg });
+    return format === 'png' ? chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: p.bg }) : chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+    host.remove();
+  }
+}
+
+/** The SVG markup of the chart drawn in `el` (standalone: theme background, fonts and colours inline), or null. */
+export function chartSvg(el: HTMLElement): string | null {
+  return renderExport(el, 'svg');
+}
+
+/** The chart drawn in `el` as a `data:image/png;base64,` URL at twice its on-screen resolution, or null. */
+export function chartPng(el: HTMLElement): string | null {
+  return renderExport(el, 'png');
 }

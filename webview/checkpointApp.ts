@@ -85,7 +85,7 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
   clear(root);
   const analyze = h('vscode-button', { id: 'btn-analyze', disabled: s.layers.length === 0 || !opts.onAnalyze }, 'Analyze Experts');
   analyze.addEventListener('click', () => opts.onAnalyze?.());
-  const compare = h('vscode-button', { id: 'btn-compare', secondary: true, disabled: !opts.onCompare }, 'Compare…');
+  const compare = h('vscode-button', { id: 'btn-compare', secondary: true, disabled: !opts.onCompare }, 'Compare with…');
   compare.addEventListener('click', () => opts.onCompare?.());
   const search = h('vscode-textfield', { placeholder: 'Filter tensors by name', 'aria-label': 'Filter tensors by name', value: opts.filter ?? '' });
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });

@@ -3,11 +3,11 @@
  * standalone report (a <script type="application/json" id="softmoe-result"> on the page) it renders that result.
  */
 import css from './styles.css';
-import type { AnalysisResult } from '../src/core/analysis/schema';
 import { renderReport } from './renderReport';
 import { startVsCodeBridge } from './vscodeBridge';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint } from './checkpointApp';
+import { renderComparison } from './comparisonApp';
 
 function injectStyles(): void {
   const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? document.querySelector('script[nonce]')?.getAttribute('nonce') ?? '';
@@ -29,12 +29,12 @@ function rootElement(): HTMLElement {
   return root;
 }
 
-(globalThis as Record<string, unknown>).SoftMoeReport = { renderReport, renderAnalysis, renderCheckpoint };
+(globalThis as Record<string, unknown>).SoftMoeReport = { renderReport, renderAnalysis, renderCheckpoint, renderComparison };
 
 injectStyles();
 const embedded = document.getElementById('softmoe-result');
 if (embedded) {
-  renderReport(rootElement(), JSON.parse(embedded.textContent ?? 'null') as AnalysisResult);
+  renderReport(rootElement(), JSON.parse(embedded.textContent ?? 'null') as Parameters<typeof renderReport>[1]);
 } else if (typeof acquireVsCodeApi === 'function') {
   startVsCodeBridge(rootElement());
 }

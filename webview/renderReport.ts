@@ -1,18 +1,29 @@
 /**
- * Render a whole analysis result into `root`, with no VS Code around it: what the standalone HTML report
- * (src/core/report/buildStandaloneReport.ts) calls, and the same renderer the VS Code panel uses.
+ * Render what a standalone HTML report embeds, with no VS Code around it: one analysis result, or a comparison
+ * `{kind: 'comparison', mode, title, runs: [{label, result, epoch?}]}`. What src/core/report/buildStandaloneReport.ts
+ * pages call, and the same renderers the VS Code panels use.
  */
 import type { AnalysisResult } from '../src/core/analysis/schema';
 import { isSupportedSchema } from '../src/core/analysis/schema';
 import type { AnalysisApp } from './analysisApp';
 import { renderAnalysis } from './analysisApp';
+import type { ComparisonPayload } from './comparisonApp';
+import { renderComparison } from './comparisonApp';
 import { h } from './dom';
 
-export function renderReport(root: HTMLElement, result: AnalysisResult): AnalysisApp | null {
-  if (!isSupportedSchema(result)) {
-    root.append(h('div', { class: 'error-box', role: 'alert' }, h('h2', null, 'Unsupported result'),
-      h('p', null, `This report holds a result of schema version ${String((result as { schemaVersion?: unknown })?.schemaVersion)}, which this viewer does not read.`)));
-    return null;
+function unsupported(root: HTMLElement, version: unknown): null {
+  root.append(h('div', { class: 'error-box', role: 'alert' }, h('h2', null, 'Unsupported result'),
+    h('p', null, `This report holds a result of schema version ${String(version)}, which this viewer does not read.`)));
+  return null;
+}
+
+export function renderReport(root: HTMLElement, data: AnalysisResult | ({ kind: 'comparison' } & ComparisonPayload)): AnalysisApp | { dispose(): void } | null {
+  if (data && typeof data === 'object' && (data as { kind?: unknown }).kind === 'comparison') {
+    const c = data as ComparisonPayload;
+    const bad = Array.isArray(c.runs) ? c.runs.find((r) => !isSupportedSchema(r.result)) : { result: null };
+    if (!Array.isArray(c.runs) || bad) return unsupported(root, (bad?.result as { schemaVersion?: unknown } | null)?.schemaVersion);
+    return renderComparison(root, c);
   }
-  return renderAnalysis(root, result);
+  if (!isSupportedSchema(data)) return unsupported(root, (data as { schemaVersion?: unknown } | null)?.schemaVersion);
+  return renderAnalysis(root, data);
 }

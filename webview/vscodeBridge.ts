@@ -3,10 +3,12 @@
  * requests with ids answered by exactly one response, and state kept with setState for the serializer.
  */
 import type { ErrorPayload } from '../src/core/protocol/errors';
-import type { HostToWebview, PanelState, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
+import type { ExportResponse, HostToWebview, PanelState, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
 import { PROTOCOL_VERSION, parseHostMessage, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint, renderCheckpointError } from './checkpointApp';
+import { renderComparison } from './comparisonApp';
+import { setExportSink } from './export/exportSink';
 import { clear, h } from './dom';
 
 type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
@@ -49,6 +51,11 @@ export function startVsCodeBridge(root: HTMLElement): void {
 
   const fail = (e: ErrorPayload): void => showBanner(e.userMessage, 'error', true);
 
+  setExportSink({
+    save: async (format, suggestedName, data) => (await request({ type: 'export', format, suggestedName, data })) as ExportResponse,
+    report: async (suggestedName) => (await request({ type: 'exportReport', suggestedName })) as ExportResponse,
+  });
+
   function show(view: ViewModel, state: Partial<PanelState> | undefined): void {
     if (state) saved = sanitizePanelState({ ...saved, ...state });
     banner.hidden = true;
@@ -58,6 +65,12 @@ export function startVsCodeBridge(root: HTMLElement): void {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
         actions: [{ label: 'Re-run', run: () => { request({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+      });
+    } else if (view.kind === 'comparison') {
+      const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };
+      renderComparison(content, view, {
+        state: { ...(saved.drop ? { drop: saved.drop } : {}), ...(saved.fraction !== null ? { fraction: saved.fraction } : {}), diffOnly: saved.diffOnly },
+        onState: (s) => save({ drop: s.drop, fraction: s.fraction, diffOnly: s.diffOnly, restore }),
       });
     } else if (view.kind === 'checkpoint') {
       const path = view.summary.path;

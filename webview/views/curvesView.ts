@@ -1,6 +1,9 @@
 import type { Curve } from '../../src/core/analysis/schema';
 import { axisStyle, mountChart } from '../charts';
+import { curvesToCsv } from '../../src/core/analysis/resultCsv';
 import { clear, h, pct } from '../dom';
+import { setChartCsv } from '../export/chartCsv';
+import { chartFrame, tableFrame } from '../export/exportBar';
 import { curvesFor, numExperts, pointAt } from '../model';
 import type { Palette } from '../theme';
 import type { View, ViewContext } from './types';
@@ -113,7 +116,9 @@ export const curvesView: View = {
     });
     const chartEl = h('div', { class: 'chart chart-tall', id: 'chart-curves' });
     const tableEl = h('div', { class: 'curve-table' });
-    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup), chartEl, tableEl));
+    setChartCsv(chartEl, () => curvesToCsv(ctx.result));
+    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup),
+      chartFrame(chartEl, 'subset accuracy'), tableFrame(tableEl, 'subset accuracy table')));
     const update = (c: ViewContext): void => {
       ctx = c;
       drawChart(chartEl, c);

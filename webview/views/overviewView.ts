@@ -1,4 +1,5 @@
 import { clear, fmtInt, h, pct, stat } from '../dom';
+import { tableFrame } from '../export/exportBar';
 import { layerLabel, pointAt } from '../model';
 import type { View, ViewContext } from './types';
 
@@ -33,11 +34,11 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       h('dt', null, 'Created'), h('dd', null, `${r.createdAt} by ${r.tool.name} ${r.tool.version}`),
     ),
     h('h3', null, 'Soft MoE layers'),
-    h('table', { class: 'grid-table' },
+    tableFrame(h('div', null, h('table', { class: 'grid-table' },
       h('thead', null, h('tr', null, ...['Layer', 'Layout', 'Experts', 'Slots/expert', 'Dim', 'Expert hidden'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', null, ...r.layers.map((l, i) => h('tr', null,
         h('td', null, layerLabel(l.name, i)), h('td', null, l.layout), h('td', null, l.numExperts), h('td', null, l.slotsPerExpert), h('td', null, l.dim), h('td', null, l.expertHidden)))),
-    ),
+    )), 'Soft MoE layers'),
   );
 }
 

@@ -1,6 +1,7 @@
 import { axisStyle, mountChart } from '../charts';
 import { clear, h, pct, stat } from '../dom';
 import { heatmapOption } from '../heatmap';
+import { chartFrame } from '../export/exportBar';
 import { layerPicker } from './layerPicker';
 import type { View, ViewContext } from './types';
 
@@ -47,8 +48,8 @@ export const routingView: View = {
     const cos = h('div', { class: 'chart chart-square', id: 'chart-output-cosine' });
     container.append(h('div', { class: 'view routing' },
       h('div', { class: 'toolbar' }, layerPicker(() => ctx)), stats,
-      h('h3', null, 'Load per expert'), load,
-      h('h3', null, 'Cosine similarity of expert outputs'), cos));
+      h('h3', null, 'Load per expert'), chartFrame(load, 'load per expert'),
+      h('h3', null, 'Cosine similarity of expert outputs'), chartFrame(cos, 'expert output cosine')));
     const update = (c: ViewContext): void => {
       ctx = c;
       render(stats, load, cos, c);

@@ -1,5 +1,6 @@
 import type { SampleRecord } from '../../src/core/analysis/schema';
 import { mountChart, disposeChartsUnder } from '../charts';
+import { chartFrame } from '../export/exportBar';
 import { clear, h, pct } from '../dom';
 import { heatmapOption } from '../heatmap';
 import { allKs, className, selectedExperts } from '../model';
@@ -68,7 +69,7 @@ function renderDetail(el: HTMLElement, ctx: ViewContext): void {
       h('div', null,
         h('p', { class: 'muted' }, `Dispatch weights of the ${chosen.length} expert${chosen.length === 1 ? '' : 's'} the heuristic keeps at k = ${k} (brighter patch = more weight)`),
         overlays)),
-    h('h4', null, 'Combine weights: tokens × experts'), combineEl,
+    h('h4', null, 'Combine weights: tokens × experts'), chartFrame(combineEl, `combine weights of sample ${s.index}`),
     h('h4', null, 'Prediction at each k'), chips,
   );
   if (layer) {

@@ -1,6 +1,7 @@
 import { axisStyle, mountChart } from '../charts';
 import { clear, h, pct } from '../dom';
 import { heatmapOption } from '../heatmap';
+import { chartFrame, tableFrame } from '../export/exportBar';
 import { className, layerLabel } from '../model';
 import { layerPicker } from './layerPicker';
 import type { View, ViewContext } from './types';
@@ -78,8 +79,8 @@ export const specialisationView: View = {
     });
     container.append(h('div', { class: 'view specialisation' },
       h('div', { class: 'toolbar' }, layerPicker(() => ctx), h('span', { class: 'toolbar-label' }, 'Show:'), toggle),
-      h('h3', null, 'Class × expert'), heat,
-      h('h3', null, 'Accuracy per class'), bars, table));
+      h('h3', null, 'Class × expert'), chartFrame(heat, 'class-expert heatmap'),
+      h('h3', null, 'Accuracy per class'), chartFrame(bars, 'accuracy per class'), tableFrame(table, 'top experts per class')));
     const update = (c: ViewContext): void => {
       ctx = c;
       drawHeatmap(heat, c, which);

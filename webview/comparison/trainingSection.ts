@@ -1,0 +1,53 @@
+/** Training mode: how accuracy, heuristic-vs-random and routing change over the epochs of one run. */
+import { trainingSeries } from '../../src/core/report/comparison';
+import { trainingCsv } from '../../src/core/report/comparisonCsv';
+import { axisStyle, mountChart } from '../charts';
+import { h, pct } from '../dom';
+import { setChartCsv } from '../export/chartCsv';
+import { chartFrame } from '../export/exportBar';
+import type { ComparisonContext, Section } from './types';
+
+function draw(acc: HTMLElement, routing: HTMLElement, ctx: ComparisonContext): void {
+  const pts = trainingSeries(ctx.runs, ctx.state.drop);
+  const epochs = pts.map((q) => String(q.epoch));
+  setChartCsv(acc, () => trainingCsv(pts));
+  setChartCsv(routing, () => trainingCsv(pts));
+  mountChart(acc, (p) => ({
+    legend: { top: 0, textStyle: { color: p.fg } },
+    grid: { left: 56, right: 24, top: 40, bottom: 48 },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => pct(v) },
+    xAxis: { type: 'category', data: epochs, name: 'epoch', nameLocation: 'middle', nameGap: 30, boundaryGap: false, ...axisStyle(p) },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
+    series: [
+      { name: 'Full model', type: 'line', color: p.series[2], lineStyle: { width: 2 }, data: pts.map((q) => q.fullAccuracy) },
+      { name: 'Heuristic at 1/4', type: 'line', color: p.series[0], lineStyle: { width: 2.5 }, data: pts.map((q) => q.heuristicQuarter) },
+      { name: 'Random at 1/4', type: 'line', color: p.series[1], lineStyle: { width: 1.8, type: 'dashed' }, data: pts.map((q) => q.randomQuarter) },
+      { name: 'Heuristic at recommended k', type: 'line', color: p.series[3], lineStyle: { width: 1.8, type: 'dotted' }, data: pts.map((q) => q.heuristicAtRecommended) },
+    ],
+  }), { epochs: pts.map((q) => q.epoch), series: 4 }, 'Full accuracy, heuristic and random at a quarter of the experts, over training');
+  mountChart(routing, (p) => ({
+    legend: { top: 0, textStyle: { color: p.fg } },
+    grid: { left: 56, right: 64, top: 40, bottom: 48 },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'category', data: epochs, name: 'epoch', nameLocation: 'middle', nameGap: 30, boundaryGap: false, ...axisStyle(p) },
+    yAxis: [
+      { type: 'value', min: 0, max: 1, name: 'recommended fraction', nameLocation: 'middle', nameGap: 42, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
+      { type: 'value', min: 0, name: 'combine entropy (nats)', nameLocation: 'middle', nameGap: 44, ...axisStyle(p), splitLine: { show: false } },
+    ],
+    series: [
+      { name: 'Recommended fraction of experts', type: 'line', color: p.series[0], data: pts.map((q) => q.recommendedFraction), tooltip: { valueFormatter: (v: number) => pct(v, 1) } },
+      { name: 'Combine entropy', type: 'line', yAxisIndex: 1, color: p.series[4], lineStyle: { type: 'dashed' }, data: pts.map((q) => q.combineEntropy), tooltip: { valueFormatter: (v: number) => (v === null ? '–' : v.toFixed(3)) } },
+    ],
+  }), { epochs: pts.map((q) => q.epoch), entropy: pts.map((q) => q.combineEntropy) }, 'Recommended fraction of experts and combine entropy over training');
+}
+
+export function trainingSection(root: HTMLElement, ctx: ComparisonContext): Section {
+  const acc = h('div', { class: 'chart chart-tall', id: 'chart-training-accuracy' });
+  const routing = h('div', { class: 'chart', id: 'chart-training-routing' });
+  root.append(h('section', { class: 'compare-section' },
+    h('h2', null, 'Over training'),
+    h('p', { class: 'muted' }, 'Does specialisation emerge during training? The gap between the heuristic and random subsets at a quarter of the experts, and how much of the model the heuristic needs to keep 99% of full accuracy, per saved epoch.'),
+    chartFrame(acc, 'accuracy over training'), chartFrame(routing, 'routing over training')));
+  draw(acc, routing, ctx);
+  return { update: (c) => draw(acc, routing, c) };
+}
