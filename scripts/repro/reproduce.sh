@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerates every figure of REPRODUCTION.md. Needs Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist).
+# About 70 minutes on 2 cores, almost all of it training. Outputs go to runs/repro/ (training) and
+# docs/reproduction/ (results JSON, CSV and HTML reports).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=${DATA:-/usr/share/datasets/fashion-mnist}
+RUNS=${RUNS:-runs/repro}
+OUT=${OUT:-docs/reproduction}
+CLI="node dist/cli.js"
+mkdir -p "$OUT"
+npm run build --silent
+
+# 1. The paper's fixed-parameter suite: 15 epochs, Adam 1e-3, batch 256, seed 0.
+[ -f "$RUNS/n64/ep15_moe.safetensors" ] || $CLI train --experts 1,2,4,8,16,32,64 --epochs 15 --save-epochs 1,2,5,10,15 \
+  --out "$RUNS" --seed 0 --no-progress
+
+# 2. Every model on the 10,000 test images: heuristic, random (10 trials), oracle, the two alternative scores,
+#    Algorithm 2, both drop modes. The oracle is exhaustive up to n = 16 and greedy (labelled) beyond.
+for n in 1 2 4 8 16 32 64; do
+  $CLI analyze "$RUNS/n$n/ep15_moe.safetensors" --data "$DATA" --selectors heuristic,random,oracle,batch,dispatch,output-norm \
+    --drop both --trials 10 --seed 0 --json "$OUT/n$n.softmoe.json" --csv "$OUT/n$n.csv" > "$OUT/n$n.summary.txt"
+done
+
+# 3. Specialisation over training for n = 16 (epochs 1, 2, 5, 10, 15).
+for e in 1 2 5 10 15; do
+  $CLI analyze "$RUNS/n16/ep${e}_moe.safetensors" --data "$DATA" --drop zero --json "$OUT/n16-ep$e.softmoe.json" > "$OUT/n16-ep$e.summary.txt"
+done
+
+# 4. Theorem 1: one expert against many at the same parameter count, fitting the spectral norm of a token matrix.
+$CLI train --task l2norm --experts 1,4,16,64 --epochs 100 --seed 0 --out "$RUNS/l2norm" --no-progress | tee "$OUT/l2norm.txt"
+
+# 5. The tables of REPRODUCTION.md, from the result JSONs.
+node --import tsx scripts/repro/tables.ts "$OUT" > "$OUT/tables.md"
+echo "Tables: $OUT/tables.md"
