@@ -3,11 +3,12 @@
  * by a WebviewPanelSerializer that reads the cache key the webview saved with setState.
  */
 import * as vscode from 'vscode';
-import { SoftMoeError } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { COMPARE_RUNS_COMMAND } from './compareCommand';
 import type { Services } from './services';
+import { handleExport } from './exportHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 
 export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
@@ -72,7 +73,9 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
         await vscode.commands.executeCommand('softmoe.analyzeExperts', vscode.Uri.file(req.path), { rerun: req.rerun });
         return null;
       }
-      throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('{0} is not available in this version yet.', req.type === 'export' ? 'Export' : 'Compare Runs'));
+      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, shown.view);
+      await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
+      return null;
     };
     const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, request }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);

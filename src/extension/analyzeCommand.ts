@@ -3,32 +3,18 @@
  * checkpoint, dataset and settings are unchanged, else runs the analysis in the worker with a cancellable
  * progress notification, caches the result and shows the panel.
  */
-import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { SoftMoeError, toSoftMoeError } from '../core/errors';
+import { toSoftMoeError } from '../core/errors';
 import type { AnalysisPanels } from './analysisPanels';
-import { SETTINGS_SECTION, resolveAnalysisSettings } from './analysisSettings';
-import { analysisCacheKey } from './cacheKey';
-import type { FileStamp } from './cacheKey';
+import { analyzeAll, prepareAnalysis } from './analysisJobs';
 import { resolveDataset } from './datasetPicker';
-import { ProgressTracker } from './progressText';
 import type { Services } from './services';
-import { runWorkerJob } from './workerClient';
 
 export interface AnalyzeArgs {
   rerun?: boolean;
 }
 
-const CHECKPOINT_EXTS = ['.safetensors', '.pt', '.pth', '.ckpt', '.bin'];
-
-async function stamp(path: string, what: string): Promise<FileStamp> {
-  try {
-    const s = await stat(path);
-    return { path, size: s.size, mtimeMs: s.mtimeMs };
-  } catch {
-    throw new SoftMoeError('E_NOT_FOUND', `${what} ${path} does not exist or cannot be read.`);
-  }
-}
+export const CHECKPOINT_EXTS = ['.safetensors', '.pt', '.pth', '.ckpt', '.bin'];
 
 /** The checkpoint: the argument (explorer, editor title), else the active checkpoint editor, else a file dialog. */
 async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
@@ -45,44 +31,16 @@ async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
 }
 
 export async function analyzeExperts(services: Services, panels: AnalysisPanels, arg: unknown, args: AnalyzeArgs = {}): Promise<void> {
-  const { log, cache, context } = services;
+  const { log, context } = services;
   const uri = await targetUri(arg);
   if (!uri) return;
   try {
     const datasetPath = await resolveDataset(context.extensionPath, uri);
     if (!datasetPath) return;
-    const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, uri);
-    const resolved = resolveAnalysisSettings((k) => config.get(k));
-    for (const w of resolved.warnings) log.warn(w);
-    const key = analysisCacheKey(await stamp(uri.fsPath, 'Checkpoint'), await stamp(datasetPath, 'Dataset'), resolved.settings);
-    if (!args.rerun) {
-      const cached = await cache.get(key);
-      if (cached) {
-        log.info(`analysis of ${uri.fsPath} served from the cache (${key})`);
-        panels.show(cached, key, true);
-        return;
-      }
-    }
     const name = uri.path.split('/').pop() ?? uri.fsPath;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Analyzing experts of {0}', name), cancellable: true },
-      async (progress, token) => {
-        const ac = new AbortController();
-        token.onCancellationRequested(() => ac.abort());
-        const tracker = new ProgressTracker();
-        log.info(`analyze ${uri.fsPath} with ${datasetPath}: ${JSON.stringify(resolved)}`);
-        return runWorkerJob(services.workerFile, {
-          type: 'analyze', checkpoint: uri.fsPath, dataset: datasetPath, settings: resolved.settings, execution: resolved.execution,
-        }, {
-          signal: ac.signal,
-          onProgress: (p) => progress.report(tracker.step(p)),
-          onLog: (m) => (m.level === 'error' ? log.error(m.message) : m.level === 'warn' ? log.warn(m.message) : log.info(m.message)),
-        });
-      },
-    );
-    await cache.put(key, result);
-    log.info(`analysis of ${uri.fsPath} done in ${result.timing.seconds.toFixed(1)} s; cached as ${key}`);
-    panels.show(result, key, false);
+    const job = await prepareAnalysis(services, uri, datasetPath, name);
+    const [{ result, fromCache }] = await analyzeAll(services, [job], vscode.l10n.t('Analyzing experts of {0}', name), args.rerun === true);
+    panels.show(result, job.key, fromCache);
   } catch (err) {
     const e = toSoftMoeError(err);
     if (e.code === 'E_CANCELLED') {

@@ -52,14 +52,11 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
         return null;
       }
       if (req.type === 'compare') {
-        const commands = await vscode.commands.getCommands(true);
-        if (!commands.includes(COMPARE_COMMAND)) {
-          throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('Compare Runs is not available in this version yet.'));
-        }
+        // One uri: Compare Runs asks which other runs to compare this checkpoint with.
         await vscode.commands.executeCommand(COMPARE_COMMAND, document.uri);
         return null;
       }
-      throw new Error(`${req.type} is not handled by the checkpoint editor`);
+      throw new SoftMoeError('E_UNSUPPORTED', `${req.type} is not handled by the checkpoint editor`);
     };
     const sub = attachWebviewHost(panel.webview, { view, request }, log);
     setWebviewHtml(panel.webview, extensionUri, document.uri.path.split('/').pop() ?? 'checkpoint');

@@ -1,6 +1,6 @@
 /**
  * A standalone HTML report: one file that opens in any browser, offline, showing the same views as the VS Code
- * panel. It inlines the webview bundle (dist/webview.js) and the result JSON; the bundle finds
+ * panel (one analysis, or a comparison of several). It inlines the webview bundle (dist/webview.js) and the result JSON; the bundle finds
  * `<script type="application/json" id="softmoe-result">` and renders it. Pure string building.
  */
 import { randomBytes } from 'node:crypto';
@@ -30,6 +30,7 @@ const THEME_CSS = `
   --vscode-settings-textInputBackground: #ffffff; --vscode-settings-textInputBorder: #cecece;
   --vscode-settings-checkboxBackground: #f8f8f8; --vscode-settings-checkboxBorder: #cecece; --vscode-settings-checkboxForeground: #3b3b3b;
   --vscode-settings-headerBorder: #e5e5e5; --vscode-settings-textInputForeground: #3b3b3b;
+  --vscode-dropdown-background: #ffffff; --vscode-dropdown-foreground: #3b3b3b; --vscode-dropdown-border: #cecece;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -45,6 +46,7 @@ const THEME_CSS = `
     --vscode-settings-textInputBackground: #313131; --vscode-settings-textInputBorder: #3c3c3c;
     --vscode-settings-checkboxBackground: #313131; --vscode-settings-checkboxBorder: #3c3c3c; --vscode-settings-checkboxForeground: #cccccc;
     --vscode-settings-headerBorder: #2b2b2b; --vscode-settings-textInputForeground: #cccccc;
+    --vscode-dropdown-background: #313131; --vscode-dropdown-foreground: #cccccc; --vscode-dropdown-border: #3c3c3c;
   }
 }`;
 
@@ -63,8 +65,31 @@ export function scriptForInline(js: string): string {
 }
 
 export function buildStandaloneReport(result: AnalysisResult, webviewJs: string, options: StandaloneReportOptions = {}): string {
-  const nonce = options.nonce ?? randomBytes(16).toString('base64');
-  const title = options.title ?? `${result.checkpoint.name} — Soft MoE analysis`;
+  return reportPage(result, webviewJs, options.title ?? `${result.checkpoint.name} — Soft MoE analysis`, `${result.tool.name} ${result.tool.version}`, options.nonce);
+}
+
+/** What a comparison report embeds: the runs with their labels (and epochs in training mode). */
+export interface ComparisonReportInput {
+  mode: 'runs' | 'training';
+  title: string;
+  runs: Array<{ label: string; result: AnalysisResult; epoch?: number }>;
+}
+
+/**
+ * One standalone page comparing several analyses (the comparison panel, offline): e.g. the whole embedded demo
+ * suite. Sample records are left out (a comparison draws none), which keeps the page small.
+ */
+export function buildStandaloneComparisonReport(input: ComparisonReportInput, webviewJs: string, options: StandaloneReportOptions = {}): string {
+  const embedded = {
+    kind: 'comparison', mode: input.mode, title: input.title,
+    runs: input.runs.map((r) => ({ label: r.label, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}), result: { ...r.result, samples: [] } })),
+  };
+  const tool = input.runs[0]?.result.tool;
+  return reportPage(embedded, webviewJs, options.title ?? `${input.title || 'Comparison'} — Soft MoE comparison`, tool ? `${tool.name} ${tool.version}` : 'softmoe-inspector', options.nonce);
+}
+
+function reportPage(embedded: unknown, webviewJs: string, title: string, generator: string, givenNonce?: string): string {
+  const nonce = givenNonce ?? randomBytes(16).toString('base64');
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -78,13 +103,13 @@ export function buildStandaloneReport(result: AnalysisResult, webviewJs: string,
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="${escapeHtml(`${result.tool.name} ${result.tool.version}`)}">
+<meta name="generator" content="${escapeHtml(generator)}">
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">${THEME_CSS}</style>
 </head>
 <body>
 <main id="app"></main>
-<script type="application/json" id="softmoe-result">${jsonForScript(result)}</script>
+<script type="application/json" id="softmoe-result">${jsonForScript(embedded)}</script>
 <script nonce="${nonce}">${scriptForInline(webviewJs)}</script>
 </body>
 </html>

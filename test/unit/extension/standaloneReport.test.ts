@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../../../src/core/analysis/schema';
-import { buildStandaloneReport, jsonForScript, scriptForInline } from '../../../src/core/report/buildStandaloneReport';
+import { buildStandaloneComparisonReport, buildStandaloneReport, jsonForScript, scriptForInline } from '../../../src/core/report/buildStandaloneReport';
 
 const result = JSON.parse(readFileSync(join(__dirname, '../../fixtures/webview/analysis-n16.json'), 'utf8')) as AnalysisResult;
 
@@ -40,4 +40,16 @@ test('each report gets a fresh nonce unless one is given', () => {
   const a = buildStandaloneReport(result, '');
   const b = buildStandaloneReport(result, '');
   assert.ok(nonce(a) && nonce(b) && nonce(a) !== nonce(b));
+});
+
+test('a comparison report embeds every run without its samples, under the same CSP', () => {
+  const other = structuredClone(result);
+  other.checkpoint.name = 'n4.pt';
+  const html = buildStandaloneComparisonReport({ mode: 'runs', title: 'Demo suite', runs: [{ label: 'n16', result }, { label: 'n4', result: other, epoch: 3 }] }, 'js()', { nonce: 'q' });
+  const embedded = embeddedJson(html) as { kind: string; mode: string; runs: Array<{ label: string; epoch?: number; result: AnalysisResult }> };
+  assert.equal(embedded.kind, 'comparison');
+  assert.deepEqual(embedded.runs.map((r) => [r.label, r.epoch, r.result.checkpoint.name, r.result.samples.length]), [['n16', undefined, 'ep14_moe.pt', 0], ['n4', 3, 'n4.pt', 0]]);
+  assert.deepEqual({ ...embedded.runs[0].result, samples: result.samples }, result, 'everything else is kept');
+  assert.match(html, /<title>Demo suite — Soft MoE comparison<\/title>/);
+  assert.match(html, /script-src 'nonce-q'/);
 });

@@ -1,0 +1,76 @@
+/**
+ * Comparison panels (Compare Runs, Analyze Training Run): one new panel per comparison, restored after a window
+ * reload by a serializer that finds every run again from the sources the webview saved (cache keys, result files).
+ */
+import * as vscode from 'vscode';
+import { SoftMoeError } from '../core/errors';
+import type { AnalysisResult } from '../core/analysis/schema';
+import { sanitizePanelState } from '../core/protocol/webviewProtocol';
+import type { ComparisonRun, RunSource, ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { handleExport } from './exportHandler';
+import { readResultFile } from './resultFile';
+import type { Services } from './services';
+import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
+
+export const COMPARISON_PANEL_VIEW_TYPE = 'softmoe.comparison';
+
+type ComparisonView = Extract<ViewModel, { kind: 'comparison' }>;
+
+/** The run as the webview gets it: no sample records (a comparison draws none; they are most of a result's size). */
+export function comparisonRun(label: string, result: AnalysisResult, source: RunSource, epoch?: number): ComparisonRun {
+  return { label, result: { ...result, samples: [] }, source, ...(epoch !== undefined ? { epoch } : {}) };
+}
+
+export class ComparisonPanels implements vscode.WebviewPanelSerializer {
+  constructor(private readonly services: Services) {}
+
+  static register(services: Services): { comparisons: ComparisonPanels; disposable: vscode.Disposable } {
+    const comparisons = new ComparisonPanels(services);
+    return { comparisons, disposable: vscode.window.registerWebviewPanelSerializer(COMPARISON_PANEL_VIEW_TYPE, comparisons) };
+  }
+
+  show(view: ComparisonView): void {
+    const panel = vscode.window.createWebviewPanel(COMPARISON_PANEL_VIEW_TYPE, view.title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false });
+    this.attach(panel, view);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, rawState: unknown): Promise<void> {
+    panel.webview.options = webviewOptions(this.services.extensionUri);
+    const restore = sanitizePanelState(rawState).restore;
+    const runs: ComparisonRun[] = [];
+    let missing = 0;
+    if (restore?.kind === 'comparison') {
+      for (const r of restore.runs) {
+        const result = await this.find(r.source);
+        if (result) runs.push(comparisonRun(r.label, result, r.source, r.epoch));
+        else missing++;
+      }
+    }
+    if (restore?.kind !== 'comparison' || missing > 0 || runs.length === 0) {
+      this.attach(panel, {
+        kind: 'checkpoint-error', path: '',
+        error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('{0} of the compared analyses are no longer cached; run Soft MoE: Compare Runs again.', missing || 'Some') },
+      });
+      return;
+    }
+    this.attach(panel, { kind: 'comparison', mode: restore.mode, title: restore.title || panel.title, runs });
+  }
+
+  private async find(source: RunSource): Promise<AnalysisResult | null> {
+    if (source.kind === 'cache') return this.services.cache.get(source.cacheKey);
+    if (source.kind === 'file') return readResultFile(vscode.Uri.file(source.path)).catch(() => null);
+    return null;
+  }
+
+  private attach(panel: vscode.WebviewPanel, view: ViewModel): void {
+    const request = async (req: WebviewRequest): Promise<unknown> => {
+      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, view);
+      throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('A comparison panel cannot {0}.', req.type));
+    };
+    const sub = attachWebviewHost(panel.webview, { view: async () => view, request }, this.services.log);
+    setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
+    panel.onDidDispose(() => sub.dispose());
+  }
+}
