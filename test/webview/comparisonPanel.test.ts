@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { AnalysisResult } from '../../src/core/analysis/schema';
 import { PROTOCOL_VERSION } from '../../src/core/protocol/webviewProtocol';
@@ -75,8 +76,9 @@ test('two runs with n = 4 and n = 16: the overlay, the table, the toggle, the de
   assert.deepEqual(w.errors, []);
   await w.page.click('#diff-only');
   await w.page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
-  await w.page.screenshot({ path: `${SHOTS}/compare-light.png`, fullPage: true });
-  await w.page.screenshot({ path: `${SHOTS}/compare-light-top.png` });
+  await w.page.screenshot({ path: `${SHOTS}/compare-light-full.png`, fullPage: true });
+  // The README's picture: header, overlay and summary table.
+  await w.page.screenshot({ path: `${SHOTS}/compare-light.png`, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1290 } });
   await w.page.close();
 });
 
@@ -135,6 +137,7 @@ test('export: the overlay as PNG (a real PNG at 2×), SVG and CSV, the table as 
   assert.deepEqual([...bytes.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
   const width = await w.page.$eval('#chart-compare-curves', (e) => (e as unknown as { clientWidth: number }).clientWidth);
   assert.equal(bytes.readUInt32BE(16), width * 2, 'IHDR width is twice the chart width');
+  writeFileSync(`${SHOTS}/export-overlay.png`, bytes);
   await w.send({ type: 'response', inReplyTo: png.requestId, ok: true, body: { saved: true, name: 'curves.png' } });
   await w.page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.chart-frame .export-status')?.textContent === 'Saved curves.png');
 
@@ -152,6 +155,7 @@ test('export: the overlay as PNG (a real PNG at 2×), SVG and CSV, the table as 
   await blank.close();
   assert.deepEqual([parsed.root, parsed.error], ['svg', false]);
   assert.ok(parsed.paths > 4);
+  writeFileSync(`${SHOTS}/export-overlay.svg`, svg.data ?? '');
 
   await clearPosted(w);
   await frame.locator('vscode-button[data-export="csv"]').focus();

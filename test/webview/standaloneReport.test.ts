@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { AnalysisResult } from '../../src/core/analysis/schema';
-import { buildStandaloneReport } from '../../src/core/report/buildStandaloneReport';
+import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../src/core/report/buildStandaloneReport';
 import { SHOTS, ensureBundle, fixture, launch } from './harness';
 
 let browser: Browser;
@@ -34,4 +34,26 @@ test('the standalone report renders the same views offline under its own CSP', a
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+test('a comparison report renders the comparison offline, and its export buttons download instead of asking a host', async () => {
+  const runs = ['compare-n4.json', 'compare-n16.json'].map((f, i) => ({ label: i === 0 ? 'n4' : 'n16', result: fixture<AnalysisResult>(f) }));
+  const html = buildStandaloneComparisonReport({ mode: 'runs', title: 'Demo suite', runs }, readFileSync(ensureBundle(), 'utf8'));
+  const page = await browser.newPage({ viewport: { width: 1180, height: 900 }, colorScheme: 'light', acceptDownloads: true });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('**/*', (route) => route.abort());
+  await page.setContent(html);
+  await page.waitForSelector('#chart-compare-curves[data-drawn="true"]');
+  assert.equal(await page.textContent('.app-header h1'), 'Demo suite');
+  assert.equal(await page.locator('.controls vscode-button[data-export="html"]').count(), 0, 'no report button in a report');
+  const download = page.waitForEvent('download');
+  await page.locator('.table-frame', { has: page.locator('#compare-summary') }).locator('vscode-button[data-export="csv"]').click();
+  const d = await download;
+  assert.equal(d.suggestedFilename(), 'summary-table.csv');
+  const text = readFileSync(await d.path(), 'utf8');
+  assert.equal(text.split('\n')[0], 'figure,n4,n16');
+  await page.screenshot({ path: `${SHOTS}/report-compare-light.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
 });

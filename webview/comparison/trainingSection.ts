@@ -32,10 +32,11 @@ function draw(acc: HTMLElement, routing: HTMLElement, ctx: ComparisonContext): v
     xAxis: { type: 'category', data: epochs, name: 'epoch', nameLocation: 'middle', nameGap: 30, boundaryGap: false, ...axisStyle(p) },
     yAxis: [
       { type: 'value', min: 0, max: 1, name: 'recommended fraction', nameLocation: 'middle', nameGap: 42, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
-      { type: 'value', min: 0, name: 'combine entropy (nats)', nameLocation: 'middle', nameGap: 44, ...axisStyle(p), splitLine: { show: false } },
+      { type: 'value', scale: true, name: 'combine entropy (nats)', nameLocation: 'middle', nameGap: 44, ...axisStyle(p), splitLine: { show: false } },
     ],
     series: [
-      { name: 'Recommended fraction of experts', type: 'line', color: p.series[0], data: pts.map((q) => q.recommendedFraction), tooltip: { valueFormatter: (v: number) => pct(v, 1) } },
+      // No k below n reaching the target means the run needs all its experts: drawn at 100%.
+      { name: 'Recommended fraction of experts', type: 'line', color: p.series[0], data: pts.map((q) => q.recommendedFraction ?? 1), tooltip: { valueFormatter: (v: number) => pct(v, 1) } },
       { name: 'Combine entropy', type: 'line', yAxisIndex: 1, color: p.series[4], lineStyle: { type: 'dashed' }, data: pts.map((q) => q.combineEntropy), tooltip: { valueFormatter: (v: number) => (v === null ? '–' : v.toFixed(3)) } },
     ],
   }), { epochs: pts.map((q) => q.epoch), entropy: pts.map((q) => q.combineEntropy) }, 'Recommended fraction of experts and combine entropy over training');
