@@ -1,0 +1,135 @@
+/**
+ * The packaged extension in a real VS Code (code-server 4.100.3), driven like a user would: install the .vsix,
+ * open a demo checkpoint, Analyze Experts from the explorer, compare two runs, reload the window.
+ * Screenshots of every step: test-results/e2e/analyze-*.png.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { E2eSession, EXTENSION_ID } from './harness/session';
+import { ROOT } from './harness/paths';
+import { vsixEntries } from './harness/vsixEntries';
+import { contextMenu, editorTab, explorerRow, recordToasts, recordedToasts, runCommand, waitForWorkbench, webviewFrame } from './harness/workbench';
+import { cachedResults } from './harness/workspace';
+
+/** The run analysed: n16 of the demo suite, so the curves hold one point for each k = 1…16. */
+const RUN = 'n16';
+const EXPERTS = 16;
+const CHECKPOINT = `${RUN}/ep4_moe.safetensors`;
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes?: { commands?: Array<{ command: string }> } };
+const hasCompare = (manifest.contributes?.commands ?? []).some((c) => c.command === 'softmoe.compareRuns');
+
+interface ChartSummary {
+  drop: string;
+  xAxis: string;
+  series: Array<{ selector: string; points: number }>;
+}
+
+describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
+  const s = new E2eSession({ name: 'analyze', runs: ['n2', RUN] });
+  let analysed = false;
+
+  before(async () => {
+    await s.start();
+  }, { timeout: 300_000 });
+
+  after(async () => {
+    await s.close();
+    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
+  });
+
+  it('installs the packaged .vsix into a fresh extensions folder', async () => {
+    assert.match(s.installedList, new RegExp(`^${EXTENSION_ID.replace('.', '\\.')}@`, 'mi'));
+    const vsix = s.vsix?.vsix ?? '';
+    const entries = await vsixEntries(vsix);
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/webview.js']) {
+      assert.ok(entries.includes(f), `${f} is not in the .vsix`);
+    }
+    assert.ok(entries.some((e) => /^extension\/dist\/.*\.wasm$/.test(e)), 'no wasm binary in the .vsix');
+    const leaked = entries.filter((e) => /^extension\/(src|test|webview|node_modules|scripts)\//.test(e) || e.endsWith('.ts') || e.endsWith('.map'));
+    assert.deepEqual(leaked, [], 'sources, tests or source maps are packaged');
+    assert.ok(statSync(vsix).size < 20 * 1024 * 1024, `the .vsix is ${statSync(vsix).size} bytes (limit 20 MB)`);
+  });
+
+  it('opens a checkpoint in the custom editor, which shows its Soft MoE layer', { timeout: 120_000 }, async () => {
+    await s.step('open-checkpoint', async () => {
+      const row = await explorerRow(s.page, CHECKPOINT);
+      await row.click();
+      const frame = await webviewFrame(s.page, 'section.layer', { text: 'Soft MoE layers' });
+      const layer = await frame.locator('section.layer').first().innerText();
+      assert.match(layer, new RegExp(`\\b${EXPERTS} experts\\b`), `the layer section says: ${layer}`);
+      await frame.locator('#chart-phi-0[data-drawn="true"]').waitFor();
+      await frame.locator('#chart-norms-0[data-drawn="true"]').waitFor();
+      const norms = JSON.parse(await frame.locator('#chart-norms-0').getAttribute('data-summary') ?? '{}') as { experts?: number };
+      assert.equal(norms.experts, EXPERTS, 'one weight-norm bar per expert');
+      await s.shot('checkpoint-editor');
+    });
+  });
+
+  it('Analyze Experts from the explorer shows progress, then the subset-accuracy chart with one point per k', { timeout: 150_000 }, async () => {
+    await s.step('analyze', async () => {
+      await recordToasts(s.page);
+      const row = await explorerRow(s.page, CHECKPOINT);
+      await contextMenu(s.page, row, 'Analyze Experts');
+      // The run takes a few seconds: screenshot the toast once it shows a percentage, if it is still there then.
+      const progress = s.page.locator('.notification-toast', { hasText: /Analyzing experts.*\d+%/ });
+      if (await progress.waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
+        await s.page.waitForTimeout(400); // the toast fades in
+        await s.shot('analyze-progress').catch(() => undefined);
+      }
+      const frame = await webviewFrame(s.page, '.content[data-tab]', { text: 'Subset accuracy', timeout: 120_000 });
+      const toasts = await recordedToasts(s.page);
+      assert.ok(toasts.some((t) => /Analyzing experts of ep4_moe\.safetensors/.test(t) && /\d+%/.test(t)),
+        `no progress notification with a percentage was seen; toasts seen: ${JSON.stringify(toasts)}`);
+      assert.ok(toasts.some((t) => /Cancel/.test(t)), `the progress notification has no Cancel button; toasts seen: ${JSON.stringify(toasts)}`);
+      await s.shot('analysis-overview');
+      await frame.locator('vscode-tab-header[data-tab="curves"]').click();
+      await frame.locator('.content[data-tab="curves"]').waitFor();
+      const chart = frame.locator('#chart-curves[data-drawn="true"]');
+      await chart.waitFor();
+      assert.ok(await chart.locator('canvas, svg').count() > 0, 'the chart drew nothing');
+      const summary = JSON.parse(await chart.getAttribute('data-summary') ?? '{}') as ChartSummary;
+      const selectors = summary.series.map((x) => x.selector);
+      for (const sel of ['heuristic', 'random']) assert.ok(selectors.includes(sel), `no ${sel} curve; curves: ${selectors.join(', ')}`);
+      for (const series of summary.series) assert.equal(series.points, EXPERTS, `${series.selector}: one point per k = 1…${EXPERTS}`);
+      await s.shot('subset-accuracy');
+      assert.equal(cachedResults(s.dirs.userDataDir).length, 1, 'the result was not cached in workspace storage');
+      analysed = true;
+    });
+  });
+
+  it('Compare Runs on two selected checkpoints shows both runs', { timeout: 150_000, todo: hasCompare ? false : 'waiting for Compare Runs (softmoe.compareRuns is not contributed yet)' }, async () => {
+    if (!hasCompare) return;
+    await s.step('compare', async () => {
+      const a = await explorerRow(s.page, 'n2/ep4_moe.safetensors');
+      const b = await explorerRow(s.page, CHECKPOINT);
+      await a.click();
+      await b.click({ modifiers: ['Control'] });
+      await contextMenu(s.page, b, 'Compare Runs');
+      const frame = await webviewFrame(s.page, '[data-summary]', { text: 'n2', timeout: 120_000 });
+      const text = await frame.locator('body').innerText();
+      for (const run of ['n2', RUN]) assert.match(text, new RegExp(`\\b${run}\\b`), `the comparison does not name run ${run}`);
+      await s.shot('compare-runs');
+    });
+  });
+
+  it('the analysis panel comes back after a window reload (serializer)', { timeout: 150_000 }, async (t) => {
+    if (!analysed) {
+      t.skip('needs the panel of the analyze test');
+      return;
+    }
+    await s.step('reload', async () => {
+      await runCommand(s.page, 'Developer: Reload Window');
+      await s.page.waitForEvent('load', { timeout: 60_000 });
+      await waitForWorkbench(s.page);
+      const frame = await webviewFrame(s.page, '.content[data-tab="curves"] #chart-curves[data-drawn="true"]', { timeout: 90_000 });
+      const summary = JSON.parse(await frame.locator('#chart-curves').getAttribute('data-summary') ?? '{}') as ChartSummary;
+      assert.ok(summary.series.length > 0, 'the restored chart has no curves');
+      assert.ok(await editorTab(s.page, 'Experts: ep4_moe.safetensors').count() > 0, 'no "Experts: ep4_moe.safetensors" tab after the reload');
+      await webviewFrame(s.page, 'section.layer', { text: 'Soft MoE layers', timeout: 60_000 });
+      await s.shot('restored-after-reload');
+    });
+  });
+});
