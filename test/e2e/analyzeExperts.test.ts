@@ -108,10 +108,24 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
       await a.click();
       await b.click({ modifiers: ['Control'] });
       await contextMenu(s.page, b, 'Compare Runs');
-      const frame = await webviewFrame(s.page, '[data-summary]', { text: 'n2', timeout: 120_000 });
-      const text = await frame.locator('body').innerText();
-      for (const run of ['n2', RUN]) assert.match(text, new RegExp(`\\b${run}\\b`), `the comparison does not name run ${run}`);
+      // The n2 run was never analysed: it runs now (n16 comes from the cache), then the panel opens.
+      const frame = await webviewFrame(s.page, '#chart-compare-curves[data-drawn="true"]', { timeout: 120_000 });
+      const overlay = JSON.parse(await frame.locator('#chart-compare-curves').getAttribute('data-summary') ?? '{}') as { series?: Array<{ label: string; selector: string; points: number }> };
+      const heuristic = (overlay.series ?? []).filter((x) => x.selector === 'heuristic');
+      assert.equal(heuristic.length, 2, `the overlay should hold one heuristic curve per run: ${JSON.stringify(overlay)}`);
+      for (const run of ['n2', RUN]) {
+        const curve = heuristic.find((x) => x.label.split('/')[0] === run);
+        assert.ok(curve, `no heuristic curve for run ${run}: ${JSON.stringify(overlay)}`);
+        assert.equal(curve.points, Number(run.slice(1)), `run ${run}: one point per k`);
+      }
+      const headers = await frame.locator('#compare-summary thead th').allInnerTexts();
+      assert.equal(headers.length, 3, `the summary table should have a label column and one column per run: ${headers.join(' | ')}`);
+      for (const run of ['n2', RUN]) assert.ok(headers.some((h) => h.split('/')[0] === run), `no summary column for ${run}: ${headers.join(' | ')}`);
+      assert.ok(await frame.locator('#compare-summary tbody tr').count() > 3, 'the summary table has (almost) no rows');
+      assert.equal(cachedResults(s.dirs.userDataDir).length, 2, 'the n2 analysis run for the comparison was not cached');
       await s.shot('compare-runs');
+      await frame.locator('#compare-summary').scrollIntoViewIfNeeded();
+      await s.shot('compare-summary');
     });
   });
 
@@ -124,7 +138,14 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
       await runCommand(s.page, 'Developer: Reload Window');
       await s.page.waitForEvent('load', { timeout: 60_000 });
       await waitForWorkbench(s.page);
-      const frame = await webviewFrame(s.page, '.content[data-tab="curves"] #chart-curves[data-drawn="true"]', { timeout: 90_000 });
+      if (hasCompare) {
+        // Compare Runs opened its panel over the analysis panel: it is the one shown after the reload.
+        const compare = await webviewFrame(s.page, '#chart-compare-curves[data-drawn="true"]', { timeout: 60_000 });
+        assert.ok(JSON.parse(await compare.locator('#chart-compare-curves').getAttribute('data-summary') ?? '{}').series?.length > 0);
+        await s.shot('comparison-restored-after-reload');
+        await editorTab(s.page, 'Experts: ep4_moe.safetensors').click();
+      }
+      const frame = await webviewFrame(s.page, '.content[data-tab="curves"] #chart-curves[data-drawn="true"]', { timeout: 60_000 });
       const summary = JSON.parse(await frame.locator('#chart-curves').getAttribute('data-summary') ?? '{}') as ChartSummary;
       assert.ok(summary.series.length > 0, 'the restored chart has no curves');
       assert.ok(await editorTab(s.page, 'Experts: ep4_moe.safetensors').count() > 0, 'no "Experts: ep4_moe.safetensors" tab after the reload');

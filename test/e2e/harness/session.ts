@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { ensureCodeServer } from '../../../scripts/e2e/install-code-server.mjs';
@@ -108,7 +108,8 @@ export class E2eSession {
       mkdirSync(`${base}-logs`, { recursive: true });
       for (const f of [this.dirs.logFile, ...this.server.vscodeLogFiles()]) {
         try {
-          copyFileSync(f, join(`${base}-logs`, basename(f)));
+          // exthost1/…, exthost2/… (one per window load) hold files of the same name.
+          copyFileSync(f, join(`${base}-logs`, `${basename(dirname(dirname(f))).startsWith('exthost') ? `${basename(dirname(dirname(f)))}-` : ''}${basename(dirname(f)).startsWith('exthost') ? `${basename(dirname(f))}-` : ''}${basename(f)}`));
         } catch { /* log vanished */ }
       }
       notes.push(`logs: ${base}-logs/`, this.server.logs(40));
