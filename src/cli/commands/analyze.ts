@@ -157,7 +157,7 @@ export function formatSummary(r: AnalysisResult): string {
   const rec = r.recommended;
   const lines = [
     `${pc.bold('checkpoint')}     ${safeText(r.checkpoint.name || r.checkpoint.path)} (${r.layers.length} Soft MoE layer${r.layers.length === 1 ? '' : 's'}, ${n} experts)`,
-    `${pc.bold('dataset')}        ${safeText(r.dataset.name)} (${r.dataset.split}, ${r.numExamples} examples)`,
+    `${pc.bold('dataset')}        ${safeText(r.dataset.name)}, ${r.numExamples} examples`,
     `${pc.bold('full accuracy')}  ${pc.green(pct(r.fullAccuracy))} (${r.fullCorrect}/${r.numExamples})`,
     `${pc.bold('recommended k')}  ${rec.k === null
       ? `none below ${n} keeps ${pct(rec.target)} of full accuracy (${rec.selector}, ${rec.drop} drop)`

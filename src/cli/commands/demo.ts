@@ -1,7 +1,8 @@
 /**
  * `softmoe demo`: the main job on the embedded default, with no download and no configuration. Inspects and
  * analyses every model of the embedded suite (media/demo/models/n*) on the embedded Fashion-MNIST subset
- * (media/demo/data), prints one summary line per model and writes standalone HTML reports plus the result JSONs.
+ * (media/demo/data), prints one summary line per model and writes a standalone HTML report of the suite (the
+ * comparison view), one full report per model, and the result JSONs.
  */
 import type { Command } from 'commander';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { findRunCheckpoints } from '../../core/analysis/findRunCheckpoints';
 import type { AnalysisResult, SelectorName } from '../../core/analysis/schema';
 import { initBackend, type BackendName } from '../../core/engine/backend';
 import { SoftMoeError } from '../../core/errors';
-import { buildStandaloneReport, escapeHtml } from '../../core/report/buildStandaloneReport';
+import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../core/report/buildStandaloneReport';
 import { demoAssets, webviewBundlePath } from '../assets';
 import { makeTable } from '../format/table';
 import { writeAtomic } from './analyze';
@@ -94,25 +95,17 @@ export function register(program: Command): void {
         const rec = r.recommended.k === null ? `none < ${n}` : `${r.recommended.k}/${n} (saves ${pct(r.recommended.expertFlopsSaved)})`;
         table.push([model.name, String(n), r.checkpoint.parameterCount.toLocaleString('en'), pct(r.fullAccuracy), rec, pct(atFraction(r, 0.25, 'heuristic')), pct(atFraction(r, 0.25, 'random'))]);
       }
+      // One page for the whole suite (the comparison view: curves against the fraction of experts kept), and one
+      // full report per model (curves, specialisation, routing, samples).
       const index = join(out, 'index.html');
-      await writeAtomic(index, suiteIndexHtml(results.map(({ model, result, html }) => ({ name: model.name, epoch: model.epoch, result, href: relative(out, html) }))));
+      await writeAtomic(index, buildStandaloneComparisonReport({
+        mode: 'runs',
+        title: 'Embedded demo: the paper\'s MNIST Soft MoE suite on Fashion-MNIST',
+        runs: results.map(({ model, result }) => ({ label: model.name, result })),
+      }, webviewJs));
       const examples = results[0]?.result.numExamples ?? 0;
       process.stdout.write(`${pc.bold(`Embedded demo: the paper's MNIST Soft MoE suite on ${examples} Fashion-MNIST test images`)}\n${table.toString()}\n\n`);
       process.stdout.write(`Report: ${index}\n`);
+      process.stdout.write(`Per model: ${results.map(({ html }) => relative(process.cwd(), html) || html).join(', ')}\n`);
     });
-}
-
-/** A small page that lists the suite and links each model's full report. */
-function suiteIndexHtml(rows: Array<{ name: string; epoch: number; result: AnalysisResult; href: string }>): string {
-  const body = rows.map(({ name, epoch, result: r, href }) => {
-    const n = r.layers[0]?.numExperts ?? 0;
-    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(name)}</a></td><td>${epoch}</td><td>${n}</td><td>${r.checkpoint.parameterCount.toLocaleString('en')}</td><td>${pct(r.fullAccuracy)}</td><td>${r.recommended.k ?? '—'}</td><td>${pct(atFraction(r, 0.25, 'heuristic'))}</td><td>${pct(atFraction(r, 0.25, 'random'))}</td></tr>`;
-  }).join('\n');
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Soft MoE Inspector — demo suite</title><style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}@media (prefers-color-scheme: dark){body{background:#1f1f1f;color:#ccc}a{color:#3794ff}td,th{border-color:#333}}</style></head>
-<body><h1>The paper's MNIST Soft MoE suite on Fashion-MNIST</h1><p>Same total parameter count, n experts with hidden size int(196·4/n). Accuracy when each input keeps only the experts Algorithm 1 picks, against random subsets of the same size (mean of 10 trials). Open a model for its curves, specialisation, routing and samples.</p>
-<table><thead><tr><th>model</th><th>epoch</th><th>experts</th><th>parameters</th><th>full accuracy</th><th>recommended k</th><th>heuristic @ n/4</th><th>random @ n/4</th></tr></thead><tbody>
-${body}
-</tbody></table></body></html>
-`;
 }

@@ -84,7 +84,7 @@ export function formatEval(checkpoint: string, r: EvalResult, backend: string): 
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
   const lines = [
     `${pc.bold('checkpoint')}  ${safeText(checkpoint)}`,
-    `${pc.bold('dataset')}     ${safeText(r.dataset)} (${r.split}, ${r.numExamples} examples)`,
+    `${pc.bold('dataset')}     ${safeText(r.dataset)}, ${r.numExamples} examples`,
     `${pc.bold('accuracy')}    ${pc.green(pct(r.accuracy))} (${r.correct}/${r.numExamples})`,
     `${pc.bold('throughput')}  ${r.examplesPerSecond.toFixed(0)} examples/s (${r.seconds.toFixed(2)} s, batch ${r.batchSize}, backend ${backend})`,
     '',
