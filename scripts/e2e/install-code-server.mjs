@@ -34,6 +34,23 @@ function installedVersion(dir) {
   }
 }
 
+/** npm settings worth keeping from an outer npm (where packages come from, and how to reach it). */
+const KEPT_NPM_CONFIG = new Set(['registry', 'cafile', 'ca', 'userconfig', 'globalconfig', 'cache', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl']);
+
+/**
+ * The environment without what an outer `npm test` puts there: npm_config_local_prefix would make the inner
+ * npm install into the project itself, and empty npm_config_allow_scripts / npm_config_yes would override ours.
+ */
+function cleanEnv(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    const m = /^npm_config_(.*)$/i.exec(k);
+    if (m ? !KEPT_NPM_CONFIG.has(m[1].toLowerCase()) : /^npm_(package|lifecycle|command|execpath|node_execpath)/i.test(k) || k === 'INIT_CWD') continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   if (r.status !== 0) {
@@ -93,10 +110,7 @@ export async function ensureCodeServer(dir = process.env.SOFTMOE_CODE_SERVER_DIR
       const rgCache = join(tmp, `vscode-ripgrep-cache-${RIPGREP_VERSION}`);
       mkdirSync(rgCache, { recursive: true });
       run('tar', ['-czf', join(rgCache, RIPGREP_ASSET), '-C', dirname(rg), 'rg']);
-      const env = { ...process.env, TMPDIR: tmp, npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
-      // Do not inherit the project's npm settings that would make this a workspace of it.
-      delete env.npm_config_prefix;
-      delete env.npm_config_global;
+      const env = { ...cleanEnv(process.env), TMPDIR: tmp, npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
       const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
       run(npm, ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env });
     } finally {

@@ -139,6 +139,7 @@ export async function recordToasts(page: Page): Promise<void> {
     if (w.__e2eToastObserver) w.__e2eToastObserver.disconnect();
     w.__e2eToastObserver = new MutationObserver(() => {
       for (const el of document.querySelectorAll('.notification-toast')) {
+        if (el.getClientRects().length === 0) continue; // hidden (fading out, or kept in the DOM)
         const t = el.innerText.replace(/\\s+/g, ' ').trim();
         if (t && w.__e2eToasts[w.__e2eToasts.length - 1] !== t) w.__e2eToasts.push(t);
       }
