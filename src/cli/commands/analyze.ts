@@ -6,16 +6,16 @@
  */
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { rename, unlink, writeFile } from 'node:fs/promises';
 import pc from 'picocolors';
 import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import type { AnalysisResult, DropMode, SelectorName } from '../../core/analysis/schema';
-import { initBackend, type BackendName } from '../../core/engine/backend';
-import { SoftMoeError } from '../../core/errors';
+import { initBackend } from '../../core/engine/backend';
+import { backendFlag, intFlag, intListFlag, splitFlag, usage } from '../flags';
 import { safeText } from '../format/safeText';
+import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
 
 interface AnalyzeFlags {
@@ -37,16 +37,6 @@ interface AnalyzeFlags {
   oracleBudget?: string;
 }
 
-function usage(msg: string): never {
-  throw new SoftMoeError('E_USAGE', msg);
-}
-
-function intFlag(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer of at least ${min}, got '${value}'.`);
-  return n;
-}
-
 export function parseShard(v: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(v);
   if (!m) usage(`--shard must look like i/N (0 ≤ i < N), got '${v}'.`);
@@ -54,18 +44,6 @@ export function parseShard(v: string): { index: number; count: number } {
   const count = Number(m[2]);
   if (count < 1 || index >= count) usage(`--shard ${v}: the index must be from 0 to ${count - 1} (0-based, like SLURM_ARRAY_TASK_ID).`);
   return { index, count };
-}
-
-/** Write a file through a temporary sibling and a rename, so a reader never sees half a file. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new SoftMoeError('E_NOT_FOUND', `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 export function register(program: Command): void {
@@ -90,20 +68,20 @@ export function register(program: Command): void {
     .option('--csv <file>', 'write the curves as CSV')
     .option('--shard <i/N>', 'analyse slice i of N (0-based) and write its statistics for softmoe merge')
     .action(async (checkpoint: string, flags: AnalyzeFlags) => {
-      if (flags.split !== 'test' && flags.split !== 'train') usage(`--split must be test or train, got '${flags.split}'.`);
+      const split = splitFlag(flags.split);
       if (!['zero', 'renorm', 'both'].includes(flags.drop)) usage(`--drop must be zero, renorm or both, got '${flags.drop}'.`);
-      if (flags.backend !== undefined && !['node', 'wasm', 'cpu'].includes(flags.backend)) usage(`--backend must be node, wasm or cpu, got '${flags.backend}'.`);
+      const backendName = backendFlag(flags.backend);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
       if (shard && !flags.json) usage('--shard needs --json FILE to write the shard\'s statistics to (then softmoe merge).');
       if (shard && flags.csv) usage('--csv is written by softmoe merge when analysing in shards.');
       const selectors = flags.selectors.split(',').map((s) => s.trim()).filter(Boolean) as SelectorName[];
       for (const s of selectors) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
       const drops: DropMode[] = flags.drop === 'both' ? ['zero', 'renorm'] : [flags.drop as DropMode];
-      const ks = flags.k?.split(',').map((s) => intFlag(s.trim(), '--k', 1));
+      const ks = flags.k === undefined ? undefined : intListFlag(flags.k, '--k');
       const target = Number(flags.target);
       if (!(target > 0 && target <= 1)) usage(`--target must be in (0, 1], got '${flags.target}'.`);
       const limit = flags.limit !== undefined ? intFlag(flags.limit, '--limit', 1) : undefined;
-      const backend = await initBackend(flags.backend as BackendName | undefined);
+      const backend = await initBackend(backendName);
       const bar = process.stderr.isTTY
         ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
         : undefined;
@@ -114,7 +92,7 @@ export function register(program: Command): void {
       let part;
       try {
         part = await analyzeCheckpoint(checkpoint, flags.data, {
-          split: flags.split, selectors, drops, ks, target, limit: limit ?? null, shard,
+          split, selectors, drops, ks, target, limit: limit ?? null, shard,
           trials: intFlag(flags.trials, '--trials', 1),
           seed: intFlag(flags.seed, '--seed', 0),
           samples: intFlag(flags.samples, '--samples', 0),

@@ -12,12 +12,13 @@ import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { findRunCheckpoints } from '../../core/analysis/findRunCheckpoints';
 import type { AnalysisResult, SelectorName } from '../../core/analysis/schema';
-import { initBackend, type BackendName } from '../../core/engine/backend';
+import { initBackend } from '../../core/engine/backend';
 import { SoftMoeError } from '../../core/errors';
 import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../core/report/buildStandaloneReport';
 import { demoAssets, webviewBundlePath } from '../assets';
 import { makeTable } from '../format/table';
-import { writeAtomic } from './analyze';
+import { backendFlag, intFlag } from '../flags';
+import { writeAtomic } from '../writeAtomic';
 
 interface DemoFlags {
   out: string;
@@ -65,12 +66,12 @@ export function register(program: Command): void {
     .option('--limit <n>', 'use only the first N of the 2,000 embedded test images')
     .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
     .action(async (flags: DemoFlags) => {
-      const limit = flags.limit === undefined ? null : Number(flags.limit);
-      if (limit !== null && !(Number.isInteger(limit) && limit >= 1)) throw new SoftMoeError('E_USAGE', `--limit must be a positive integer, got '${flags.limit}'.`);
+      const limit = flags.limit === undefined ? null : intFlag(flags.limit, '--limit');
+      const backendName = backendFlag(flags.backend);
       const assets = demoAssets();
       const models = await demoModels(assets.models);
       const webviewJs = await readFile(webviewBundlePath(), 'utf8');
-      const backend = await initBackend(flags.backend as BackendName | undefined);
+      const backend = await initBackend(backendName);
       const out = resolve(flags.out);
       await mkdir(out, { recursive: true });
       process.stderr.write(`Analysing ${models.length} embedded models on ${relative(process.cwd(), assets.data) || assets.data} (backend ${backend})…\n`);

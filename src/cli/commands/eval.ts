@@ -5,16 +5,16 @@
  */
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { writeFile } from 'node:fs/promises';
 import pc from 'picocolors';
-import { openDataset } from '../../core/data/openDataset';
-import { initBackend, type BackendName } from '../../core/engine/backend';
+import { initBackend } from '../../core/engine/backend';
 import { evaluate, type EvalResult } from '../../core/engine/evaluate';
 import { loadModel } from '../../core/engine/loadModel';
-import { SoftMoeError } from '../../core/errors';
+import { openDatasetForModel } from '../../core/engine/openDatasetForModel';
+import { backendFlag, intFlag, splitFlag } from '../flags';
 import { toPrettyJson } from '../format/json';
 import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
+import { writeAtomic } from '../writeAtomic';
 
 interface EvalFlags {
   data: string;
@@ -23,13 +23,6 @@ interface EvalFlags {
   batch?: string;
   backend?: string;
   json?: string;
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new SoftMoeError('E_USAGE', `${flag} must be a positive integer, got '${value}'.`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -44,20 +37,14 @@ export function register(program: Command): void {
     .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
     .option('--json <file>', 'also write the result as JSON to this file')
     .action(async (checkpoint: string, flags: EvalFlags) => {
-      if (flags.split !== 'test' && flags.split !== 'train') throw new SoftMoeError('E_USAGE', `--split must be test or train, got '${flags.split}'.`);
-      if (flags.backend !== undefined && !['node', 'wasm', 'cpu'].includes(flags.backend)) {
-        throw new SoftMoeError('E_USAGE', `--backend must be node, wasm or cpu, got '${flags.backend}'.`);
-      }
-      const limit = positiveInt(flags.limit, '--limit');
-      const batchSize = positiveInt(flags.batch, '--batch') ?? 256;
-      const backend = await initBackend(flags.backend as BackendName | undefined);
+      const split = splitFlag(flags.split);
+      const backendName = backendFlag(flags.backend);
+      const limit = flags.limit === undefined ? undefined : intFlag(flags.limit, '--limit');
+      const batchSize = intFlag(flags.batch ?? '256', '--batch');
+      const backend = await initBackend(backendName);
       const model = await loadModel(checkpoint);
       try {
-        const [h, w, c] = model.info.inputShape;
-        const dataset = await openDataset(flags.data, {
-          split: flags.split, limit,
-          ...(model.info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
-        });
+        const dataset = await openDatasetForModel(flags.data, model, { split, limit });
         try {
           const bar = dataset.numExamples > batchSize * 4 && process.stderr.isTTY
             ? new SingleBar({ stream: process.stderr, format: 'eval {bar} {value}/{total} examples | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
@@ -70,7 +57,7 @@ export function register(program: Command): void {
             bar?.stop();
           }
           process.stdout.write(formatEval(checkpoint, result, backend));
-          if (flags.json) await writeFile(flags.json, `${toPrettyJson({ checkpoint, ...result })}\n`);
+          if (flags.json) await writeAtomic(flags.json, `${toPrettyJson({ checkpoint, ...result })}\n`);
         } finally {
           await dataset.close();
         }

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { join } from 'node:path';
 import { openDataset } from '../../core/data/openDataset';
-import { initBackend, type BackendName } from '../../core/engine/backend';
+import { initBackend } from '../../core/engine/backend';
+import { backendFlag, intFlag, intListFlag, positiveNumberFlag } from '../flags';
 import { SoftMoeError } from '../../core/errors';
 import { runL2Norm } from '../../core/train/l2normTask';
 import type { MatrixNorm } from '../../core/train/matrixNorm';
@@ -35,24 +36,6 @@ interface TrainFlags {
   progress: boolean;
 }
 
-function intList(flag: string, text: string): number[] {
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (!out.length || out.some((n) => !Number.isInteger(n) || n < 1)) throw new SoftMoeError('E_USAGE', `${flag} takes a comma-separated list of positive integers (got '${text}').`);
-  return out;
-}
-
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new SoftMoeError('E_USAGE', `${flag} must be a positive integer (got '${text}').`);
-  return n;
-}
-
-function positiveNumber(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new SoftMoeError('E_USAGE', `${flag} must be a positive number (got '${text}').`);
-  return n;
-}
-
 export function register(program: Command): void {
   program
     .command('train')
@@ -75,7 +58,7 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress bar (one line per epoch)')
     .action(async (flags: TrainFlags) => {
       if (flags.task !== 'mnist' && flags.task !== 'l2norm') throw new SoftMoeError('E_USAGE', `--task must be mnist or l2norm (got '${flags.task}').`);
-      const backend = await initBackend(flags.backend as BackendName | undefined);
+      const backend = await initBackend(backendFlag(flags.backend));
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
@@ -100,10 +83,10 @@ function makeBar(enabled: boolean): SingleBar | undefined {
 }
 
 async function runSuiteCommand(flags: TrainFlags, backend: string, signal: AbortSignal): Promise<void> {
-  const experts = intList('--experts', flags.experts ?? '1,2,4,8,16,32,64');
-  const epochs = positiveInt('--epochs', flags.epochs ?? '15');
-  const limit = flags.limit === undefined ? undefined : positiveInt('--limit', flags.limit);
-  const testLimit = flags.testLimit === undefined ? undefined : positiveInt('--test-limit', flags.testLimit);
+  const experts = intListFlag(flags.experts ?? '1,2,4,8,16,32,64', '--experts');
+  const epochs = intFlag(flags.epochs ?? '15', '--epochs');
+  const limit = flags.limit === undefined ? undefined : intFlag(flags.limit, '--limit');
+  const testLimit = flags.testLimit === undefined ? undefined : intFlag(flags.testLimit, '--test-limit');
   const train = await openDataset(flags.data, { split: 'train', limit });
   const test = await openDataset(flags.data, { split: 'test', limit: testLimit }).catch((err: unknown) => {
     process.stderr.write(`softmoe: no test split (${err instanceof SoftMoeError ? err.userMessage : String(err)}); test accuracy is not measured\n`);
@@ -114,8 +97,8 @@ async function runSuiteCommand(flags: TrainFlags, backend: string, signal: Abort
   process.stderr.write(`training ${experts.map((n) => `n=${n}`).join(', ')} for ${epochs} epochs on ${train.name} (${train.numExamples} examples), backend ${backend}\n`);
   try {
     const runs = await trainSuite({
-      experts, epochs, seed: Number(flags.seed), batchSize: positiveInt('--batch', flags.batch), lr: positiveNumber('--lr', flags.lr),
-      train, test, outDir: flags.out, saveEpochs: flags.saveEpochs ? intList('--save-epochs', flags.saveEpochs) : [],
+      experts, epochs, seed: intFlag(flags.seed, '--seed', 0), batchSize: intFlag(flags.batch, '--batch'), lr: positiveNumberFlag(flags.lr, '--lr'),
+      train, test, outDir: flags.out, saveEpochs: flags.saveEpochs ? intListFlag(flags.saveEpochs, '--save-epochs') : [],
       half: Boolean(flags.half), resume: Boolean(flags.resume), backend, signal,
       onProgress: (p) => {
         if (!bar) return;
@@ -149,11 +132,11 @@ async function runSuiteCommand(flags: TrainFlags, backend: string, signal: Abort
 
 async function runL2NormCommand(flags: TrainFlags, backend: string, signal: AbortSignal): Promise<void> {
   if (flags.norm !== 'spectral' && flags.norm !== 'frobenius') throw new SoftMoeError('E_USAGE', `--norm must be spectral or frobenius (got '${flags.norm}').`);
-  const experts = intList('--experts', flags.experts ?? '1,16');
-  const epochs = positiveInt('--epochs', flags.epochs ?? '100');
+  const experts = intListFlag(flags.experts ?? '1,16', '--experts');
+  const epochs = intFlag(flags.epochs ?? '100', '--epochs');
   const result = await runL2Norm({
-    experts, epochs, batchSize: positiveInt('--batch', flags.batch), lr: positiveNumber('--lr', flags.lr), seed: Number(flags.seed),
-    norm: flags.norm as MatrixNorm, trainExamples: flags.limit === undefined ? undefined : positiveInt('--limit', flags.limit), signal,
+    experts, epochs, batchSize: intFlag(flags.batch, '--batch'), lr: positiveNumberFlag(flags.lr, '--lr'), seed: intFlag(flags.seed, '--seed', 0),
+    norm: flags.norm as MatrixNorm, trainExamples: flags.limit === undefined ? undefined : intFlag(flags.limit, '--limit'), signal,
     onProgress: (p) => {
       if (p.epoch % 10 === 0 || p.epoch === p.epochs) process.stderr.write(`l2norm n=${p.numExperts} epoch ${p.epoch}/${p.epochs}: train MSE ${p.loss.toExponential(3)}\n`);
     },

@@ -4,8 +4,8 @@
  * and a dataset are always paired the same way.
  */
 import { basename, resolve } from 'node:path';
-import { openDataset } from '../data/openDataset';
 import { modelFromCheckpoint } from '../engine/loadModel';
+import { openDatasetForModel } from '../engine/openDatasetForModel';
 import type { SoftMoeModel } from '../engine/model';
 import { throwIfAborted } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
@@ -65,12 +65,7 @@ export async function analyzeCheckpoint(
       }
       selectors = kept;
     }
-    const [h, w, c] = model.info.inputShape;
-    const dataset = await openDataset(datasetPath, {
-      split,
-      ...(limit !== null ? { limit } : {}),
-      ...(model.info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
-    });
+    const dataset = await openDatasetForModel(datasetPath, model, { split, limit });
     try {
       hooks.onPhase?.('analysing');
       return await analyzePart(model, dataset, {
