@@ -93,7 +93,7 @@ export function register(program: Command): void {
       const table = makeTable(['model', 'experts', 'params', 'full acc.', 'recommended k (99%)', 'heuristic @ n/4', 'random @ n/4'], pc, [1, 2, 3, 5, 6]);
       for (const { model, result: r } of results) {
         const n = r.layers[0]?.numExperts ?? 0;
-        const rec = r.recommended.k === null ? `none < ${n}` : `${r.recommended.k}/${n} (saves ${pct(r.recommended.expertFlopsSaved)})`;
+        const rec = r.recommended.k === null ? `all ${n} needed` : `${r.recommended.k}/${n} (saves ${pct(r.recommended.expertFlopsSaved)})`;
         table.push([model.name, String(n), r.checkpoint.parameterCount.toLocaleString('en'), pct(r.fullAccuracy), rec, pct(atFraction(r, 0.25, 'heuristic')), pct(atFraction(r, 0.25, 'random'))]);
       }
       // One page for the whole suite (the comparison view: curves against the fraction of experts kept), and one
