@@ -29,7 +29,13 @@ export interface BuiltVsix {
   dispose(): void;
 }
 
+/** SOFTMOE_E2E_VSIX=<file> tests that package (e.g. a release artefact) instead of building one. */
 export function buildVsix(): BuiltVsix {
+  const given = process.env.SOFTMOE_E2E_VSIX;
+  if (given) {
+    if (!existsSync(given)) throw new Error(`SOFTMOE_E2E_VSIX=${given}: no such file`);
+    return { vsix: given, log: `using ${given} (SOFTMOE_E2E_VSIX)`, dispose: () => undefined };
+  }
   const stage = mkdtempSync(join(tmpdir(), 'softmoe-vsix-'));
   try {
     for (const name of readdirSync(ROOT)) {

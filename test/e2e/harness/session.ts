@@ -4,7 +4,7 @@
  * on the workbench. `step` runs a test body and, when it fails, saves the page's screenshot and the logs under
  * test-results/e2e/ and puts their tails into the error.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,7 +15,7 @@ import type { BuiltVsix } from './buildVsix';
 import { CodeServer, installExtension, writeUserSettings } from './codeServer';
 import type { CodeServerDirs } from './codeServer';
 import { CHROMIUM, RESULTS } from './paths';
-import { waitForWorkbench } from './workbench';
+import { describeFrames, waitForWorkbench } from './workbench';
 import { makeWorkspace } from './workspace';
 
 export const EXTENSION_ID = 'softmoe-inspector.softmoe-inspector';
@@ -40,6 +40,8 @@ export class E2eSession {
   readonly workspace: string;
   readonly dirs: CodeServerDirs;
   private shots = 0;
+  /** The last console errors and warnings of the page and its frames. */
+  readonly console: string[] = [];
 
   constructor(readonly opts: SessionOptions) {
     this.root = mkdtempSync(join(tmpdir(), `softmoe-e2e-${opts.name}-`));
@@ -68,6 +70,16 @@ export class E2eSession {
     });
     this.page = await this.browser.newPage({ viewport: { width: 1400, height: 900 } });
     this.page.setDefaultTimeout(30_000);
+    // The workbench's and the webviews' console errors, for failure reports.
+    this.page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') this.console.push(`[${m.type()}] ${m.text().slice(0, 500)}`);
+      if (this.console.length > 200) this.console.shift();
+    });
+    this.page.on('pageerror', (e) => this.console.push(`[pageerror] ${e.message.slice(0, 500)}`));
+    this.page.on('response', (r) => {
+      if (r.status() >= 400) this.console.push(`[http ${r.status()}] ${r.url().slice(0, 300)}`);
+    });
+    this.page.on('requestfailed', (r) => this.console.push(`[request failed: ${r.failure()?.errorText ?? '?'}] ${r.url().slice(0, 300)}`));
     await this.page.goto(this.server.folderUrl(this.workspace));
     try {
       await waitForWorkbench(this.page);
@@ -104,6 +116,11 @@ export class E2eSession {
     } catch (e) {
       notes.push(`(no screenshot: ${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
     }
+    if (this.console.length) {
+      writeFileSync(`${base}-console.txt`, this.console.join('\n'));
+      notes.push(`browser console (last 15 of ${this.console.length}, all in ${base}-console.txt):\n${this.console.slice(-15).join('\n')}`);
+    }
+    if (this.page) notes.push(`frames:\n${await describeFrames(this.page).catch((e: Error) => e.message)}`);
     if (this.server) {
       mkdirSync(`${base}-logs`, { recursive: true });
       for (const f of [this.dirs.logFile, ...this.server.vscodeLogFiles()]) {

@@ -181,6 +181,18 @@ export async function webviewFrame(page: Page, selector: string, opts: { text?: 
   }
 }
 
+/** One line per frame of the page: its path and the start of its text (for failure reports). */
+export async function describeFrames(page: Page): Promise<string> {
+  const lines: string[] = [];
+  for (const f of page.frames()) {
+    if (f === page.mainFrame()) continue;
+    const path = f.url().replace(/^https?:\/\/[^/]+/, '').replace(/\?.*$/, '').split('/').slice(-2).join('/');
+    const text = f.isDetached() ? '(detached)' : await f.evaluate(() => ((globalThis as unknown as PageGlobals).document.body?.innerText ?? '').replace(/\s+/g, ' ').slice(0, 160)).catch((e: Error) => `(unreadable: ${e.message.split('\n')[0]})`);
+    lines.push(`  ${path}: ${text || '(empty)'}`);
+  }
+  return lines.join('\n') || '  (no frames)';
+}
+
 /** Number of webview content frames in which `selector` matches now. */
 export async function countWebviews(page: Page, selector: string): Promise<number> {
   let n = 0;
