@@ -88,22 +88,33 @@ export async function explorerRow(page: Page, path: string): Promise<Locator> {
   return rowLocator(page, parentIndex);
 }
 
-/** Right-clicks `row` and chooses the context-menu entry labelled exactly `label`. */
-export async function contextMenu(page: Page, row: Locator, label: string): Promise<void> {
-  await row.click({ button: 'right' });
+/**
+ * Right-clicks `row` and chooses the context-menu entry labelled exactly `label`. Entries contributed by
+ * extensions appear only once the extension host has registered them (a few seconds after the workbench
+ * loads), so a menu without the entry is closed and opened again for up to `timeout` ms.
+ */
+export async function contextMenu(page: Page, row: Locator, label: string, timeout = 30_000): Promise<void> {
+  const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   const items = page.locator('.monaco-menu .action-item .action-label');
-  await items.first().waitFor();
-  const item = items.filter({ hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
-  if ((await item.count()) === 0) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await row.click({ button: 'right' });
+    await items.first().waitFor();
+    const item = items.filter({ hasText: exact });
+    if ((await item.count()) > 0) {
+      // Menus ignore a mouse-up that comes too soon after they open; hovering focuses the entry, Enter runs it.
+      await item.first().hover();
+      await page.locator('.monaco-menu .action-item.focused .action-label', { hasText: exact }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.monaco-menu').first().waitFor({ state: 'hidden' });
+      return;
+    }
     const all = (await items.allInnerTexts()).filter(Boolean);
     await page.keyboard.press('Escape');
-    throw new Error(`the context menu has no "${label}"; it offers: ${all.join(' | ')}`);
+    await page.locator('.monaco-menu').first().waitFor({ state: 'hidden' });
+    if (Date.now() > deadline) throw new Error(`the context menu has no "${label}" after ${timeout / 1000} s; it offers: ${all.join(' | ')}`);
+    await page.waitForTimeout(1000);
   }
-  // Menus ignore a mouse-up that comes too soon after they open; hovering focuses the entry, Enter runs it.
-  await item.first().hover();
-  await page.locator('.monaco-menu .action-item.focused .action-label', { hasText: label }).waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-menu').first().waitFor({ state: 'hidden' });
 }
 
 /** Runs a command from the command palette by its full title ("Developer: Reload Window"). */
