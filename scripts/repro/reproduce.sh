@@ -28,8 +28,11 @@ for e in 1 2 5 10 15; do
 done
 
 # 4. Theorem 1: one expert against many at the same parameter count, fitting the spectral norm of a token matrix.
-$CLI train --task l2norm --experts 1,4,16,64 --epochs 100 --seed 0 --out "$RUNS/l2norm" --no-progress | tee "$OUT/l2norm.txt"
+$CLI train --task l2norm --experts 1,4,16 --epochs 100 --seed 0 --out "$RUNS/l2norm" --no-progress | tee "$OUT/l2norm.txt"
 
 # 5. The tables of REPRODUCTION.md, from the result JSONs.
 node --import tsx scripts/repro/tables.ts "$OUT" > "$OUT/tables.md"
 echo "Tables: $OUT/tables.md"
+
+# 6. Pictures by the tool's own report renderer: comparison reports of the suite and of n = 16 over training (HTML + PNG).
+node --import tsx scripts/repro/report.ts "$OUT"

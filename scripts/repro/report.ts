@@ -1,0 +1,44 @@
+/**
+ * The reproduction's pictures, drawn by the tool's own report renderer: one comparison report of the suite and one
+ * of n = 16 over training (standalone HTML), plus a PNG of each taken in headless Chromium.
+ * Usage: node --import tsx scripts/repro/report.ts docs/reproduction
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { AnalysisResult } from '../../src/core/analysis/schema';
+import { buildStandaloneComparisonReport } from '../../src/core/report/buildStandaloneReport';
+
+const dir = resolve(process.argv[2] ?? 'docs/reproduction');
+const webviewJs = readFileSync(resolve('dist/webview.js'), 'utf8');
+const load = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AnalysisResult;
+const num = (s: string) => Number(/\d+/.exec(s)?.[0]);
+
+const suite = readdirSync(dir).filter((f) => /^n\d+\.softmoe\.json$/.test(f)).sort((a, b) => num(a) - num(b));
+const epochs = readdirSync(dir).filter((f) => /^n16-ep\d+\.softmoe\.json$/.test(f)).sort((a, b) => num(a.slice(3)) - num(b.slice(3)));
+const pages = [
+  { name: 'suite', html: buildStandaloneComparisonReport({ mode: 'runs', title: 'Fashion-MNIST, the paper\'s suite after 15 epochs', runs: suite.map((f) => ({ label: `n${num(f)}`, result: load(f) })) }, webviewJs) },
+  { name: 'training-n16', html: buildStandaloneComparisonReport({ mode: 'training', title: 'n = 16 over training', runs: epochs.map((f) => ({ label: `epoch ${num(f.slice(3))}`, epoch: num(f.slice(3)), result: load(f) })) }, webviewJs) },
+];
+async function main(): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: process.env.SOFTMOE_CHROMIUM ?? '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    for (const p of pages) {
+      const file = join(dir, `${p.name}.html`);
+      writeFileSync(file, p.html);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`file://${file}`);
+      await page.waitForTimeout(1500);
+      await page.screenshot({ path: join(dir, `${p.name}.png`), fullPage: true });
+      await page.close();
+      console.log(`${file} and .png written`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+void main();
