@@ -14,6 +14,7 @@ import { findRunCheckpoints } from '../../core/analysis/findRunCheckpoints';
 import type { AnalysisResult, SelectorName } from '../../core/analysis/schema';
 import { initBackend } from '../../core/engine/backend';
 import { SoftMoeError } from '../../core/errors';
+import { compareNatural } from '../../core/model/naturalSort';
 import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../core/report/buildStandaloneReport';
 import { demoAssets, webviewBundlePath } from '../assets';
 import { makeTable } from '../format/table';
@@ -41,8 +42,7 @@ export async function demoModels(modelsDir: string): Promise<DemoModel[]> {
     const last = epochs[epochs.length - 1];
     if (last) models.push({ name, path: last.path, epoch: last.epoch });
   }
-  const num = (s: string) => Number(/\d+/.exec(s)?.[0] ?? Infinity);
-  models.sort((a, b) => num(a.name) - num(b.name));
+  models.sort((a, b) => compareNatural(a.name, b.name));
   if (models.length === 0) throw new SoftMoeError('E_NOT_FOUND', `No demo checkpoints (ep*_moe.safetensors) under ${modelsDir}.`);
   return models;
 }
