@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../errors';
-import type { ModelInfo, RunOptions, RunOutput, SoftMoeModel } from './model';
+import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { disposeReadout, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
 
 export const PAPER_MNIST_MEAN = 0.1307;
@@ -107,7 +107,28 @@ export class MnistSoftMoeModel implements SoftMoeModel {
   }
 
   fromFirstMoe(tokens: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
-    const mask = opts.masks?.[0];
+    let mask = opts.masks?.[0];
+    let selected: tf.Tensor2D | undefined;
+    if (opts.selectMask) {
+      // The one MoE layer picks its experts from its own full routing on these tokens (RunOptions.selectMask).
+      const probe = this.layer.apply(tokens, { trace: true });
+      probe.y.dispose();
+      const routing = probe.trace as NonNullable<typeof probe.trace>;
+      try {
+        selected = opts.selectMask(0, routing);
+      } finally {
+        disposeTrace(routing);
+      }
+      if (selected) mask = selected;
+    }
+    try {
+      return this.maskedForward(tokens, mask, opts);
+    } finally {
+      selected?.dispose();
+    }
+  }
+
+  private maskedForward(tokens: tf.Tensor3D, mask: tf.Tensor2D | undefined, opts: RunOptions): RunOutput {
     const run = { mask, drop: opts.drop ?? 'zero' } as const;
     if (!opts.trace) return { logits: this.layer.applyReadout(tokens, this.folded, run), traces: [] };
     const out = this.layer.apply(tokens, { ...run, trace: true });

@@ -6,16 +6,23 @@
  * Conventions: tensors are tfjs tensors in float32; batch first. Masks are float32 [batch, numExperts] with
  * 1 = keep, 0 = drop, one per MoE layer (index into `info.moeLayers`); a missing mask keeps every expert.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode, LayerInfo } from '../analysis/schema';
 
 export interface MoeTrace {
+  /** Router logits [b, m, n, p] (after the layer's normalisation and scale; unmasked). */
+  logits: tf.Tensor4D;
   /** Dispatch weights [b, m, n, p]: softmax over the m tokens, per slot. */
   dispatch: tf.Tensor4D;
   /** Combine weights [b, m, n, p]: softmax over all n·p slots, per token; FULL (before any mask). */
   combine: tf.Tensor4D;
   /** Expert outputs per slot [b, n, p, d] (what each expert produced for each of its slots). */
   slotOutputs: tf.Tensor4D;
+}
+
+/** Free every tensor of a trace. */
+export function disposeTrace(t: MoeTrace): void {
+  tf.dispose([t.logits, t.dispatch, t.combine, t.slotOutputs]);
 }
 
 export interface RunOptions {

@@ -210,14 +210,15 @@ export class SoftMoeLayer {
       const dispatch = tf.transpose(r.dispatchT, [0, 2, 1]);
       return {
         y,
+        logits: tf.reshape(r.logits, [r.b, r.m, n, p]) as tf.Tensor4D,
         dispatch: tf.reshape(dispatch, [r.b, r.m, n, p]) as tf.Tensor4D,
         combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
         slotOutputs: tf.reshape(ys, [r.b, n, p, d]) as tf.Tensor4D,
       };
     });
     if (!opts.trace) return { y: out.y };
-    const { dispatch, combine, slotOutputs } = out as Required<typeof out>;
-    return { y: out.y, trace: { dispatch, combine, slotOutputs } };
+    const { logits, dispatch, combine, slotOutputs } = out as Required<typeof out>;
+    return { y: out.y, trace: { logits, dispatch, combine, slotOutputs } };
   }
 
   /**

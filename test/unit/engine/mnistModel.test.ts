@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../../src/core/engine/loadModel';
-import type { SoftMoeModel } from '../../../src/core/engine/model';
+import { disposeTrace, type SoftMoeModel } from '../../../src/core/engine/model';
 import { BACKENDS, FIXTURES, TOL, argmaxRows, fixtureImages, maxAbsDiff, readJson, useBackend, values } from './helpers';
 
 interface MnistCases {
@@ -57,7 +57,7 @@ for (const backend of BACKENDS) {
           // The traced (unfolded) path gives the same logits.
           const traced = model.forward(x, { masks: [mask], drop: c.drop, trace: true });
           assert.ok(maxAbsDiff(await values(traced.logits), c.logits) <= TOL, 'traced path');
-          tf.dispose([out.logits, traced.logits, ...traced.traces.flatMap((t) => [t.dispatch, t.combine, t.slotOutputs])]);
+          tf.dispose([out.logits, traced.logits, ]); traced.traces.forEach(disposeTrace);
           mask?.dispose();
         });
       }
@@ -70,7 +70,7 @@ for (const backend of BACKENDS) {
         assert.ok(maxAbsDiff(await values(t.dispatch), fx.trace.dispatch) <= TOL);
         assert.ok(maxAbsDiff(await values(t.combine), fx.trace.combine) <= TOL);
         assert.ok(maxAbsDiff(await values(t.slotOutputs), fx.trace.slotOutputs) <= TOL);
-        tf.dispose([first, out.logits, t.dispatch, t.combine, t.slotOutputs]);
+        tf.dispose([first, out.logits]); disposeTrace(t);
       });
 
       it('forward ≡ fromFirstMoe(stem(x)) and leaks no tensors', async () => {

@@ -2,6 +2,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeLayer, type ExpertActivation } from '../../../src/core/engine/softMoeLayer';
+import { disposeTrace } from '../../../src/core/engine/model';
 import type { TokenNorm } from '../../../src/core/engine/tokenNorm';
 import { BACKENDS, TOL, maxAbsDiff, readJson, useBackend, values } from './helpers';
 
@@ -57,7 +58,8 @@ for (const backend of BACKENDS) {
         assert.ok(maxAbsDiff(await values(renorm.y), c.yRenorm) <= TOL, 'renorm drop');
         // The two modes really differ on this fixture (otherwise the test could not tell them apart).
         assert.ok(maxAbsDiff(c.yZero, c.yRenorm) > 1e-2);
-        tf.dispose([x, mask, full.y, full.trace.dispatch, full.trace.combine, full.trace.slotOutputs, zero.y, renorm.y]);
+        tf.dispose([x, mask, full.y, zero.y, renorm.y]);
+        disposeTrace(full.trace);
         const w = layer.weights;
         tf.dispose([w.phi, ...(w.scale ? [w.scale] : []), ...(w.tokenGamma ? [w.tokenGamma] : []), ...(w.slotGamma ? [w.slotGamma] : [])]);
         for (const e of w.experts) tf.dispose([e.w1, e.w2, ...(e.b1 ? [e.b1] : []), ...(e.b2 ? [e.b2] : [])]);

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
-import type { DropMode, MoeTrace, ModelInfo, RunOptions, RunOutput, SoftMoeModel } from '../model';
+import { disposeTrace, type DropMode, type MoeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from '../model';
 import type { VitConfig } from './vitConfig';
 import type { VitMoeLayer } from './vitMoeLayer';
 import { attention, denseMlp, layerNorm, linear, patchEmbed } from './vitOps';
@@ -152,7 +152,7 @@ export class VitModel implements SoftMoeModel {
     check(selected, 'The selected mask');
     if (selected) mask = selected;
     if (opts.trace) traces.push(routing);
-    else tf.dispose([routing.dispatch, routing.combine, routing.slotOutputs]);
+    else disposeTrace(routing);
     if (!mask) return probe.y;
     probe.y.dispose();
     const y = layer.apply(tokens, { mask, drop }).y;

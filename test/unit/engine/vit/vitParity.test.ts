@@ -12,6 +12,7 @@ import { openCheckpoint } from '../../../../src/core/io/openCheckpoint';
 import { readSidecars } from '../../../../src/core/model/sidecar';
 import { buildVitModel, resolveVitConfig, type VitModel } from '../../../../src/core/engine/vit/buildVitModel';
 import { loadModel } from '../../../../src/core/engine/loadModel';
+import { disposeTrace } from '../../../../src/core/engine/model';
 import { SoftMoeError } from '../../../../src/core/errors';
 import { BACKENDS, TOL, argmaxRows, maxAbsDiff, useBackend } from '../helpers';
 import { VIT_FIXTURES, VIT_MODELS, flat, readExpected, readImages, type VitExpected } from './vitFixtures';
@@ -91,7 +92,7 @@ for (const backend of BACKENDS) {
           assert.ok(diff <= TOL, `layer ${li}: max |Δscore| ${diff}`);
           scores.dispose();
         }
-        tf.dispose([out.logits, ...out.traces.flatMap((t) => [t.dispatch, t.combine, t.slotOutputs])]);
+        tf.dispose([out.logits, ]); out.traces.forEach(disposeTrace);
       });
 
       it('lets each layer pick its own top-k from its own routing inside the pass (selectMask), as PyTorch does', async () => {
@@ -119,7 +120,7 @@ for (const backend of BACKENDS) {
         const keep = model.forward(x, { trace: true, selectMask: () => undefined });
         assertLogits(await keep.logits.data() as Float32Array, expected.fullLogits, 'selectMask keeping every expert');
         assert.equal(keep.traces.length, expected.moeBlocks.length);
-        tf.dispose([keep.logits, ...keep.traces.flatMap((t) => [t.dispatch, t.combine, t.slotOutputs])]);
+        tf.dispose([keep.logits, ]); keep.traces.forEach(disposeTrace);
         assert.equal(tf.memory().numTensors, before, 'selectMask leaks tensors');
       });
 
