@@ -12,6 +12,7 @@ import { openDataset } from '../src/core/data/openDataset';
 import { initBackend, type BackendName } from '../src/core/engine/backend';
 import { evaluate } from '../src/core/engine/evaluate';
 import { loadModel } from '../src/core/engine/loadModel';
+import { createTfjsEngine } from '../src/core/engine/tfjsEngine';
 
 const DATA = process.env.SOFTMOE_BENCH_DATA ?? '/usr/share/datasets/fashion-mnist';
 const MODEL = 'test/fixtures/engine/mnist_n16/model.safetensors';
@@ -28,10 +29,11 @@ async function main(): Promise<void> {
   const used = await initBackend(backend);
   const model = await loadModel(MODEL);
   const dataset = await openDataset(DATA, { split: 'test' });
+  const engine = createTfjsEngine(model, { ownsModel: false });
 
   // 1) evaluate() as `softmoe eval` runs it (reading and decoding batches included).
-  await evaluate(model, await openDataset(DATA, { split: 'test', limit: 512 }), { batchSize: BATCH }); // warm-up
-  const r = await evaluate(model, dataset, { batchSize: BATCH });
+  await evaluate(engine, await openDataset(DATA, { split: 'test', limit: 512 }), { batchSize: BATCH }); // warm-up
+  const r = await evaluate(engine, dataset, { batchSize: BATCH });
   // What `softmoe eval` costs as a whole: backend start, model load, warm-up and evaluate().
   const processS = (performance.now() - tStart) / 1000;
 

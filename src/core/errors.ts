@@ -76,6 +76,14 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SoftMoeError('E_CANCELLED', 'Cancelled.');
 }
 
+/** Let timers (and an AbortSignal's listeners) run, then stop if cancelled. */
+export async function yieldTurn(signal?: AbortSignal): Promise<void> {
+  // setImmediate in Node (a macrotask after I/O callbacks), setTimeout where it does not exist.
+  const immediate = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+  await new Promise<void>((r) => (immediate ? immediate(r) : setTimeout(r, 0)));
+  throwIfAborted(signal);
+}
+
 function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'AbortError';
 }

@@ -1,12 +1,11 @@
 /**
- * The analyze job: start the tfjs backend, then the core's one pipeline from paths (`analyzeCheckpoint`: model,
+ * The analyze job: the core's one pipeline from paths (`analyzeCheckpoint`: engine and model,
  * dataset in the model's geometry, analysis) with progress and cancellation. The extension's settings apply to every
  * model, so selectors a model cannot run (the oracle on a ViT) are left out with a log line instead of failing.
  */
 import type { AnalysisResult } from '../core/analysis/schema';
 import { analyzeCheckpoint } from '../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../core/analysis/finalize';
-import { initBackend } from '../core/engine/backend';
 import { throwIfAborted } from '../core/errors';
 import type { AnalyzeJob, WorkerProgress } from '../core/protocol/workerProtocol';
 
@@ -16,9 +15,9 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
   const { execution, settings } = job;
   let phase = 'loading model';
   onProgress({ done: 0, total: 0, examplesPerSecond: 0, phase });
-  await initBackend(execution.backend === 'auto' ? undefined : execution.backend);
   throwIfAborted(signal);
   const part = await analyzeCheckpoint(job.checkpoint, job.dataset, {
+    ...(execution.backend === 'auto' ? {} : { backend: execution.backend }),
     split: 'test',
     selectors: settings.selectors,
     drops: settings.drops,

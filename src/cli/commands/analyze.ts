@@ -12,16 +12,13 @@ import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import type { AnalysisResult, DropMode, SelectorName } from '../../core/analysis/schema';
-import { initBackend } from '../../core/engine/backend';
-import { backendFlag, intFlag, intListFlag, splitFlag, usage } from '../flags';
+import { intFlag, intListFlag, usage } from '../flags';
+import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
 
-interface AnalyzeFlags {
-  data: string;
-  split: string;
-  limit?: string;
+interface AnalyzeFlags extends DataFlags, EngineFlags {
   drop: string;
   trials: string;
   seed: string;
@@ -29,8 +26,6 @@ interface AnalyzeFlags {
   k?: string;
   target: string;
   samples: string;
-  batch: string;
-  backend?: string;
   json?: string;
   csv?: string;
   shard?: string;
@@ -47,13 +42,13 @@ export function parseShard(v: string): { index: number; count: number } {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('analyze')
     .description('expert specialisation: accuracy per number of kept experts (heuristic, random, oracle…), per class, routing health')
-    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)')
-    .requiredOption('--data <path>', 'dataset: IDX folder or files, CIFAR binary, .npy/.npz, or an image folder')
-    .option('--split <split>', 'test or train', 'test')
-    .option('--limit <n>', 'use only the first N examples')
+    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)');
+  addDataOptions(cmd, 'batch size (Algorithm 2 shares one subset per batch)');
+  addEngineOptions(cmd);
+  cmd
     .option('--drop <mode>', 'zero, renorm or both', 'zero')
     .option('--trials <n>', 'random trials', '10')
     .option('--seed <n>', 'seed of the random subsets', '0')
@@ -61,16 +56,14 @@ export function register(program: Command): void {
     .option('--k <list>', 'numbers of kept experts, e.g. 1,2,4 (default: every k from 1 to n)')
     .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
     .option('--samples <n>', 'inputs recorded for drawing', '64')
-    .option('--batch <n>', 'batch size (Algorithm 2 shares one subset per batch)', '256')
-    .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
     .option('--oracle-budget <n>', 'exhaustive oracle search while C(n,k) is at most this, else greedy', '65536')
     .option('--json <file>', 'write the result (or, with --shard, the shard\'s statistics) as JSON')
     .option('--csv <file>', 'write the curves as CSV')
     .option('--shard <i/N>', 'analyse slice i of N (0-based) and write its statistics for softmoe merge')
     .action(async (checkpoint: string, flags: AnalyzeFlags) => {
-      const split = splitFlag(flags.split);
+      const data = readDataFlags(flags);
       if (!['zero', 'renorm', 'both'].includes(flags.drop)) usage(`--drop must be zero, renorm or both, got '${flags.drop}'.`);
-      const backendName = backendFlag(flags.backend);
+      const engineChoice = readEngineFlags(flags);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
       if (shard && !flags.json) usage('--shard needs --json FILE to write the shard\'s statistics to (then softmoe merge).');
       if (shard && flags.csv) usage('--csv is written by softmoe merge when analysing in shards.');
@@ -80,8 +73,6 @@ export function register(program: Command): void {
       const ks = flags.k === undefined ? undefined : intListFlag(flags.k, '--k');
       const target = Number(flags.target);
       if (!(target > 0 && target <= 1)) usage(`--target must be in (0, 1], got '${flags.target}'.`);
-      const limit = flags.limit !== undefined ? intFlag(flags.limit, '--limit', 1) : undefined;
-      const backend = await initBackend(backendName);
       const bar = process.stderr.isTTY
         ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
         : undefined;
@@ -91,12 +82,12 @@ export function register(program: Command): void {
       process.once('SIGINT', onSigint);
       let part;
       try {
-        part = await analyzeCheckpoint(checkpoint, flags.data, {
-          split, selectors, drops, ks, target, limit: limit ?? null, shard,
+        part = await analyzeCheckpoint(checkpoint, data.data, {
+          ...engineChoice, split: data.split, selectors, drops, ks, target, limit: data.limit, shard,
           trials: intFlag(flags.trials, '--trials', 1),
           seed: intFlag(flags.seed, '--seed', 0),
           samples: intFlag(flags.samples, '--samples', 0),
-          batchSize: intFlag(flags.batch, '--batch', 1),
+          batchSize: data.batchSize,
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
           toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
         }, {
@@ -114,7 +105,7 @@ export function register(program: Command): void {
       }
       if (shard) {
         await writeAtomic(flags.json as string, `${JSON.stringify(part)}\n`);
-        process.stdout.write(`shard ${shard.index}/${shard.count}: examples ${part.range.start}–${part.range.end} of ${part.totalExamples} analysed in ${part.seconds.toFixed(1)} s (backend ${backend}); statistics written to ${safeText(flags.json as string)}\nmerge every shard with: softmoe merge <parts…> --json result.json\n`);
+        process.stdout.write(`shard ${shard.index}/${shard.count}: examples ${part.range.start}–${part.range.end} of ${part.totalExamples} analysed in ${part.seconds.toFixed(1)} s (${part.head.tool.engine?.label ?? part.head.tool.backend}); statistics written to ${safeText(flags.json as string)}\nmerge every shard with: softmoe merge <parts…> --json result.json\n`);
         return;
       }
       const result = finalizeResult(part);
@@ -140,7 +131,7 @@ export function formatSummary(r: AnalysisResult): string {
     `${pc.bold('recommended k')}  ${rec.k === null
       ? `none below ${n} keeps ${pct(rec.target)} of full accuracy (${rec.selector}, ${rec.drop} drop)`
       : `${rec.k} of ${n} experts keeps ${pct(rec.accuracy)} (≥ ${pct(rec.target)} of full, ${rec.selector}, ${rec.drop} drop); saves ${pct(rec.expertFlopsSaved)} of expert FLOPs`}`,
-    `${pc.bold('time')}           ${r.timing.seconds.toFixed(2)} s (${r.timing.examplesPerSecond.toFixed(0)} examples/s, backend ${r.tool.backend})`,
+    `${pc.bold('time')}           ${r.timing.seconds.toFixed(2)} s (${r.timing.examplesPerSecond.toFixed(0)} examples/s, ${r.tool.engine?.label ?? `backend ${r.tool.backend}`})`,
     '',
   ];
   const kept = [...new Set([n / 2, n / 4, n / 8].filter((k) => Number.isInteger(k) && k >= 1 && r.options.ks.includes(k)))];

@@ -12,19 +12,18 @@ import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { findRunCheckpoints } from '../../core/analysis/findRunCheckpoints';
 import type { AnalysisResult, SelectorName } from '../../core/analysis/schema';
-import { initBackend } from '../../core/engine/backend';
 import { SoftMoeError } from '../../core/errors';
 import { compareNatural } from '../../core/model/naturalSort';
 import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../core/report/buildStandaloneReport';
 import { demoAssets, webviewBundlePath } from '../assets';
 import { makeTable } from '../format/table';
-import { backendFlag, intFlag } from '../flags';
+import { intFlag } from '../flags';
+import { addEngineOptions, readEngineFlags, type EngineFlags } from '../options';
 import { writeAtomic } from '../writeAtomic';
 
-interface DemoFlags {
+interface DemoFlags extends EngineFlags {
   out: string;
   limit?: string;
-  backend?: string;
 }
 
 export interface DemoModel {
@@ -59,27 +58,26 @@ export function atFraction(r: AnalysisResult, fraction: number, selector: Select
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('analyse the embedded demo suite (Fashion-MNIST, n = 1…16 experts) and write an HTML report — no download, no configuration')
     .option('--out <dir>', 'folder for the reports and result JSONs', 'softmoe-demo')
-    .option('--limit <n>', 'use only the first N of the 2,000 embedded test images')
-    .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
+    .option('--limit <n>', 'use only the first N of the 2,000 embedded test images');
+  addEngineOptions(cmd)
     .action(async (flags: DemoFlags) => {
       const limit = flags.limit === undefined ? null : intFlag(flags.limit, '--limit');
-      const backendName = backendFlag(flags.backend);
+      const engineChoice = readEngineFlags(flags);
       const assets = demoAssets();
       const models = await demoModels(assets.models);
       const webviewJs = await readFile(webviewBundlePath(), 'utf8');
-      const backend = await initBackend(backendName);
       const out = resolve(flags.out);
       await mkdir(out, { recursive: true });
-      process.stderr.write(`Analysing ${models.length} embedded models on ${relative(process.cwd(), assets.data) || assets.data} (backend ${backend})…\n`);
+      process.stderr.write(`Analysing ${models.length} embedded models on ${relative(process.cwd(), assets.data) || assets.data}…\n`);
 
       const results: Array<{ model: DemoModel; result: AnalysisResult; html: string }> = [];
       for (const model of models) {
         const part = await analyzeCheckpoint(model.path, assets.data, {
-          selectors: ['heuristic', 'random'], drops: ['zero'], trials: 10, seed: 0, limit,
+          ...engineChoice, selectors: ['heuristic', 'random'], drops: ['zero'], trials: 10, seed: 0, limit,
           toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
         });
         const result = finalizeResult(part);
@@ -87,7 +85,7 @@ export function register(program: Command): void {
         await writeAtomic(join(out, `${model.name}.softmoe.json`), `${JSON.stringify(result)}\n`);
         await writeAtomic(html, buildStandaloneReport(result, webviewJs, { title: `Demo ${model.name} (epoch ${model.epoch}) — Soft MoE analysis` }));
         results.push({ model, result, html });
-        process.stderr.write(`  ${model.name}: done in ${result.timing.seconds.toFixed(1)} s\n`);
+        process.stderr.write(`  ${model.name}: done in ${result.timing.seconds.toFixed(1)} s (${result.tool.engine?.label ?? result.tool.backend})\n`);
       }
 
       const table = makeTable(['model', 'experts', 'params', 'full acc.', 'recommended k (99%)', 'heuristic @ n/4', 'random @ n/4'], pc, [1, 2, 3, 5, 6]);

@@ -6,74 +6,62 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import pc from 'picocolors';
-import { initBackend } from '../../core/engine/backend';
 import { evaluate, type EvalResult } from '../../core/engine/evaluate';
-import { loadModel } from '../../core/engine/loadModel';
+import { openEngine } from '../../core/engine/openEngine';
 import { openDatasetForModel } from '../../core/engine/openDatasetForModel';
-import { backendFlag, intFlag, splitFlag } from '../flags';
 import { toPrettyJson } from '../format/json';
 import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
+import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { writeAtomic } from '../writeAtomic';
 
-interface EvalFlags {
-  data: string;
-  split?: string;
-  limit?: string;
-  batch?: string;
-  backend?: string;
+interface EvalFlags extends DataFlags, EngineFlags {
   json?: string;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
-    .description('evaluate a checkpoint on a dataset: accuracy, per-class accuracy and throughput (TensorFlow.js)')
-    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)')
-    .requiredOption('--data <path>', 'dataset: IDX folder or files, CIFAR binary, .npy/.npz, or an image folder')
-    .option('--split <split>', 'test or train', 'test')
-    .option('--limit <n>', 'use only the first N examples')
-    .option('--batch <n>', 'batch size', '256')
-    .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
+    .description('evaluate a checkpoint on a dataset: accuracy, per-class accuracy and throughput')
+    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)');
+  addDataOptions(cmd);
+  addEngineOptions(cmd);
+  cmd
     .option('--json <file>', 'also write the result as JSON to this file')
     .action(async (checkpoint: string, flags: EvalFlags) => {
-      const split = splitFlag(flags.split);
-      const backendName = backendFlag(flags.backend);
-      const limit = flags.limit === undefined ? undefined : intFlag(flags.limit, '--limit');
-      const batchSize = intFlag(flags.batch ?? '256', '--batch');
-      const backend = await initBackend(backendName);
-      const model = await loadModel(checkpoint);
+      const data = readDataFlags(flags);
+      const { engine } = await openEngine(checkpoint, readEngineFlags(flags));
       try {
-        const dataset = await openDatasetForModel(flags.data, model, { split, limit });
+        const dataset = await openDatasetForModel(data.data, engine.info, data);
         try {
-          const bar = dataset.numExamples > batchSize * 4 && process.stderr.isTTY
+          const bar = dataset.numExamples > data.batchSize * 4 && process.stderr.isTTY
             ? new SingleBar({ stream: process.stderr, format: 'eval {bar} {value}/{total} examples | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
             : undefined;
           bar?.start(dataset.numExamples, 0);
           let result: EvalResult;
           try {
-            result = await evaluate(model, dataset, { batchSize, onProgress: (done) => bar?.update(done) });
+            result = await evaluate(engine, dataset, { batchSize: data.batchSize, onProgress: (done) => bar?.update(done) });
           } finally {
             bar?.stop();
           }
-          process.stdout.write(formatEval(checkpoint, result, backend));
+          process.stdout.write(formatEval(checkpoint, result));
           if (flags.json) await writeAtomic(flags.json, `${toPrettyJson({ checkpoint, ...result })}\n`);
         } finally {
           await dataset.close();
         }
       } finally {
-        model.dispose();
+        await engine.dispose();
       }
     });
 }
 
-export function formatEval(checkpoint: string, r: EvalResult, backend: string): string {
+export function formatEval(checkpoint: string, r: EvalResult): string {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
   const lines = [
     `${pc.bold('checkpoint')}  ${safeText(checkpoint)}`,
     `${pc.bold('dataset')}     ${safeText(r.dataset)}, ${r.numExamples} examples`,
     `${pc.bold('accuracy')}    ${pc.green(pct(r.accuracy))} (${r.correct}/${r.numExamples})`,
-    `${pc.bold('throughput')}  ${r.examplesPerSecond.toFixed(0)} examples/s (${r.seconds.toFixed(2)} s, batch ${r.batchSize}, backend ${backend})`,
+    `${pc.bold('throughput')}  ${r.examplesPerSecond.toFixed(0)} examples/s (${r.seconds.toFixed(2)} s, batch ${r.batchSize}, ${r.engine})`,
     '',
   ];
   const table = makeTable(['class', 'accuracy', 'correct', 'support'], pc, [1, 2, 3]);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openDataset } from '../../core/data/openDataset';
 import { initBackend } from '../../core/engine/backend';
 import { backendFlag, intFlag, intListFlag, positiveNumberFlag } from '../flags';
+import { addBackendOption } from '../options';
 import { SoftMoeError } from '../../core/errors';
 import { runL2Norm } from '../../core/train/l2normTask';
 import type { MatrixNorm } from '../../core/train/matrixNorm';
@@ -37,7 +38,7 @@ interface TrainFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description("train the paper's MNIST Soft MoE suite at a fixed total parameter count (one folder n<N>/ per number of experts: ep{E}_moe.safetensors, args.json, train_log.json), or run the Theorem 1 experiment with --task l2norm")
     .option('--task <task>', 'mnist (the paper\'s suite) or l2norm (Theorem 1: fit ‖X‖₂ with 1 vs many experts)', 'mnist')
@@ -49,13 +50,13 @@ export function register(program: Command): void {
     .option('--save-epochs <list>', 'epochs (1-based) whose weights to save, e.g. 1,5,15 (the last epoch is always saved)')
     .option('--batch <B>', 'mini-batch size', '256')
     .option('--lr <lr>', 'Adam learning rate', '1e-3')
-    .option('--backend <name>', 'tfjs backend: node, wasm or cpu (default: best available)')
     .option('--resume', 'continue runs in --out from their last finished epoch (weights and Adam state)')
     .option('--limit <N>', 'train on the first N training examples only')
     .option('--test-limit <N>', 'measure test accuracy on the first N test examples only')
     .option('--half', 'save checkpoints as F16 (half the size; resume state stays F32)')
     .option('--norm <kind>', 'l2norm task target: spectral (largest singular value, default) or frobenius', 'spectral')
-    .option('--no-progress', 'no progress bar (one line per epoch)')
+    .option('--no-progress', 'no progress bar (one line per epoch)');
+  addBackendOption(cmd)
     .action(async (flags: TrainFlags) => {
       if (flags.task !== 'mnist' && flags.task !== 'l2norm') throw new SoftMoeError('E_USAGE', `--task must be mnist or l2norm (got '${flags.task}').`);
       const backend = await initBackend(backendFlag(flags.backend));

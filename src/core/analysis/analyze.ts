@@ -1,22 +1,22 @@
 /**
  * `analyze(model, dataset, options, hooks)`: Algorithm 1 and beyond over a whole dataset (or one shard of it).
  *
- * Data flow per batch: images → preprocess → ONE traced pass (fast path: forward; general path: stem once, then
- * fromFirstMoe per selector/k/trial) → BatchOutcome (predictions + routing arrays) → integer counts and exact sums
+ * Data flow per batch: images → engine.begin (the engine preprocesses and keeps what precedes the first MoE layer)
+ * → ONE traced pass (fast path: every subset is then a host-side recombination; general path: batched masked
+ * passes per selector and drop mode, and for the random trials) → BatchOutcome (predictions + routing arrays) → integer counts and exact sums
  * (AnalysisStats) → at the end finalizeResult. Shards stop before finalizing and hand back the statistics.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { checkDatasetFitsModel } from '../data/checkDatasetFitsModel';
 import type { Dataset } from '../data/types';
-import type { SoftMoeModel } from '../engine/model';
-import { SoftMoeError, throwIfAborted } from '../errors';
+import type { Engine } from '../engine/engine';
+import { SoftMoeError, throwIfAborted, yieldTurn } from '../errors';
 import { SCHEMA_VERSION, type AnalysisResult } from './schema';
 import { resolveOptions, sampleIndices, shardRange, type AnalyzeOptions } from './options';
 import { createStats } from './stats';
 import { PARTIAL_KIND, type AnalysisPartial, type ResultHead } from './partial';
 import type { RunContext } from './context';
-import { readoutProjection } from './readout';
 import { fastBatch } from './fastPath';
-import { generalBatch, yieldTurn } from './generalPath';
+import { generalBatch } from './generalPath';
 import { accumulateBatch } from './accumulate';
 import { collectSamples } from './samples';
 import { finalizeResult } from './finalize';
@@ -36,39 +36,30 @@ export interface AnalyzeHooks {
 }
 
 /** Analyse the whole dataset and return the result. */
-export async function analyze(model: SoftMoeModel, dataset: Dataset, options: AnalyzeOptions = {}, hooks: AnalyzeHooks = {}): Promise<AnalysisResult> {
-  return finalizeResult(await analyzePart(model, dataset, options, hooks));
+export async function analyze(engine: Engine, dataset: Dataset, options: AnalyzeOptions = {}, hooks: AnalyzeHooks = {}): Promise<AnalysisResult> {
+  return finalizeResult(await analyzePart(engine, dataset, options, hooks));
 }
 
 /** Analyse the slice chosen by `options.shard` (all of it without) and return its sufficient statistics. */
-export async function analyzePart(model: SoftMoeModel, dataset: Dataset, options: AnalyzeOptions = {}, hooks: AnalyzeHooks = {}): Promise<AnalysisPartial> {
+export async function analyzePart(engine: Engine, dataset: Dataset, options: AnalyzeOptions = {}, hooks: AnalyzeHooks = {}): Promise<AnalysisPartial> {
   const { signal, onProgress } = hooks;
   throwIfAborted(signal);
-  const info = model.info;
+  const info = engine.info;
   const layers = info.moeLayers;
   if (layers.length === 0) throw new SoftMoeError('E_UNSUPPORTED', 'The model has no Soft MoE layer to analyse.');
   const n = layers[0]?.numExperts as number;
   if (layers.some((l) => l.numExperts !== n)) throw new SoftMoeError('E_UNSUPPORTED', `The model's MoE layers have different numbers of experts (${layers.map((l) => l.numExperts).join(', ')}); analysis needs one n.`);
   const opts = resolveOptions(options, n);
   const C = info.numClasses;
-  if (dataset.numClasses !== C) throw new SoftMoeError('E_SHAPE', `Dataset '${dataset.name}' has ${dataset.numClasses} classes but the model predicts ${C}.`);
-  if (dataset.shape.join('x') !== info.inputShape.join('x')) {
-    throw new SoftMoeError('E_SHAPE', `Dataset '${dataset.name}' yields images of ${dataset.shape.join('×')} but the model takes ${info.inputShape.join('×')} (height×width×channels).`);
-  }
-  const fast = model.linearReadout !== undefined && layers.length === 1;
+  checkDatasetFitsModel(dataset, info);
+  const fast = engine.linearReadout && layers.length === 1;
   if (opts.selectors.includes('oracle') && !fast) {
     throw new SoftMoeError('E_UNSUPPORTED', 'The oracle selector needs a model with one Soft MoE layer followed by a linear readout (the paper\'s MNIST model); drop it from --selectors.');
   }
-  const ctx: RunContext = { model, opts, numExperts: n, numClasses: C, numLayers: layers.length, ...(signal ? { signal } : {}) };
-  if (fast) {
-    const ro = model.linearReadout as NonNullable<SoftMoeModel['linearReadout']>;
-    const d = layers[0]?.dim as number;
-    ctx.projection = readoutProjection(ro.weight, ro.weight.shape[1] / d, d);
-    ctx.bias = ro.bias ? Float64Array.from(ro.bias.dataSync()) : new Float64Array(C);
-  }
+  const ctx: RunContext = { engine, opts, numExperts: n, numClasses: C, numLayers: layers.length, ...(signal ? { signal } : {}) };
   const head: ResultHead = {
     schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'softmoe-inspector', version: options.toolVersion ?? '0.1.0', backend: tf.getBackend() },
+    tool: { name: 'softmoe-inspector', version: options.toolVersion ?? '0.1.0', backend: engine.description.backend, engine: { ...engine.description } },
     createdAt: new Date().toISOString(),
     checkpoint: {
       path: '', name: '', format: '', fileSize: 0,
@@ -93,32 +84,28 @@ export async function analyzePart(model: SoftMoeModel, dataset: Dataset, options
   const total = range.end - range.start;
   const t0 = performance.now();
   let done = 0;
-  try {
-    if (total > 0) {
-      for await (const batch of dataset.batches(opts.batchSize, { start: range.start, end: range.end, ...(signal ? { signal } : {}) })) {
-        throwIfAborted(signal);
-        const labels = batch.y;
-        for (let i = 0; i < batch.size; i++) {
-          const y = labels[i] as number;
-          if (!(y >= 0 && y < C)) throw new SoftMoeError('E_DATASET', `Dataset '${dataset.name}': example ${batch.start + i} has label ${y}, outside the model's ${C} classes.`);
-        }
-        const pre = tf.tidy(() => model.preprocess(tf.tensor4d(batch.x, [batch.size, ...dataset.shape])));
-        let outcome;
-        try {
-          outcome = fast ? fastBatch(ctx, pre, labels, batch.start) : await generalBatch(ctx, pre, batch.start);
-        } finally {
-          pre.dispose();
-        }
-        accumulateBatch(stats, outcome, labels, opts, C);
-        samples.push(...collectSamples(outcome, { x: batch.x, labels, start: batch.start, shape: dataset.shape }, wanted, opts, info));
-        done += batch.size;
-        const secs = (performance.now() - t0) / 1000;
-        onProgress?.({ done, total, examplesPerSecond: secs > 0 ? done / secs : 0 });
-        await yieldTurn(signal);
+  if (total > 0) {
+    for await (const batch of dataset.batches(opts.batchSize, { start: range.start, end: range.end, ...(signal ? { signal } : {}) })) {
+      throwIfAborted(signal);
+      const labels = batch.y;
+      for (let i = 0; i < batch.size; i++) {
+        const y = labels[i] as number;
+        if (!(y >= 0 && y < C)) throw new SoftMoeError('E_DATASET', `Dataset '${dataset.name}': example ${batch.start + i} has label ${y}, outside the model's ${C} classes.`);
       }
+      const eb = await engine.begin(batch.x, batch.size, signal);
+      let outcome;
+      try {
+        outcome = fast ? await fastBatch(ctx, eb, labels, batch.start) : await generalBatch(ctx, eb, batch.start);
+      } finally {
+        await eb.close();
+      }
+      accumulateBatch(stats, outcome, labels, opts, C);
+      samples.push(...collectSamples(outcome, { x: batch.x, labels, start: batch.start, shape: dataset.shape }, wanted, opts, info));
+      done += batch.size;
+      const secs = (performance.now() - t0) / 1000;
+      onProgress?.({ done, total, examplesPerSecond: secs > 0 ? done / secs : 0 });
+      await yieldTurn(signal);
     }
-  } finally {
-    ctx.projection?.dispose();
   }
   throwIfAborted(signal);
   if (done !== total) throw new SoftMoeError('E_DATASET', `Dataset '${dataset.name}' yielded ${done} examples for [${range.start}, ${range.end}).`);

@@ -1,21 +1,19 @@
 /**
- * The whole analysis pipeline from paths: checkpoint → model (with its sidecars) → dataset opened in the model's
- * geometry → `analyzePart`. The CLI (`analyze`, `demo`) and the extension's worker all call this, so a checkpoint
+ * The whole analysis pipeline from paths: checkpoint → engine (openEngine: model, sidecars, backend) → dataset
+ * opened in the model's geometry → `analyzePart`. The CLI (`analyze`, `demo`) and the extension's worker all call this, so a checkpoint
  * and a dataset are always paired the same way.
  */
-import { basename, resolve } from 'node:path';
-import { modelFromCheckpoint } from '../engine/loadModel';
+import { basename } from 'node:path';
+import type { Engine } from '../engine/engine';
+import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
 import { openDatasetForModel } from '../engine/openDatasetForModel';
-import type { SoftMoeModel } from '../engine/model';
 import { throwIfAborted } from '../errors';
-import { openCheckpoint } from '../io/openCheckpoint';
-import { readSidecars } from '../model/sidecar';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
 import type { SelectorName } from './schema';
 
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'> {
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Omit<OpenEngineOptions, 'sidecars'> {
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -33,9 +31,9 @@ export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
   log?: (message: string) => void;
 }
 
-/** Selectors of `selectors` that `model` can run. */
-export function supportedSelectors(model: SoftMoeModel, selectors: SelectorName[]): SelectorName[] {
-  const oracleFits = model.linearReadout !== undefined && model.info.moeLayers.length === 1;
+/** Selectors of `selectors` that `engine` can run (the oracle needs one MoE layer with a linear readout). */
+export function supportedSelectors(engine: Engine, selectors: SelectorName[]): SelectorName[] {
+  const oracleFits = engine.linearReadout && engine.info.moeLayers.length === 1;
   return oracleFits ? selectors : selectors.filter((s) => s !== 'oracle');
 }
 
@@ -45,39 +43,32 @@ export async function analyzeCheckpoint(
   options: AnalyzeCheckpointOptions = {},
   hooks: AnalyzeCheckpointHooks = {},
 ): Promise<AnalysisPartial> {
-  const { split = 'test', limit = null, skipUnsupportedSelectors = false, ...analyzeOptions } = options;
-  const path = resolve(checkpointPath);
+  const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, ...analyzeOptions } = options;
   hooks.onPhase?.('loading model');
-  const ckpt = await openCheckpoint(path);
-  let model: SoftMoeModel;
-  try {
-    model = await modelFromCheckpoint(ckpt, await readSidecars(ckpt.path));
-  } finally {
-    await ckpt.close();
-  }
+  const { engine, checkpoint } = await openEngine(checkpointPath, { ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}) });
   try {
     throwIfAborted(hooks.signal);
     let selectors = analyzeOptions.selectors;
     if (skipUnsupportedSelectors && selectors) {
-      const kept = supportedSelectors(model, selectors);
+      const kept = supportedSelectors(engine, selectors);
       if (kept.length !== selectors.length) {
-        hooks.log?.(`${basename(path)}: the oracle selector needs the paper's MNIST model (one Soft MoE layer, linear readout); analysing without it.`);
+        hooks.log?.(`${basename(checkpoint.path)}: the oracle selector needs the paper's MNIST model (one Soft MoE layer, linear readout); analysing without it.`);
       }
       selectors = kept;
     }
-    const dataset = await openDatasetForModel(datasetPath, model, { split, limit });
+    const dataset = await openDatasetForModel(datasetPath, engine.info, { split, limit });
     try {
       hooks.onPhase?.('analysing');
-      return await analyzePart(model, dataset, {
+      return await analyzePart(engine, dataset, {
         ...analyzeOptions,
         ...(selectors ? { selectors } : {}),
         limit,
-        checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize },
+        checkpoint,
       }, hooks);
     } finally {
       await dataset.close();
     }
   } finally {
-    model.dispose();
+    await engine.dispose();
   }
 }

@@ -1,40 +1,30 @@
 /**
- * One batch through the fast path (one MoE layer, linear readout): ONE traced forward pass, then every selector,
- * drop mode, k and random trial is a recombination of precomputed per-expert logit contributions (readout.ts).
+ * One batch through the fast path (one MoE layer, linear readout): ONE traced pass of the engine (routing and each
+ * slot's contribution to the logits), then every selector, drop mode, k and random trial is a recombination of
+ * per-expert logit contributions on the host (readout.ts) — no further passes.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import { argmaxRows } from '../engine/argmax';
+import type { EngineBatch } from '../engine/engine';
 import { SoftMoeError } from '../errors';
 import type { BatchOutcome, DropOutcome } from './outcome';
-import { argmaxRows, type RunContext } from './context';
+import type { RunContext } from './context';
 import { ReadoutEvaluator, readoutBatch } from './readout';
 import { OracleSearch, binomial } from './oracle';
-import type { LayerArrays } from './scores';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
 import type { CountedSelector } from './stats';
 
-export function fastBatch(ctx: RunContext, pre: tf.Tensor, labels: Int32Array, start: number): BatchOutcome {
-  const { model, opts, numExperts: n, numClasses: c } = ctx;
-  const out = model.forward(pre, { trace: true });
-  const tr = out.traces[0];
-  if (!tr || out.traces.length !== 1) throw new SoftMoeError('E_INTERNAL', 'Internal error: the model returned no trace for its MoE layer.');
-  const [b, m, , p] = tr.combine.shape;
-  const d = tr.slotOutputs.shape[3];
-  const logits = out.logits.dataSync();
-  const fullPred = argmaxRows(logits, b, c);
-  const arrays: LayerArrays = {
-    b, m, n, p, d,
-    combine: tr.combine.dataSync() as Float32Array,
-    dispatch: tr.dispatch.dataSync() as Float32Array,
-    slotOutputs: tr.slotOutputs.dataSync() as Float32Array,
-  };
-  const rb = readoutBatch(arrays.combine, tr.slotOutputs, ctx.projection as tf.Tensor2D, ctx.bias as Float64Array, m);
-  out.logits.dispose();
-  for (const t of out.traces) {
-    t.combine.dispose();
-    t.dispatch.dispose();
-    t.slotOutputs.dispose();
+export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int32Array, start: number): Promise<BatchOutcome> {
+  const { opts, numExperts: n, numClasses: c } = ctx;
+  const tr = await batch.trace({ slotOutputs: true, contributions: true });
+  const arrays = tr.layers[0];
+  if (!arrays || tr.layers.length !== 1 || !tr.contributions || !tr.readoutBias) {
+    throw new SoftMoeError('E_INTERNAL', 'Internal error: the engine returned no trace or readout contributions for the MoE layer.');
   }
+  const b = arrays.b;
+  const logits = tr.logits;
+  const fullPred = argmaxRows(logits, b, c);
+  const rb = readoutBatch(arrays.combine, tr.contributions, tr.readoutBias, arrays);
   const ks = opts.ks;
   const K = ks.length;
   const ev = new ReadoutEvaluator(rb, ks);

@@ -9,7 +9,6 @@
  * (renorm = the combine softmax taken over kept slots only, i.e. C restricted to K and divided by its row sum; D of
  * kept slots is unchanged, so Ỹ is too). A subset costs O(k·classes) (zero) or O(k·m·classes) (renorm) per input.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from './schema';
 
 export interface ReadoutBatch {
@@ -27,18 +26,13 @@ export interface ReadoutBatch {
   bias: Float64Array;
 }
 
-/** Readout weight [c, m·d] rearranged once to [d, m·c], so one 2D matMul projects every slot for every token. */
-export function readoutProjection(weight: tf.Tensor2D, m: number, d: number): tf.Tensor2D {
-  const c = weight.shape[0];
-  return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(weight, [c, m, d]), [2, 1, 0]), [d, m * c]) as tf.Tensor2D);
-}
-
-export function readoutBatch(combine: Float32Array, slotOutputs: tf.Tensor4D, projection: tf.Tensor2D, bias: Float64Array, m: number): ReadoutBatch {
-  const [b, n, p, d] = slotOutputs.shape;
+/**
+ * Per-expert logit contributions of one batch from the engine's trace: the full combine weights [b, m, n, p] and
+ * the contributions [b, n, p, m, c] (each slot's expert output through the readout, as if at token t).
+ */
+export function readoutBatch(combine: Float32Array, pr: Float32Array, bias: ArrayLike<number>, dims: { b: number; m: number; n: number; p: number }): ReadoutBatch {
+  const { b, m, n, p } = dims;
   const c = bias.length;
-  const proj = tf.tidy(() => tf.matMul(tf.reshape(slotOutputs, [b * n * p, d]), projection));
-  const pr = proj.dataSync() as Float32Array; // [(i, e, s), (t, c)]
-  proj.dispose();
   const contrib = new Float64Array(b * m * n * c);
   const mass = new Float64Array(b * m * n);
   const total = new Float64Array(b * n * c);
@@ -60,7 +54,7 @@ export function readoutBatch(combine: Float32Array, slotOutputs: tf.Tensor4D, pr
       }
     }
   }
-  return { b, m, n, c, contrib, mass, total, bias };
+  return { b, m, n, c, contrib, mass, total, bias: Float64Array.from(bias) };
 }
 
 /** Index of the largest value in v[o, o+c) (the first one on ties, as argmax in PyTorch and tfjs). */

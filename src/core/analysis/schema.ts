@@ -142,8 +142,16 @@ export interface SampleRecord {
 
 export interface AnalysisResult {
   schemaVersion: string;
-  /** Tool version that wrote it. */
-  tool: { name: 'softmoe-inspector'; version: string; backend: string };
+  /**
+   * Tool version that wrote it, and what computed it: `backend` is the tfjs backend (node | wasm | cpu) or the torch
+   * device; `engine` (absent in results of 0.1.0) says which engine ran, with a one-line label for people.
+   */
+  tool: {
+    name: 'softmoe-inspector';
+    version: string;
+    backend: string;
+    engine?: { kind: 'tfjs' | 'torch'; backend: string; label: string };
+  };
   createdAt: string;
   checkpoint: {
     path: string;

@@ -2,17 +2,22 @@
  * Expert scores of one input at one MoE layer, from the layer's host-side routing arrays
  * (combine C and dispatch D [b, m, n, p], slot outputs Ỹ [b, n, p, d]), and the ranking they induce.
  */
+import type { LayerTrace } from '../engine/engine';
 
-export interface LayerArrays {
-  b: number;
-  m: number;
-  n: number;
-  p: number;
-  d: number;
-  combine: Float32Array;
-  dispatch: Float32Array;
-  /** Absent when a path does not need them. */
-  slotOutputs?: Float32Array;
+/** One layer's routing on the rows of a batch: the engine interface's host arrays (engine.ts). */
+export type LayerArrays = LayerTrace;
+
+/** Rows [first, first + count) of a layer's routing, as views (no copy). */
+export function sliceRows(a: LayerArrays, first: number, count: number): LayerArrays {
+  const r = a.m * a.n * a.p;
+  const out: LayerArrays = {
+    b: count, m: a.m, n: a.n, p: a.p, d: a.d,
+    logits: a.logits.subarray(first * r, (first + count) * r),
+    combine: a.combine.subarray(first * r, (first + count) * r),
+    dispatch: a.dispatch.subarray(first * r, (first + count) * r),
+  };
+  if (a.slotOutputs) out.slotOutputs = a.slotOutputs.subarray(first * a.n * a.p * a.d, (first + count) * a.n * a.p * a.d);
+  return out;
 }
 
 /** Algorithm 1's score: combine weight summed over tokens and the expert's slots (sums to m over experts). */

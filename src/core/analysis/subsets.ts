@@ -2,8 +2,8 @@
  * Random expert orders and masks. Random subsets are drawn per input from a stream seeded by (seed, the input's
  * index in the dataset), so a shard draws exactly what one whole run draws for the same inputs. One uniformly
  * random permutation per trial and MoE layer serves every k: its first k experts are a uniform k-subset.
+ * Masks are host arrays (1 keep / 0 drop), as the engine interface takes them.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { createPrng, mixSeed } from '../train/prng';
 
 /** [trials][layers][n] permutations for the input at `index` (Fisher–Yates, i from n−1 down to 1). */
@@ -23,12 +23,12 @@ export function randomOrders(seed: number, index: number, trials: number, layers
 }
 
 /**
- * A [b, n] keep-mask from per-input orders: row i keeps orders[i·stride + offset .. + k).
+ * Write [b, n] keep-mask rows from per-input orders into `out` at row `outRow`: row i keeps
+ * orders[i·stride + offset .. + k).
  */
-export function maskFromOrders(orders: Int32Array, b: number, n: number, k: number, stride = n, offset = 0): tf.Tensor2D {
-  const m = new Float32Array(b * n);
+export function writeMask(out: Uint8Array, outRow: number, orders: Int32Array, b: number, n: number, k: number, stride = n, offset = 0): void {
+  out.fill(0, outRow * n, (outRow + b) * n);
   for (let i = 0; i < b; i++) {
-    for (let a = 0; a < k; a++) m[i * n + (orders[i * stride + offset + a] as number)] = 1;
+    for (let a = 0; a < k; a++) out[(outRow + i) * n + (orders[i * stride + offset + a] as number)] = 1;
   }
-  return tf.tensor2d(m, [b, n]);
 }

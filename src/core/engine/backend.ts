@@ -16,9 +16,9 @@ import { dirname, join } from 'node:path';
 import { SoftMoeError } from '../errors';
 import { installFastWasmSlice } from './wasmSlice';
 
-export type BackendName = 'node' | 'wasm' | 'cpu';
+import { BACKEND_NAMES, currentBackend, type BackendName } from './backendName';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+export { BACKEND_NAMES, currentBackend, type BackendName } from './backendName';
 
 const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
 
@@ -88,11 +88,6 @@ async function activate(name: BackendName): Promise<boolean> {
   return tf.setBackend('cpu');
 }
 
-/** The name users see for the active tfjs backend ('tensorflow' is shown as 'node'). */
-export function currentBackend(): BackendName {
-  const b = tf.getBackend();
-  return b === 'tensorflow' ? 'node' : (b as BackendName);
-}
 
 /**
  * Select and initialise a backend. With `preferred`, only that backend is tried (E_UNSUPPORTED if it cannot

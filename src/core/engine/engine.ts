@@ -62,6 +62,8 @@ export interface BatchTrace {
    * contributions[(e,s), t, :] — the readout applied to slot (e,s)'s output as if it sat at token t.
    */
   contributions?: Float32Array;
+  /** With `contributions`: the readout's bias [C] (zeros when it has none). */
+  readoutBias?: Float32Array;
 }
 
 /** P masked passes over the batch, all with one drop mode. */

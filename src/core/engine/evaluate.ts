@@ -1,13 +1,12 @@
 /**
  * Evaluate a model on a dataset in batches: accuracy, per-class accuracy, throughput. Shared by the CLI
- * (`softmoe eval`), the worker and the extension. Correct predictions are counted in JS integers (never float32
+ * (`softmoe eval`), the worker and the extension; any engine (engine.ts) computes the predictions. Correct predictions are counted in JS integers (never float32
  * sums); memory stays bounded by the batch size (each batch's tensors are disposed before the next).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { checkDatasetFitsModel } from '../data/checkDatasetFitsModel';
 import type { Dataset } from '../data/types';
 import { SoftMoeError, throwIfAborted } from '../errors';
-import { currentBackend } from './backend';
-import type { SoftMoeModel } from './model';
+import type { Engine } from './engine';
 
 export interface EvaluateOptions {
   /** Default 256. */
@@ -35,46 +34,33 @@ export interface EvalResult {
   /** Wall time of the evaluation loop (reading data included). */
   seconds: number;
   examplesPerSecond: number;
+  /** tfjs backend or torch device. */
   backend: string;
+  /** Which engine ran, for people (e.g. 'tfjs wasm'). */
+  engine: string;
   batchSize: number;
 }
 
-/** Throw E_DATASET naming what differs when the dataset's images or classes do not fit the model. */
-export function checkDatasetFits(model: SoftMoeModel, dataset: Dataset): void {
-  const [h, w, c] = model.info.inputShape;
-  const [dh, dw, dc] = dataset.shape;
-  if (dc !== c) {
-    throw new SoftMoeError('E_DATASET', `${dataset.path}: images have ${dc} channel(s), the model takes ${c} (${h}×${w}×${c}).`);
-  }
-  if (dh !== h || dw !== w) {
-    throw new SoftMoeError('E_DATASET', `${dataset.path}: images are ${dh}×${dw}, the model takes ${h}×${w}.`);
-  }
-  if (dataset.numClasses > model.info.numClasses) {
-    throw new SoftMoeError('E_DATASET', `${dataset.path}: the dataset has ${dataset.numClasses} classes, the model predicts ${model.info.numClasses}.`);
-  }
-}
-
-export async function evaluate(model: SoftMoeModel, dataset: Dataset, opts: EvaluateOptions = {}): Promise<EvalResult> {
+export async function evaluate(engine: Engine, dataset: Dataset, opts: EvaluateOptions = {}): Promise<EvalResult> {
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new SoftMoeError('E_USAGE', `Batch size must be a positive integer, got ${batchSize}.`);
-  checkDatasetFits(model, dataset);
-  const classes = model.info.numClasses;
+  checkDatasetFitsModel(dataset, engine.info);
+  const classes = engine.info.numClasses;
   const support = new Array<number>(classes).fill(0);
   const hits = new Array<number>(classes).fill(0);
-  const [h, w, c] = model.info.inputShape;
   const total = dataset.numExamples;
   let done = 0;
   const t0 = performance.now();
   throwIfAborted(opts.signal);
   for await (const batch of dataset.batches(batchSize, { signal: opts.signal })) {
     throwIfAborted(opts.signal);
-    const pred = tf.tidy(() => {
-      const images = tf.tensor4d(batch.x, [batch.size, h, w, c]);
-      const out = model.forward(model.preprocess(images));
-      return tf.argMax(out.logits, 1);
-    });
-    const p = (await pred.data()) as Int32Array;
-    pred.dispose();
+    const eb = await engine.begin(batch.x, batch.size, opts.signal);
+    let p: Int32Array;
+    try {
+      p = await eb.predict();
+    } finally {
+      await eb.close();
+    }
     for (let i = 0; i < batch.size; i++) {
       const y = batch.y[i];
       if (!(y >= 0 && y < classes)) {
@@ -98,7 +84,8 @@ export async function evaluate(model: SoftMoeModel, dataset: Dataset, opts: Eval
     perClass: support.map((s, k) => ({ name: names[k] ?? String(k), support: s, correct: hits[k], accuracy: s > 0 ? hits[k] / s : null })),
     seconds,
     examplesPerSecond: seconds > 0 ? done / seconds : 0,
-    backend: currentBackend(),
+    backend: engine.description.backend,
+    engine: engine.description.label,
     batchSize,
   };
 }

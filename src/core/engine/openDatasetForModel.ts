@@ -4,13 +4,13 @@
  */
 import { openDataset } from '../data/openDataset';
 import type { Dataset } from '../data/types';
-import type { SoftMoeModel } from './model';
+import type { ModelInfo } from './model';
 
-export function openDatasetForModel(path: string, model: SoftMoeModel, opts: { split?: 'train' | 'test'; limit?: number | null } = {}): Promise<Dataset> {
-  const [h, w, c] = model.info.inputShape;
+export function openDatasetForModel(path: string, info: ModelInfo, opts: { split?: 'train' | 'test'; limit?: number | null } = {}): Promise<Dataset> {
+  const [h, w, c] = info.inputShape;
   return openDataset(path, {
     split: opts.split ?? 'test',
     ...(opts.limit !== undefined && opts.limit !== null ? { limit: opts.limit } : {}),
-    ...(model.info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
+    ...(info.architecture === 'vit-softmoe' ? { image: { size: [h, w] as [number, number], channels: c } } : {}),
   });
 }

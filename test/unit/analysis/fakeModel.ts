@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelInfo, MoeTrace, RunOptions, RunOutput, SoftMoeModel } from '../../../src/core/engine/model';
 import { createPrng } from '../../../src/core/train/prng';
+import type { Engine } from '../../../src/core/engine/engine';
+import { createTfjsEngine } from '../../../src/core/engine/tfjsEngine';
 
 export interface FakeSpec {
   kind: 'linear' | 'nonlinear' | 'two-layer';
@@ -111,6 +113,7 @@ export class FakeModel implements SoftMoeModel {
     });
     const slotOutputs = tf.stack(outs, 1) as tf.Tensor4D; // [b, n, p, d]
     const trace: MoeTrace = {
+      logits: tf.reshape(logits, [b, m, n, p]) as tf.Tensor4D,
       combine: tf.reshape(combine, [b, m, n, p]) as tf.Tensor4D,
       dispatch: tf.reshape(tf.transpose(dispatchT, [0, 2, 1]), [b, m, n, p]) as tf.Tensor4D,
       slotOutputs,
@@ -124,7 +127,7 @@ export class FakeModel implements SoftMoeModel {
         ? tf.mul(tf.softmax(tf.add(logits, tf.mul(tf.sub(1, slotMask), -1e9))), slotMask)
         : tf.mul(combine, slotMask);
     }
-    if (opts.trace) traces.push({ combine: tf.keep(trace.combine), dispatch: tf.keep(trace.dispatch), slotOutputs: tf.keep(slotOutputs) });
+    if (opts.trace) traces.push({ logits: tf.keep(trace.logits), combine: tf.keep(trace.combine), dispatch: tf.keep(trace.dispatch), slotOutputs: tf.keep(slotOutputs) });
     return tf.matMul(eff, tf.reshape(slotOutputs, [b, S, d])) as tf.Tensor3D;
   }
 
@@ -145,4 +148,9 @@ export function withoutReadout(model: SoftMoeModel): SoftMoeModel {
     fromFirstMoe: (t, o) => model.fromFirstMoe(t, o),
     dispose: () => model.dispose(),
   };
+}
+
+/** A tfjs engine over a test model, leaving the model to the test to dispose. */
+export function engineOf(model: SoftMoeModel): Engine {
+  return createTfjsEngine(model, { ownsModel: false });
 }

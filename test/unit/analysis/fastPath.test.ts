@@ -6,6 +6,7 @@ import type { AnalysisResult, DropMode } from '../../../src/core/analysis/schema
 import { randomOrders } from '../../../src/core/analysis/subsets';
 import { fake, labelledData, useCpu } from './setup';
 import { withoutReadout } from './fakeModel';
+import { engineOf } from './fakeModel';
 
 before(useCpu);
 
@@ -42,7 +43,7 @@ describe('fast path (linear readout)', () => {
   const { x, y, dataset } = labelledData(model, 120, 3);
 
   it('heuristic and random curves equal masked forward passes, for both drop modes', async () => {
-    const r = await analyze(model, dataset, { selectors: ['heuristic', 'random'], drops: ['zero', 'renorm'], trials: 3, seed: 5, batchSize: 50 });
+    const r = await analyze(engineOf(model), dataset, { selectors: ['heuristic', 'random'], drops: ['zero', 'renorm'], trials: 3, seed: 5, batchSize: 50 });
     for (const drop of ['zero', 'renorm'] as DropMode[]) {
       const heur = curve(r, 'heuristic', drop);
       for (let k = 1; k <= 6; k++) assert.equal(heur[k - 1], maskedCorrect(model, x, y, drop, topK(k)), `heuristic k=${k} ${drop}`);
@@ -58,8 +59,8 @@ describe('fast path (linear readout)', () => {
 
   it('gives the same counts as the general (masked-forward) path for every selector', async () => {
     const opts = { selectors: ['heuristic', 'random', 'batch', 'dispatch', 'output-norm'] as const, drops: ['zero', 'renorm'] as DropMode[], trials: 2, seed: 1, batchSize: 40 };
-    const fast = await analyze(model, dataset, { ...opts, selectors: [...opts.selectors] });
-    const slow = await analyze(withoutReadout(model), dataset, { ...opts, selectors: [...opts.selectors] });
+    const fast = await analyze(engineOf(model), dataset, { ...opts, selectors: [...opts.selectors] });
+    const slow = await analyze(engineOf(withoutReadout(model)), dataset, { ...opts, selectors: [...opts.selectors] });
     assert.equal(fast.curves.length, 10);
     for (const c of fast.curves) {
       const other = slow.curves.find((s) => s.selector === c.selector && s.drop === c.drop)!;
@@ -71,6 +72,6 @@ describe('fast path (linear readout)', () => {
   it('refuses a readout that does not reproduce the logits', async () => {
     const m = fake();
     const broken = Object.assign(Object.create(Object.getPrototypeOf(m)), m, { linearReadout: { weight: tf.zerosLike(m.linearReadout!.weight) } });
-    await assert.rejects(analyze(broken, labelledData(m, 10, 1).dataset), /linear readout does not reproduce/);
+    await assert.rejects(analyze(engineOf(broken), labelledData(m, 10, 1).dataset), /linear readout does not reproduce/);
   });
 });

@@ -5,6 +5,7 @@ import { analyze } from '../../../src/core/analysis/analyze';
 import type { DropMode } from '../../../src/core/analysis/schema';
 import type { MoeTrace, SoftMoeModel } from '../../../src/core/engine/model';
 import { fake, labelledData, useCpu } from './setup';
+import { engineOf } from './fakeModel';
 
 before(useCpu);
 
@@ -33,7 +34,7 @@ describe('several MoE layers (general path, selectMask)', () => {
   const { x, y, dataset } = labelledData(model, 80, 6);
 
   it('each layer picks its own top-k from its own combine weights', async () => {
-    const r = await analyze(model, dataset, { drops: ['zero', 'renorm'], trials: 2, batchSize: 30 });
+    const r = await analyze(engineOf(model), dataset, { drops: ['zero', 'renorm'], trials: 2, batchSize: 30 });
     assert.equal(r.layers.length, 2);
     assert.equal(r.routing.length, 2);
     for (const drop of ['zero', 'renorm'] as DropMode[]) {
@@ -47,6 +48,6 @@ describe('several MoE layers (general path, selectMask)', () => {
   it('says so when the engine ignores selectMask', async () => {
     const deaf: SoftMoeModel = Object.assign(Object.create(Object.getPrototypeOf(model)), model);
     deaf.fromFirstMoe = (t, o) => model.fromFirstMoe(t, { ...o, selectMask: undefined });
-    await assert.rejects(analyze(deaf, dataset, { ks: [1] }), /does not support per-layer expert selection/);
+    await assert.rejects(analyze(engineOf(deaf), dataset, { ks: [1] }), /does not support per-layer expert selection/);
   });
 });

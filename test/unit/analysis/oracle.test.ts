@@ -5,6 +5,7 @@ import { analyze } from '../../../src/core/analysis/analyze';
 import type { DropMode } from '../../../src/core/analysis/schema';
 import { binomial } from '../../../src/core/analysis/oracle';
 import { fake, labelledData, useCpu } from './setup';
+import { engineOf } from './fakeModel';
 
 before(useCpu);
 
@@ -43,7 +44,7 @@ describe('oracle', () => {
   const { x, y, dataset } = labelledData(model, 60, 9);
 
   it('finds exactly the inputs that brute force over all subsets finds, for both drop modes', async () => {
-    const r = await analyze(model, dataset, { selectors: ['oracle'], drops: ['zero', 'renorm'], batchSize: 25 });
+    const r = await analyze(engineOf(model), dataset, { selectors: ['oracle'], drops: ['zero', 'renorm'], batchSize: 25 });
     for (const drop of ['zero', 'renorm'] as DropMode[]) {
       const c = r.curves.find((cv) => cv.selector === 'oracle' && cv.drop === drop)!;
       assert.deepEqual(c.points.map((p) => p.correct), bruteForce(model, x, y, drop), drop);
@@ -57,8 +58,8 @@ describe('oracle', () => {
   });
 
   it('falls back to a greedy search, labelled as such, beyond the budget', async () => {
-    const r = await analyze(model, dataset, { selectors: ['oracle'], oracleBudget: 10 });
-    const exact = await analyze(model, dataset, { selectors: ['oracle'] });
+    const r = await analyze(engineOf(model), dataset, { selectors: ['oracle'], oracleBudget: 10 });
+    const exact = await analyze(engineOf(model), dataset, { selectors: ['oracle'] });
     const g = r.curves.find((c) => c.selector === 'oracle')!;
     const e = exact.curves.find((c) => c.selector === 'oracle')!;
     g.points.forEach((p, ki) => {

@@ -12,6 +12,7 @@ import type { DropMode } from '../../../src/core/analysis/schema';
 import { loadModel } from '../../../src/core/engine/loadModel';
 import { arrayDataset } from './arrayDataset';
 import { useCpu } from './setup';
+import { engineOf } from './fakeModel';
 
 const DIR = join(__dirname, '..', '..', 'fixtures', 'analysis');
 
@@ -40,7 +41,7 @@ describe('paper MNIST models against PyTorch', () => {
       const model = await loadModel(path);
       try {
         assert.ok(model.linearReadout, 'the paper model has a linear readout (fast path)');
-        const r = await analyze(model, dataset, { drops: ['zero', 'renorm'], trials: expected.trials, seed: expected.seed, batchSize: 128 });
+        const r = await analyze(engineOf(model), dataset, { drops: ['zero', 'renorm'], trials: expected.trials, seed: expected.seed, batchSize: 128 });
         assert.equal(r.fullCorrect, e.full_correct);
         for (const drop of ['zero', 'renorm'] as DropMode[]) {
           const h = r.curves.find((c) => c.selector === 'heuristic' && c.drop === drop)!;

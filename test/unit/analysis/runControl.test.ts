@@ -5,6 +5,7 @@ import { isSupportedSchema, SCHEMA_VERSION } from '../../../src/core/analysis/sc
 import { SoftMoeError } from '../../../src/core/errors';
 import { fake, labelledData, useCpu } from './setup';
 import { withoutReadout } from './fakeModel';
+import { engineOf } from './fakeModel';
 
 before(useCpu);
 
@@ -14,7 +15,7 @@ describe('progress, cancellation, validation', () => {
 
   it('reports progress per batch up to the total', async () => {
     const seen: number[] = [];
-    await analyze(model, dataset, { batchSize: 20 }, { onProgress: (p) => { seen.push(p.done); assert.equal(p.total, 90); } });
+    await analyze(engineOf(model), dataset, { batchSize: 20 }, { onProgress: (p) => { seen.push(p.done); assert.equal(p.total, 90); } });
     assert.deepEqual(seen, [20, 40, 60, 80, 90]);
   });
 
@@ -22,7 +23,7 @@ describe('progress, cancellation, validation', () => {
     for (const m of [model, withoutReadout(model)]) {
       const ac = new AbortController();
       let batches = 0;
-      const run = analyze(m, dataset, { batchSize: 10 }, { signal: ac.signal, onProgress: () => { if (++batches === 2) ac.abort(); } });
+      const run = analyze(engineOf(m), dataset, { batchSize: 10 }, { signal: ac.signal, onProgress: () => { if (++batches === 2) ac.abort(); } });
       await assert.rejects(run, (e: unknown) => e instanceof SoftMoeError && e.code === 'E_CANCELLED');
       assert.equal(batches, 2);
     }
@@ -32,20 +33,20 @@ describe('progress, cancellation, validation', () => {
     const ac = new AbortController();
     const t0 = performance.now();
     setTimeout(() => ac.abort(), 50);
-    await assert.rejects(analyze(withoutReadout(model), dataset, { batchSize: 90, trials: 50 }, { signal: ac.signal }), /Cancelled/);
+    await assert.rejects(analyze(engineOf(withoutReadout(model)), dataset, { batchSize: 90, trials: 50 }, { signal: ac.signal }), /Cancelled/);
     assert.ok(performance.now() - t0 < 60_000);
   });
 
   it('refuses bad options and mismatched data with one-line messages', async () => {
-    await assert.rejects(analyze(model, dataset, { ks: [0] }), /k \(experts kept\) must be an integer from 1 to 6/);
-    await assert.rejects(analyze(model, dataset, { selectors: ['best' as never] }), /Unknown selector 'best'/);
-    await assert.rejects(analyze(withoutReadout(model), dataset, { selectors: ['oracle'] }), /oracle selector needs/);
+    await assert.rejects(analyze(engineOf(model), dataset, { ks: [0] }), /k \(experts kept\) must be an integer from 1 to 6/);
+    await assert.rejects(analyze(engineOf(model), dataset, { selectors: ['best' as never] }), /Unknown selector 'best'/);
+    await assert.rejects(analyze(engineOf(withoutReadout(model)), dataset, { selectors: ['oracle'] }), /oracle selector needs/);
     const other = fake({ classes: 3 });
-    await assert.rejects(analyze(other, dataset), /has 4 classes but the model predicts 3/);
+    await assert.rejects(analyze(engineOf(other), dataset), /has 4 classes but the model predicts 3/);
   });
 
   it('writes a result that follows the schema', async () => {
-    const r = await analyze(model, dataset, { selectors: ['heuristic', 'random', 'batch'], drops: ['renorm', 'zero'], ks: [4, 2, 6], samples: 5, target: 0.9 });
+    const r = await analyze(engineOf(model), dataset, { selectors: ['heuristic', 'random', 'batch'], drops: ['renorm', 'zero'], ks: [4, 2, 6], samples: 5, target: 0.9 });
     assert.ok(isSupportedSchema(JSON.parse(JSON.stringify(r))));
     assert.equal(r.schemaVersion, SCHEMA_VERSION);
     assert.deepEqual(r.options.ks, [2, 4, 6]);
@@ -85,9 +86,9 @@ describe('progress, cancellation, validation', () => {
   });
 
   it('is deterministic for a seed and changes with it', async () => {
-    const a = await analyze(model, dataset, { trials: 4, seed: 1 });
-    const b = await analyze(model, dataset, { trials: 4, seed: 1 });
-    const c = await analyze(model, dataset, { trials: 4, seed: 2 });
+    const a = await analyze(engineOf(model), dataset, { trials: 4, seed: 1 });
+    const b = await analyze(engineOf(model), dataset, { trials: 4, seed: 1 });
+    const c = await analyze(engineOf(model), dataset, { trials: 4, seed: 2 });
     const rnd = (r: typeof a) => JSON.stringify(r.curves.find((cv) => cv.selector === 'random'));
     assert.equal(rnd(a), rnd(b));
     assert.notEqual(rnd(a), rnd(c));

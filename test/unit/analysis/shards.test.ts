@@ -6,6 +6,7 @@ import { shardRange } from '../../../src/core/analysis/options';
 import type { AnalysisResult } from '../../../src/core/analysis/schema';
 import { fake, labelledData, useCpu } from './setup';
 import { withoutReadout } from './fakeModel';
+import { engineOf } from './fakeModel';
 
 before(useCpu);
 
@@ -36,10 +37,10 @@ describe('shards', () => {
         selectors: general ? ['heuristic', 'random', 'batch', 'dispatch', 'output-norm'] as const : ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'] as const,
         drops: ['zero', 'renorm'] as const, trials: 3, seed: 9, batchSize: 16, samples: 10,
       };
-      const one = await analyze(model, dataset, { ...options, selectors: [...options.selectors], drops: [...options.drops] });
+      const one = await analyze(engineOf(model), dataset, { ...options, selectors: [...options.selectors], drops: [...options.drops] });
       const parts = [];
       for (const index of [2, 0, 1]) {
-        const part = await analyzePart(model, dataset, { ...options, selectors: [...options.selectors], drops: [...options.drops], shard: { index, count: 3 } });
+        const part = await analyzePart(engineOf(model), dataset, { ...options, selectors: [...options.selectors], drops: [...options.drops], shard: { index, count: 3 } });
         parts.push(JSON.parse(JSON.stringify(part)));
       }
       const merged = mergePartials(parts);
@@ -52,7 +53,7 @@ describe('shards', () => {
   it('refuses incomplete, duplicated or foreign parts with a one-line message', async () => {
     const model = fake({ seed: 21 });
     const { dataset } = labelledData(model, 40, 4);
-    const part = (index: number, seed = 0) => analyzePart(model, dataset, { batchSize: 8, trials: 2, seed, shard: { index, count: 2 } }).then((p) => JSON.parse(JSON.stringify(p)));
+    const part = (index: number, seed = 0) => analyzePart(engineOf(model), dataset, { batchSize: 8, trials: 2, seed, shard: { index, count: 2 } }).then((p) => JSON.parse(JSON.stringify(p)));
     const [a, b, c] = await Promise.all([part(0), part(1), part(1, 5)]);
     assert.throws(() => mergePartials([a]), /Shards 1\/2 are missing/);
     assert.throws(() => mergePartials([a, a]), /given twice/);

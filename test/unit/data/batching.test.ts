@@ -64,9 +64,10 @@ test('array datasets resized to a model geometry: 4×5 → 8×8', async () => {
 
 test('checkDatasetFitsModel names both shapes, or the class counts', async () => {
   const ds = await openDataset(fx('cifar'));
-  assert.throws(() => checkDatasetFitsModel(ds, [28, 28, 1], 10), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_SHAPE' && /dataset images are 32×32×3 but the model expects 28×28×1/.test(e.userMessage));
-  assert.throws(() => checkDatasetFitsModel(ds, [32, 32, 1], 10), (e: unknown) => e instanceof SoftMoeError && /convert the images to greyscale/.test(e.userMessage));
-  assert.throws(() => checkDatasetFitsModel(ds, [32, 32, 3], 5), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /has 10 classes but the model outputs 5/.test(e.userMessage));
-  assert.doesNotThrow(() => checkDatasetFitsModel(ds, [32, 32, 3], 10));
+  assert.throws(() => checkDatasetFitsModel(ds, { inputShape: [28, 28, 1], numClasses: 10 }), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_SHAPE' && /dataset images are 32×32×3 but the model expects 28×28×1/.test(e.userMessage));
+  assert.throws(() => checkDatasetFitsModel(ds, { inputShape: [32, 32, 1], numClasses: 10 }), (e: unknown) => e instanceof SoftMoeError && /convert the images to greyscale/.test(e.userMessage));
+  assert.throws(() => checkDatasetFitsModel(ds, { inputShape: [32, 32, 3], numClasses: 5 }), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /has 10 classes but the model predicts 5/.test(e.userMessage));
+  assert.doesNotThrow(() => checkDatasetFitsModel(ds, { inputShape: [32, 32, 3], numClasses: 10 }));
+  assert.throws(() => checkDatasetFitsModel(ds, { inputShape: [32, 32, 3], numClasses: 12 }), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /has 10 classes but the model predicts 12/.test(e.userMessage));
   await ds.close();
 });

@@ -10,6 +10,7 @@ import { loadModel } from '../../../src/core/engine/loadModel';
 import type { SoftMoeModel } from '../../../src/core/engine/model';
 import { SoftMoeError } from '../../../src/core/errors';
 import { FIXTURES, argmaxRows, fixtureImages, readJson, useBackend } from './helpers';
+import { engineOf } from '../analysis/fakeModel';
 
 function memoryDataset(x: Float32Array, y: number[], shape: [number, number, number], numClasses = 10): Dataset {
   const per = shape[0] * shape[1] * shape[2];
@@ -42,7 +43,7 @@ describe('evaluate', () => {
     const expected = torchPred.filter((p, i) => p === labels[i]).length;
     const progress: number[] = [];
     for (const batchSize of [7, 64]) {
-      const r = await evaluate(model, memoryDataset(fixtureImages(), labels, [28, 28, 1]), { batchSize, onProgress: (d) => progress.push(d) });
+      const r = await evaluate(engineOf(model), memoryDataset(fixtureImages(), labels, [28, 28, 1]), { batchSize, onProgress: (d) => progress.push(d) });
       assert.equal(r.correct, expected);
       assert.equal(r.numExamples, 64);
       assert.equal(r.accuracy, expected / 64);
@@ -57,19 +58,21 @@ describe('evaluate', () => {
   it('refuses a dataset whose channels, size or classes do not fit, naming what differs', async () => {
     const labels = [0, 1];
     const rgb = memoryDataset(new Float32Array(2 * 28 * 28 * 3), labels, [28, 28, 3]);
-    await assert.rejects(evaluate(model, rgb), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /3 channel/.test(e.userMessage));
+    await assert.rejects(evaluate(engineOf(model), rgb), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_SHAPE' && /28×28×3 but the model expects 28×28×1: convert the images to greyscale/.test(e.userMessage));
     const big = memoryDataset(new Float32Array(2 * 32 * 32), labels, [32, 32, 1]);
-    await assert.rejects(evaluate(model, big), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /32×32/.test(e.userMessage));
+    await assert.rejects(evaluate(engineOf(model), big), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_SHAPE' && /32×32×1 but the model expects 28×28×1: resize/.test(e.userMessage));
     const many = memoryDataset(new Float32Array(2 * 28 * 28), labels, [28, 28, 1], 100);
-    await assert.rejects(evaluate(model, many), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /100 classes/.test(e.userMessage));
+    await assert.rejects(evaluate(engineOf(model), many), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /100 classes but the model predicts 10/.test(e.userMessage));
+    const few = memoryDataset(new Float32Array(2 * 28 * 28), labels, [28, 28, 1], 2);
+    await assert.rejects(evaluate(engineOf(model), few), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_DATASET' && /2 classes but the model predicts 10/.test(e.userMessage));
     const badLabel = memoryDataset(new Float32Array(2 * 28 * 28), [0, 12], [28, 28, 1]);
-    await assert.rejects(evaluate(model, badLabel), (e: unknown) => e instanceof SoftMoeError && /label 12/.test(e.userMessage));
+    await assert.rejects(evaluate(engineOf(model), badLabel), (e: unknown) => e instanceof SoftMoeError && /label 12/.test(e.userMessage));
   });
 
   it('stops between batches when cancelled', async () => {
     const ac = new AbortController();
     const labels = readJson<number[]>('labels.json');
-    const run = evaluate(model, memoryDataset(fixtureImages(), labels, [28, 28, 1]), { batchSize: 8, signal: ac.signal, onProgress: () => ac.abort() });
+    const run = evaluate(engineOf(model), memoryDataset(fixtureImages(), labels, [28, 28, 1]), { batchSize: 8, signal: ac.signal, onProgress: () => ac.abort() });
     await assert.rejects(run, (e: unknown) => e instanceof SoftMoeError && e.code === 'E_CANCELLED');
   });
 });

@@ -12,6 +12,7 @@ import { SoftMoeError } from '../../../src/core/errors';
 import { openCheckpoint } from '../../../src/core/io/openCheckpoint';
 import { trainSuite, type TrainSuiteOptions } from '../../../src/core/train/trainSuite';
 import { memoryDataset } from './memoryDataset';
+import { engineOf } from '../analysis/fakeModel';
 
 let root = '';
 before(async () => {
@@ -77,7 +78,7 @@ test("the engine's loader runs a trained checkpoint with the accuracy the traine
   const log = JSON.parse(readFileSync(join(root, 'a', 'n4', 'train_log.json'), 'utf8')) as { epochs: Array<{ testAccuracy: number }> };
   const model = await loadModel(join(root, 'a', 'n4', 'ep2_moe.safetensors'));
   try {
-    const r = await evaluate(model, testSet);
+    const r = await evaluate(engineOf(model), testSet);
     assert.equal(r.accuracy, log.epochs[1]!.testAccuracy);
     assert.ok(r.accuracy > 0.2, `accuracy ${r.accuracy}: training learned nothing`);
   } finally {

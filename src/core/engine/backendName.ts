@@ -1,0 +1,15 @@
+/**
+ * The tfjs backends' names, and which one is active — without registering any backend (backend.ts does that), so
+ * code that only needs to name the backend does not change which one tfjs picks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export type BackendName = 'node' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+
+/** The name users see for the active tfjs backend ('tensorflow' is shown as 'node'). */
+export function currentBackend(): BackendName {
+  const b = tf.getBackend();
+  return b === 'tensorflow' ? 'node' : (b as BackendName);
+}

@@ -1,0 +1,59 @@
+/**
+ * Open the engine that runs a checkpoint: the one place that decides which engine computes a model and how it is
+ * started. The CLI (`eval`, `analyze`, `demo`), the worker and benchmarks all call it, so a checkpoint is always
+ * paired with its sidecars and engine the same way.
+ *
+ * Today: the built-in TensorFlow.js engine (the paper's MNIST model, the Soft MoE ViT). Another engine is one more
+ * `kind` here and one more implementation of `Engine` (engine.ts).
+ */
+import { basename, resolve } from 'node:path';
+import { openCheckpoint } from '../io/openCheckpoint';
+import { readSidecars, type Sidecars } from '../model/sidecar';
+import { initBackend, type BackendName } from './backend';
+import type { Engine } from './engine';
+import { modelFromCheckpoint } from './loadModel';
+import { createTfjsEngine } from './tfjsEngine';
+
+export type EngineKind = 'tfjs';
+
+export const ENGINE_KINDS: readonly EngineKind[] = ['tfjs'];
+
+export interface OpenEngineOptions {
+  /** Default 'tfjs'. */
+  engine?: EngineKind;
+  /** tfjs backend; default the fastest available (node → wasm → cpu). */
+  backend?: BackendName;
+  /** Sidecars already read (else read from the checkpoint's folder). */
+  sidecars?: Sidecars;
+}
+
+/** What the result records about the checkpoint a model came from. */
+export interface CheckpointSource {
+  path: string;
+  name: string;
+  format: string;
+  fileSize: number;
+}
+
+export interface OpenedEngine {
+  engine: Engine;
+  checkpoint: CheckpointSource;
+  sidecars: Sidecars;
+}
+
+export async function openEngine(checkpointPath: string, opts: OpenEngineOptions = {}): Promise<OpenedEngine> {
+  const path = resolve(checkpointPath);
+  await initBackend(opts.backend);
+  const ckpt = await openCheckpoint(path);
+  try {
+    const sidecars = opts.sidecars ?? (await readSidecars(ckpt.path));
+    const model = await modelFromCheckpoint(ckpt, sidecars);
+    return {
+      engine: createTfjsEngine(model),
+      checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize },
+      sidecars,
+    };
+  } finally {
+    await ckpt.close();
+  }
+}
