@@ -1,5 +1,5 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
-import type { AnalysisResult, Curve, CurvePoint, DropMode, SelectorName } from '../src/core/analysis/schema';
+import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
 export const SELECTOR_ORDER: SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
@@ -20,8 +20,7 @@ export function curvesFor(r: AnalysisResult, drop: DropMode): Curve[] {
 }
 
 export function pointAt(r: AnalysisResult, selector: SelectorName, drop: DropMode, k: number): CurvePoint | null {
-  const c = r.curves.find((x) => x.selector === selector && x.drop === drop);
-  return c?.points.find((p) => p.k === k) ?? null;
+  return curvePoint(r, selector, drop, k);
 }
 
 /** Every k that any curve has a point for, ascending. */

@@ -54,7 +54,7 @@ export interface ErrorPayload {
 /** Wrap anything thrown into a SoftMoeError (unknown errors become E_INTERNAL with their message). */
 export function toSoftMoeError(err: unknown): SoftMoeError {
   if (err instanceof SoftMoeError) return err;
-  if (isAbortError(err)) return new SoftMoeError('E_CANCELLED', 'Cancelled.', { cause: err });
+  if (isAbortError(err)) return cancelledError(err);
   const message = err instanceof Error ? err.message : String(err);
   return new SoftMoeError('E_INTERNAL', `Internal error: ${message}`, { cause: err });
 }
@@ -72,8 +72,13 @@ export function fromErrorPayload(p: ErrorPayload): SoftMoeError {
 }
 
 /** Throw E_CANCELLED if the signal has fired. Call this between batches. */
+/** THE error of a cancelled operation (every layer builds it here, so it reads the same everywhere). */
+export function cancelledError(cause?: unknown): SoftMoeError {
+  return new SoftMoeError('E_CANCELLED', 'Cancelled.', cause === undefined ? undefined : { cause });
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new SoftMoeError('E_CANCELLED', 'Cancelled.');
+  if (signal?.aborted) throw cancelledError();
 }
 
 /** Let timers (and an AbortSignal's listeners) run, then stop if cancelled. */

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { SoftMoeError } from '../core/errors';
+import { SoftMoeError, throwIfAborted } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { SETTINGS_SECTION, resolveAnalysisSettings } from './analysisSettings';
 import type { ResolvedSettings } from './analysisSettings';
@@ -79,7 +79,7 @@ export async function analyzeAll(services: Services, jobs: PreparedAnalysis[], t
       token.onCancellationRequested(() => ac.abort());
       let reported = 0;
       for (const [pos, i] of missing.entries()) {
-        if (ac.signal.aborted) throw new SoftMoeError('E_CANCELLED', 'Cancelled.');
+        throwIfAborted(ac.signal);
         const job = jobs[i];
         const prefix = missing.length > 1 ? `${pos + 1}/${missing.length} ${job.label}: ` : '';
         const result = await runOne(services, job, ac.signal, (percent, message) => {

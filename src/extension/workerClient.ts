@@ -4,7 +4,7 @@
  * a cancel always takes effect within a second even in the middle of a long kernel. No vscode import.
  */
 import { Worker } from 'node:worker_threads';
-import { SoftMoeError, fromErrorPayload } from '../core/errors';
+import { SoftMoeError, cancelledError, fromErrorPayload } from '../core/errors';
 import { CANCEL_GRACE_MS, parseWorkerToHost } from '../core/protocol/workerProtocol';
 import type { AnalyzeJob, InspectJob, LogMessage, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
 import type { AnalysisResult } from '../core/analysis/schema';
@@ -26,7 +26,7 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
   const id = nextId++;
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) {
-      reject(new SoftMoeError('E_CANCELLED', 'Cancelled.'));
+      reject(cancelledError());
       return;
     }
     let worker: Worker;
@@ -49,7 +49,7 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
     };
     const onAbort = (): void => {
       worker.postMessage({ type: 'cancel', id });
-      killTimer = setTimeout(() => finish(new SoftMoeError('E_CANCELLED', 'Cancelled.')), CANCEL_GRACE_MS);
+      killTimer = setTimeout(() => finish(cancelledError()), CANCEL_GRACE_MS);
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (raw: unknown) => {

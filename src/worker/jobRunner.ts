@@ -2,7 +2,7 @@
  * Runs worker jobs and turns every outcome into exactly one terminal message. No worker_threads here: worker.ts
  * wires this to the parent port, and tests drive it directly.
  */
-import { toErrorPayload } from '../core/errors';
+import { cancelledError, throwIfAborted, toErrorPayload } from '../core/errors';
 import type { HostToWorker, WorkerToHost } from '../core/protocol/workerProtocol';
 import { buildCheckpointSummary } from './buildCheckpointSummary';
 import { runAnalysis } from './runAnalysis';
@@ -28,12 +28,12 @@ export class JobRunner {
       } else {
         const result = await runAnalysis(msg, (p) => this.post({ type: 'progress', id: msg.id, ...p }), ac.signal,
           (message) => this.post({ type: 'log', level: 'warn', message }));
-        if (ac.signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+        throwIfAborted(ac.signal);
         this.post({ type: 'result', id: msg.id, result });
       }
     } catch (err) {
-      const error = ac.signal.aborted ? { code: 'E_CANCELLED' as const, userMessage: 'Cancelled.' } : toErrorPayload(err);
-      if (error.detail) this.post({ type: 'log', level: 'error', message: `job ${msg.id}: ${error.userMessage}\n${error.detail}` });
+      const error = toErrorPayload(ac.signal.aborted ? cancelledError(err) : err);
+      if (error.detail && error.code !== 'E_CANCELLED') this.post({ type: 'log', level: 'error', message: `job ${msg.id}: ${error.userMessage}\n${error.detail}` });
       this.post({ type: 'error', id: msg.id, error: { code: error.code, userMessage: error.userMessage } });
     } finally {
       this.jobs.delete(msg.id);

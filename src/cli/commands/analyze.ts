@@ -11,7 +11,7 @@ import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
-import type { AnalysisResult, DropMode, SelectorName } from '../../core/analysis/schema';
+import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';
 import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { safeText } from '../format/safeText';
@@ -138,7 +138,7 @@ export function formatSummary(r: AnalysisResult): string {
   const table = makeTable(['drop', 'kept', 'heuristic', 'random (mean ± std)', 'other'], pc, [1, 2, 3]);
   for (const drop of r.options.drops) {
     for (const k of kept) {
-      const at = (sel: SelectorName) => r.curves.find((c) => c.selector === sel && c.drop === drop)?.points.find((p) => p.k === k);
+      const at = (sel: SelectorName) => curvePoint(r, sel, drop, k);
       const rnd = at('random');
       const others = r.options.selectors.filter((s) => s !== 'heuristic' && s !== 'random').map((s) => `${s} ${pct(at(s)?.accuracy)}`).join(', ');
       table.push([drop, `${k}/${n}`, pct(at('heuristic')?.accuracy), rnd ? `${pct(rnd.accuracy)} ± ${(100 * (rnd.std ?? 0)).toFixed(2)}` : '—', others]);

@@ -11,7 +11,7 @@ import pc from 'picocolors';
 import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { findRunCheckpoints } from '../../core/analysis/findRunCheckpoints';
-import type { AnalysisResult, SelectorName } from '../../core/analysis/schema';
+import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
 import { SoftMoeError } from '../../core/errors';
 import { compareNatural } from '../../core/model/naturalSort';
 import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../core/report/buildStandaloneReport';
@@ -54,7 +54,7 @@ export function atFraction(r: AnalysisResult, fraction: number, selector: Select
   const k = n * fraction;
   if (!Number.isInteger(k) || k < 1) return null;
   const drop = r.options.drops[0];
-  return r.curves.find((c) => c.selector === selector && c.drop === drop)?.points.find((p) => p.k === k)?.accuracy ?? null;
+  return curvePoint(r, selector, drop as DropMode, k)?.accuracy ?? null;
 }
 
 export function register(program: Command): void {

@@ -197,6 +197,12 @@ export interface AnalysisResult {
   timing: { seconds: number; examplesPerSecond: number };
 }
 
+/** The point of a result's curve for a selector, drop mode and k (null when the run has none). */
+export function curvePoint(r: Pick<AnalysisResult, 'curves'>, selector: SelectorName, drop: DropMode, k: number | null): CurvePoint | null {
+  if (k === null) return null;
+  return r.curves.find((c) => c.selector === selector && c.drop === drop)?.points.find((p) => p.k === k) ?? null;
+}
+
 export function isSupportedSchema(v: unknown): v is AnalysisResult {
   if (typeof v !== 'object' || v === null) return false;
   const s = (v as { schemaVersion?: unknown }).schemaVersion;

@@ -9,10 +9,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../errors';
 import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
+import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
 import { disposeReadout, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
 
-export const PAPER_MNIST_MEAN = 0.1307;
-export const PAPER_MNIST_STD = 0.3081;
+export { PAPER_MNIST_MEAN, PAPER_MNIST_STD } from './paperMnistInput';
 
 export interface MnistModelOptions {
   /** Per-channel normalisation (default the paper's 0.1307 / 0.3081). */
@@ -82,19 +82,12 @@ export class MnistSoftMoeModel implements SoftMoeModel {
     if (h !== eh || w !== ew || c !== ec) {
       throw new SoftMoeError('E_SHAPE', `The model takes ${eh}×${ew} images with ${ec} channel(s); got ${h}×${w}×${c}.`);
     }
-    return tf.tidy(() => tf.div(tf.sub(images, tf.tensor1d(this.info.mean)), tf.tensor1d(this.info.std)));
+    return normaliseImages(images as tf.Tensor4D, this.info.mean, this.info.std);
   }
 
   /** Normalised images [b, H, W, C] → tokens [b, m, C·P·P] in the paper's order (patch row-major; c, p1, p2). */
   stem(x: tf.Tensor): tf.Tensor3D {
-    const b = x.shape[0] ?? 0;
-    const { patch: P, grid: g, channels: c } = this;
-    return tf.tidy(() => {
-      if (c === 1) {
-        return tf.reshape(tf.transpose(tf.reshape(x, [b, g, P, g, P]), [0, 1, 3, 2, 4]), [b, g * g, P * P]) as tf.Tensor3D;
-      }
-      return tf.reshape(tf.transpose(tf.reshape(x, [b, g, P, g, P, c]), [0, 1, 3, 5, 2, 4]), [b, g * g, c * P * P]) as tf.Tensor3D;
-    });
+    return patchify(x, this.patch, this.grid, this.channels);
   }
 
   forward(x: tf.Tensor, opts: RunOptions = {}): RunOutput {

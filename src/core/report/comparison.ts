@@ -3,7 +3,7 @@
  * Runs with different numbers of experts line up on the FRACTION of experts kept (k / n), compared exactly as
  * rationals, never as rounded floats. Pure: no DOM, no Node.
  */
-import type { AnalysisResult, CurvePoint, DropMode, SelectorName } from '../analysis/schema';
+import { curvePoint, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
 
 export interface RunInput {
   label: string;
@@ -37,8 +37,7 @@ export function sharedDrops(runs: RunInput[]): DropMode[] {
 }
 
 export function pointAtK(r: AnalysisResult, selector: SelectorName, drop: DropMode, k: number | null): CurvePoint | null {
-  if (k === null) return null;
-  return r.curves.find((c) => c.selector === selector && c.drop === drop)?.points.find((p) => p.k === k) ?? null;
+  return curvePoint(r, selector, drop, k);
 }
 
 function gcd(a: number, b: number): number {

@@ -6,6 +6,7 @@
  * script skips the update in its first epoch).
  */
 import { PAPER_DIM, PAPER_SLOTS, paperExpertHidden } from './paperMnistSpec';
+import { PAPER_MNIST_MEAN, PAPER_MNIST_STD } from '../engine/paperMnistInput';
 
 export interface PaperArgsInput {
   numExperts: number;
@@ -52,8 +53,8 @@ export function paperArgs(a: PaperArgsInput): Record<string, unknown> {
     softmoe_expert_hidden_dim: paperExpertHidden(a.numExperts),
     softmoe_dataset: a.data,
     softmoe_train_examples: a.trainExamples,
-    mean: 0.1307,
-    std: 0.3081,
+    mean: PAPER_MNIST_MEAN,
+    std: PAPER_MNIST_STD,
     softmoe_adam_betas: [0.9, 0.999],
     softmoe_adam_eps: 1e-8,
     softmoe_backend: a.backend,

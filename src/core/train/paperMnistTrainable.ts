@@ -4,9 +4,10 @@
  *
  * The layer wants input-major weights ([in, out], fast 2D matMuls on wasm), so the expert and decoder variables are
  * held transposed with respect to the PyTorch state_dict; `toCheckpoint` / `fromCheckpoint` convert. The stem
- * (normalise with mean 0.1307 / std 0.3081, cut 28×28 into four 14×14 patches, row-major) has no parameters.
+ * (engine/paperMnistInput.ts: normalise, cut 28×28 into four 14×14 patches, row-major) has no parameters.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from '../engine/paperMnistInput';
 import { SoftMoeLayer, type ExpertWeights } from '../engine/softMoeLayer';
 import type { TokenNorm } from '../engine/tokenNorm';
 import { PAPER_CLASSES, PAPER_DIM, PAPER_TOKENS, initParams, paperExpertHidden, paperParamSpecs } from './paperMnistSpec';
@@ -14,9 +15,6 @@ import { registerGradientFixes } from './gradientFixes';
 import { layoutConverter } from './layoutConverter';
 import type { HostTensor } from './runFolder';
 import type { TrainableModel } from './trainableModel';
-
-export const PAPER_MEAN = 0.1307;
-export const PAPER_STD = 0.3081;
 
 let instances = 0;
 
@@ -77,11 +75,8 @@ export function buildPaperTrainable(numExperts: number, hidden: number, weights:
     dim,
     ...conv,
     stem: (images) => tf.tidy(() => {
-      const [b, h, w] = images.shape;
       const p = Math.sqrt(dim);
-      const x = tf.div(tf.sub(images, PAPER_MEAN), PAPER_STD);
-      const grid = tf.reshape(x, [b, h / p, p, w / p, p]);
-      return tf.reshape(tf.transpose(grid, [0, 1, 3, 2, 4]), [b, tokens, dim]) as tf.Tensor3D;
+      return patchify(normaliseImages(images as tf.Tensor4D, [PAPER_MNIST_MEAN], [PAPER_MNIST_STD]), p, images.shape[1] / p, 1);
     }),
     apply: (x) => tf.tidy(() => {
       if (dims.folded ?? true) return layer.applyReadout(x, layer.prepareReadout(tf.transpose(decoder) as tf.Tensor2D));
