@@ -74,7 +74,7 @@ function tensorTable(body: HTMLElement, count: HTMLElement, s: CheckpointSummary
   for (const t of rows.slice(0, MAX_ROWS)) {
     body.append(h('vscode-table-row', null,
       h('vscode-table-cell', { class: 'mono' }, t.name), h('vscode-table-cell', null, t.dtype),
-      h('vscode-table-cell', { class: 'mono' }, `[${t.shape.join(', ')}]`), h('vscode-table-cell', null, fmtBytes(t.byteLength))));
+      h('vscode-table-cell', { class: 'mono' }, `[${t.shape.join(', ')}]`), h('vscode-table-cell', null, t.meta ? 'meta, no data' : fmtBytes(t.byteLength))));
   }
   const more = rows.length > MAX_ROWS ? ` (showing the first ${MAX_ROWS}; type to narrow)` : '';
   const trunc = s.tensorsTruncated ? ` — the file holds ${fmtInt(s.tensorCount)} tensors, the table lists the first ${fmtInt(s.tensors.length)}` : '';

@@ -79,7 +79,7 @@ export async function buildCheckpointSummary(path: string, signal?: AbortSignal)
       parameterCount: report.parameterCount,
       architecture: report.architecture === 'none' ? '' : report.architecture,
       detectionNote: notes[0] ?? (runnable ? null : report.architectureDetail.reason),
-      tensors: report.tensors.slice(0, MAX_TENSOR_ROWS).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteLength: t.byteLength })),
+      tensors: report.tensors.slice(0, MAX_TENSOR_ROWS).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteLength: t.byteLength, ...(t.meta ? { meta: true } : {}) })),
       tensorsTruncated: report.tensors.length > MAX_TENSOR_ROWS,
       tensorCount: report.tensorCount,
       metadata: report.metadata,

@@ -31,7 +31,10 @@ export function formatInspectText(r: InspectReport, opts: InspectTextOptions = {
   field('Path', safeText(r.path));
   field('Format', `${r.format}${r.stateDictKey ? ` (state_dict under '${r.stateDictKey}')` : ''}`);
   field('File size', `${formatBytes(r.fileSize)} (${formatCount(r.fileSize)} bytes)`);
-  field('Parameters', `${formatCount(r.parameterCount)} (${formatShortCount(r.parameterCount)}) in ${formatCount(r.tensorCount)} tensors, ${formatBytes(r.tensorBytes)}`);
+  field('Parameters', `${formatCount(r.parameterCount)} (${formatShortCount(r.parameterCount)}) in ${formatCount(r.tensorCount - r.metaTensorCount)} tensors, ${formatBytes(r.tensorBytes)}`);
+  if (r.metaTensorCount > 0) {
+    field('Meta tensors', `${formatCount(r.metaTensorCount)} saved with shape and dtype but no data (marked "meta, no data" below); a model that needs one cannot run`);
+  }
   const arch = r.architecture === 'none' ? c.yellow(r.architecture) : c.green(r.architecture);
   field('Architecture', `${arch} ${c.dim(`— ${safeText(r.architectureDetail.reason)}`)}`);
   const meta = Object.entries(r.metadata);
@@ -56,7 +59,7 @@ export function formatInspectText(r: InspectReport, opts: InspectTextOptions = {
   out.push('', c.bold(`Tensors (${formatCount(r.tensorCount)}${groups.length < r.tensorCount ? `, ${formatCount(groups.length)} rows with per-expert tensors grouped` : ''})`));
   const t = makeTable(['name', 'dtype', 'shape', 'size'], c, [3]);
   for (const g of shown) {
-    t.push([safeText(g.name), g.dtype, `${formatShape(g.shape)}${g.count > 1 ? c.dim(` ×${g.count}`) : ''}`, formatBytes(g.byteLength)]);
+    t.push([safeText(g.name), g.dtype, `${formatShape(g.shape)}${g.count > 1 ? c.dim(` ×${g.count}`) : ''}`, g.meta ? c.yellow('meta, no data') : formatBytes(g.byteLength)]);
   }
   out.push(t.toString());
   if (shown.length < groups.length) {

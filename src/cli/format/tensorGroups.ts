@@ -9,6 +9,7 @@ export interface TensorRowInput {
   dtype: DType;
   shape: number[];
   byteLength: number;
+  meta?: boolean;
 }
 
 export interface TensorGroup {
@@ -20,6 +21,8 @@ export interface TensorGroup {
   count: number;
   /** Bytes of all of them. */
   byteLength: number;
+  /** Meta tensors (no data). */
+  meta?: boolean;
 }
 
 const EXPERT = /^((?:.*\.)?experts\.)(\d{1,6})(\..+)$/;
@@ -34,7 +37,7 @@ export function groupTensors(tensors: readonly TensorRowInput[]): TensorGroup[] 
       order.push(t);
       continue;
     }
-    const key = `${m[1]}*${m[3]}|${t.dtype}|${t.shape.join(',')}`;
+    const key = `${m[1]}*${m[3]}|${t.dtype}|${t.shape.join(',')}|${t.meta ? 'meta' : ''}`;
     const g = groups.get(key);
     if (g) {
       g.indices.push(Number(m[2]));
@@ -45,10 +48,10 @@ export function groupTensors(tensors: readonly TensorRowInput[]): TensorGroup[] 
     }
   }
   return order.map((o) => {
-    if (typeof o !== 'string') return { name: o.name, dtype: o.dtype, shape: o.shape, count: 1, byteLength: o.byteLength };
+    if (typeof o !== 'string') return { name: o.name, dtype: o.dtype, shape: o.shape, count: 1, byteLength: o.byteLength, ...(o.meta ? { meta: true } : {}) };
     const g = groups.get(o)!;
     const name = g.indices.length === 1 ? g.first.name : `${g.head}{${indexList(g.indices)}}${g.tail}`;
-    return { name, dtype: g.first.dtype, shape: g.first.shape, count: g.indices.length, byteLength: g.bytes };
+    return { name, dtype: g.first.dtype, shape: g.first.shape, count: g.indices.length, byteLength: g.bytes, ...(g.first.meta ? { meta: true } : {}) };
   });
 }
 

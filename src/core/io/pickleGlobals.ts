@@ -4,7 +4,7 @@
  * that build containers and tensor references. Nothing Python is ever called.
  */
 import { SoftMoeError } from '../errors';
-import { NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
+import { MetaTensorRef, NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
 import type { DType } from './types';
 
 /** torch storage classes → element type. */
@@ -16,7 +16,11 @@ export const STORAGE_DTYPES: Record<string, DType> = {
 /** Storage types that exist in torch but whose element type we do not read. */
 const UNSUPPORTED_STORAGES = ['ComplexFloatStorage', 'ComplexDoubleStorage', 'QInt8Storage', 'QUInt8Storage', 'QInt32Storage', 'QUInt4x2Storage', 'QUInt2x4Storage'];
 
-const TORCH_DTYPES = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'double', 'float', 'half', 'long', 'int', 'short'];
+/** torch dtype markers → element type. */
+const TORCH_DTYPES: Record<string, DType> = {
+  float64: 'F64', double: 'F64', float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16',
+  int64: 'I64', long: 'I64', int32: 'I32', int: 'I32', int16: 'I16', short: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+};
 
 type Callable = (args: PyValue[], label: string) => PyValue;
 
@@ -43,6 +47,17 @@ function rebuildTensor(args: PyValue[], label: string): TensorRef {
   const strides = intArgs(stride, 'stride', label);
   if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: tensor shape [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
   return new TensorRef(storage, offset, [...shape], [...strides], requiresGrad === true);
+}
+
+/** torch._utils._rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad): a shape-only tensor. */
+function rebuildMetaTensor(args: PyValue[], label: string): MetaTensorRef {
+  const [dtype, size, stride, requiresGrad] = args;
+  const dt = dtype instanceof PyGlobal && dtype.module === 'torch' ? TORCH_DTYPES[dtype.name] : undefined;
+  if (!dt) throw new SoftMoeError('E_CORRUPT', `${label}: meta tensor has a dtype that is not a torch dtype`);
+  const shape = intArgs(size, 'shape', label);
+  const strides = intArgs(stride, 'stride', label);
+  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: meta tensor shape [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
+  return new MetaTensorRef(dt, [...shape], [...strides], requiresGrad === true);
 }
 
 function newDict(args: PyValue[], label: string): Map<PyValue, PyValue> {
@@ -131,8 +146,9 @@ const CALLABLES: Record<string, Callable> = {
   },
   'torch._utils._rebuild_tensor_v2': rebuildTensor,
   'torch._utils._rebuild_tensor': rebuildTensor,
+  'torch._utils._rebuild_meta_tensor_no_storage': rebuildMetaTensor,
   'torch._utils._rebuild_parameter': (a, l) => {
-    if (!(a[0] instanceof TensorRef)) throw new SoftMoeError('E_CORRUPT', `${l}: parameter does not wrap a tensor`);
+    if (!(a[0] instanceof TensorRef || a[0] instanceof MetaTensorRef)) throw new SoftMoeError('E_CORRUPT', `${l}: parameter does not wrap a tensor`);
     return a[0];
   },
   'torch._utils._rebuild_parameter_with_state': (a, l) => CALLABLES['torch._utils._rebuild_parameter']!(a, l),
@@ -151,7 +167,7 @@ export function resolveGlobal(module: string, name: string, label: string): PyGl
   const q = `${mod}.${name}`;
   const ok =
     q in CALLABLES ||
-    (mod === 'torch' && (name in STORAGE_DTYPES || TORCH_DTYPES.includes(name) || name === 'Tensor')) ||
+    (mod === 'torch' && (name in STORAGE_DTYPES || name in TORCH_DTYPES || name === 'Tensor')) ||
     q === 'torch.nn.parameter.Parameter';
   if (ok) return new PyGlobal(mod, name);
   if (mod === 'torch' && UNSUPPORTED_STORAGES.includes(name)) {

@@ -28,6 +28,14 @@ export class TensorRef {
   ) {}
 }
 
+/**
+ * A tensor saved without data (a `meta` device tensor, torch._utils._rebuild_meta_tensor_no_storage): shape and
+ * dtype only. The paper's vmap training code saves its template experts (`base_expert.*`) this way.
+ */
+export class MetaTensorRef {
+  constructor(readonly dtype: DType, readonly shape: number[], readonly stride: number[], readonly requiresGrad: boolean) {}
+}
+
 /** An argparse.Namespace: its attributes, filled by BUILD. Shown in extras as an object. */
 export class PyNamespace extends Map<unknown, unknown> {}
 
@@ -50,6 +58,7 @@ export function toJsonSafe(value: PyValue, budget = { nodes: 20_000 }, depth = 0
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
   if (value instanceof TensorRef) return `<tensor ${value.storage.dtype} [${value.shape.join(', ')}]>`;
+  if (value instanceof MetaTensorRef) return `<meta tensor ${value.dtype} [${value.shape.join(', ')}], no data>`;
   if (value instanceof StorageRef) return `<storage ${value.dtype} ${value.numel}>`;
   if (value instanceof PyGlobal) return value.qualname;
   if (value instanceof NumpyDType) return `dtype(${value.code})`;

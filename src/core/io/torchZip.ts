@@ -8,7 +8,7 @@ import { SoftMoeError } from '../errors';
 import { shapeNumel, toFloat32 } from './dtype';
 import { unpickle } from './pickle';
 import { storageDType } from './pickleGlobals';
-import { StorageRef, TensorRef, toJsonSafe, type PyValue } from './pickleValues';
+import { MetaTensorRef, StorageRef, TensorRef, toJsonSafe, type PyValue } from './pickleValues';
 import { ZipArchive } from './zipArchive';
 import { DTYPE_SIZE, type ByteSource, type Checkpoint, type TensorEntry } from './types';
 
@@ -58,7 +58,9 @@ export async function openTorchZipSource(source: ByteSource, path: string, zipIn
   });
   const { tensors: refs, stateDictKey, extras } = findStateDict(root, path);
   const tensors = new Map<string, TensorEntry>();
-  for (const [name, ref] of refs) tensors.set(name, tensorEntry(zip, `${prefix}data/${ref.storage.key}`, name, ref, path));
+  for (const [name, ref] of refs) {
+    tensors.set(name, ref instanceof MetaTensorRef ? metaEntry(name, ref, path) : tensorEntry(zip, `${prefix}data/${ref.storage.key}`, name, ref, path));
+  }
   return {
     path: resolve(path), format: 'pytorch-zip', fileSize: source.size, tensors, stateDictKey, metadata: {}, extras,
     close: async () => {
@@ -68,19 +70,26 @@ export async function openTorchZipSource(source: ByteSource, path: string, zipIn
   };
 }
 
-function tensorMap(v: PyValue): Map<string, TensorRef> | undefined {
+type AnyTensorRef = TensorRef | MetaTensorRef;
+
+/** The tensors of a dict (a dict of only meta tensors is not a state_dict). */
+function tensorMap(v: PyValue): Map<string, AnyTensorRef> | undefined {
   if (!(v instanceof Map)) return undefined;
-  const out = new Map<string, TensorRef>();
-  for (const [k, t] of v) if (t instanceof TensorRef) out.set(String(k), t);
-  return out.size ? out : undefined;
+  const out = new Map<string, AnyTensorRef>();
+  let real = 0;
+  for (const [k, t] of v) {
+    if (t instanceof TensorRef) real++;
+    if (t instanceof TensorRef || t instanceof MetaTensorRef) out.set(String(k), t);
+  }
+  return real > 0 ? out : undefined;
 }
 
 /** Find the state_dict: the top-level dict if it holds tensors, else under a known key (two levels at most). */
-export function findStateDict(root: PyValue, path: string): { tensors: Map<string, TensorRef>; stateDictKey: string; extras: Record<string, unknown> } {
+export function findStateDict(root: PyValue, path: string): { tensors: Map<string, AnyTensorRef>; stateDictKey: string; extras: Record<string, unknown> } {
   const extrasOf = (m: Map<PyValue, PyValue>, skip?: PyValue) => {
     const out: Record<string, unknown> = {};
     const budget = { nodes: 20_000 };
-    for (const [k, v] of m) if (k !== skip && !(v instanceof TensorRef)) out[String(k)] = toJsonSafe(v, budget);
+    for (const [k, v] of m) if (k !== skip && !(v instanceof TensorRef || v instanceof MetaTensorRef)) out[String(k)] = toJsonSafe(v, budget);
     return out;
   };
   if (root instanceof TensorRef) return { tensors: new Map([['tensor', root]]), stateDictKey: '', extras: {} };
@@ -99,6 +108,17 @@ export function findStateDict(root: PyValue, path: string): { tensors: Map<strin
     }
   }
   throw new SoftMoeError('E_FORMAT', `${path}: contains no state_dict (no tensors at the top level or under ${STATE_DICT_KEYS.map((k) => `'${k}'`).join(', ')})`);
+}
+
+/** A meta tensor: listed with its shape and dtype; reading it is an error naming it. */
+function metaEntry(name: string, ref: MetaTensorRef, path: string): TensorEntry {
+  const numel = shapeNumel(ref.shape, `${path}: tensor '${name}'`);
+  return {
+    name, dtype: ref.dtype, shape: ref.shape, numel, byteLength: 0, meta: true,
+    readFloat32() {
+      return Promise.reject(new SoftMoeError('E_UNSUPPORTED', `${path}: tensor '${name}' [${ref.shape.join(', ')}] is a meta tensor, saved with its shape but without data, so the model that needs it cannot run; re-save the checkpoint with that tensor's values.`));
+    },
+  };
 }
 
 /** A lazy entry for a tensor view; bounds are checked now, bytes are read on demand. */

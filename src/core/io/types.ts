@@ -27,8 +27,13 @@ export interface TensorInfo {
   shape: number[];
   /** Number of elements (product of shape). */
   numel: number;
-  /** Size in bytes as stored. */
+  /** Size in bytes as stored (0 for a meta tensor). */
   byteLength: number;
+  /**
+   * A meta tensor: saved with shape and dtype but no data (torch's `meta` device; the paper's vmap code saves its
+   * `base_expert.*` templates so). Reading it throws E_UNSUPPORTED naming it.
+   */
+  meta?: boolean;
 }
 
 export interface TensorEntry extends TensorInfo {

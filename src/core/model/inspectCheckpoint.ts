@@ -18,6 +18,8 @@ export interface InspectTensor {
   shape: number[];
   numel: number;
   byteLength: number;
+  /** Saved with shape and dtype but no data (a meta tensor); not counted in `parameterCount`. */
+  meta?: true;
 }
 
 export interface InspectLayer extends DetectedLayer {
@@ -42,8 +44,13 @@ export interface InspectReport {
   metadata: Record<string, string>;
   extras: Record<string, unknown>;
   tensorCount: number;
-  /** Sum of the elements of every tensor in the state_dict (buffers included: a state_dict does not mark them). */
+  /**
+   * Sum of the elements of every tensor in the state_dict that holds data (buffers included: a state_dict does not
+   * mark them; meta tensors left out).
+   */
   parameterCount: number;
+  /** Tensors saved without data (meta tensors), listed in `tensors` with `meta: true`. */
+  metaTensorCount: number;
   /** Sum of the stored bytes of every tensor. */
   tensorBytes: number;
   /** In file order. */
@@ -97,9 +104,11 @@ export async function inspectOpened(ckpt: Checkpoint, opts: InspectOptions = {})
   const tensors: InspectTensor[] = [];
   let parameterCount = 0;
   let tensorBytes = 0;
+  let metaTensorCount = 0;
   for (const t of ckpt.tensors.values()) {
-    tensors.push({ name: t.name, dtype: t.dtype, shape: [...t.shape], numel: t.numel, byteLength: t.byteLength });
-    parameterCount += t.numel;
+    tensors.push({ name: t.name, dtype: t.dtype, shape: [...t.shape], numel: t.numel, byteLength: t.byteLength, ...(t.meta ? { meta: true as const } : {}) });
+    if (t.meta) metaTensorCount++;
+    else parameterCount += t.numel;
     tensorBytes += t.byteLength;
   }
   const detection = keep({ layers: [], warnings: [] }, () => detectSoftMoe(ckpt.tensors));
@@ -130,6 +139,7 @@ export async function inspectOpened(ckpt: Checkpoint, opts: InspectOptions = {})
     extras: { ...ckpt.extras },
     tensorCount: tensors.length,
     parameterCount,
+    metaTensorCount,
     tensorBytes,
     tensors,
     softMoeLayers,

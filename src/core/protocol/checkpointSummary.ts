@@ -9,6 +9,8 @@ export interface TensorRow {
   dtype: string;
   shape: number[];
   byteLength: number;
+  /** A meta tensor: shape and dtype saved, no data. */
+  meta?: boolean;
 }
 
 /** A small matrix for drawing: row-major values, with the labels of what was kept when it was downsampled. */
