@@ -7,6 +7,7 @@ import { openCheckpoint } from '../core/io/openCheckpoint';
 import type { Checkpoint } from '../core/io/types';
 import { inspectOpened } from '../core/model/inspectCheckpoint';
 import type { InspectLayer } from '../core/model/inspectCheckpoint';
+import { expertTensorNames } from '../core/model/expertShapes';
 import type { CheckpointSummary, LayerSummary } from '../core/protocol/checkpointSummary';
 import { columnCosine, downsampleRows, routerToSlots, sumSquares } from './summaryMath';
 
@@ -20,9 +21,7 @@ export const MAX_NORM_BYTES = 256 * 1024 * 1024;
 export const MAX_COSINE_SLOTS = 256;
 
 async function expertNorms(ckpt: Checkpoint, l: InspectLayer): Promise<number[]> {
-  const names = l.experts.kind === 'per-expert'
-    ? [...l.experts.fc1, ...l.experts.fc2, ...(l.experts.fc1Bias ?? []), ...(l.experts.fc2Bias ?? [])]
-    : [l.experts.fc1, l.experts.fc2, l.experts.fc1Bias, l.experts.fc2Bias].filter((x): x is string => !!x);
+  const names = expertTensorNames(l.experts);
   const bytes = names.reduce((s, n) => s + (ckpt.tensors.get(n)?.numel ?? 0) * 4, 0);
   if (bytes > MAX_NORM_BYTES) return [];
   const sq = new Float64Array(l.numExperts);
@@ -36,8 +35,9 @@ async function expertNorms(ckpt: Checkpoint, l: InspectLayer): Promise<number[]>
       }
     }
   } else {
-    for (const name of [e.fc1, e.fc2, e.fc1Bias, e.fc2Bias]) {
-      const t = name ? ckpt.tensors.get(name) : undefined;
+    // Stacked tensors (MLP or fkodom linear experts): expert i is the i-th n-th of each.
+    for (const name of names) {
+      const t = ckpt.tensors.get(name);
       if (!t) continue;
       const data = await t.readFloat32();
       const per = data.length / l.numExperts;
@@ -52,7 +52,8 @@ async function layerSummary(ckpt: Checkpoint, l: InspectLayer): Promise<LayerSum
   const router = ckpt.tensors.get(l.router);
   let phi: LayerSummary['phi'] = null;
   let slotCosine: LayerSummary['slotCosine'] = null;
-  if (router) {
+  // Dynamic slots (lucidrains DynamicSlotsSoftMoE) have no fixed Φ to draw: the router is a projection of the input.
+  if (router && l.routerAxes !== 'dynamic') {
     const { d, slots, values } = routerToSlots(await router.readFloat32(), router.shape, l.routerAxes);
     phi = downsampleRows(values, d, slots, MAX_PHI_ROWS);
     if (slots <= MAX_COSINE_SLOTS) slotCosine = columnCosine(values, d, slots);

@@ -3,7 +3,7 @@ import type { MatrixView } from '../core/protocol/checkpointSummary';
 import type { RouterAxes } from '../core/model/detectedLayer';
 
 /** Φ as [d, n·p] (one column per slot, expert-major) from any router layout. */
-export function routerToSlots(data: Float32Array, shape: number[], axes: RouterAxes): { d: number; slots: number; values: Float32Array } {
+export function routerToSlots(data: Float32Array, shape: number[], axes: Exclude<RouterAxes, 'dynamic'>): { d: number; slots: number; values: Float32Array } {
   if (axes === 'dn' || axes === 'dnp') {
     const d = shape[0];
     const slots = shape.slice(1).reduce((a, b) => a * b, 1);

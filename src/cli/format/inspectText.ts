@@ -47,9 +47,10 @@ export function formatInspectText(r: InspectReport, opts: InspectTextOptions = {
   if (r.softMoeLayers.length === 0) {
     out.push(c.dim('  none recognised'));
   } else {
-    const t = makeTable(['name', 'layout', 'experts n', 'slots p', 'dim d', 'hidden h', 'activation', 'parameters'], c, [2, 3, 4, 5, 7]);
+    const t = makeTable(['name', 'layout', 'experts n', 'slots p', 'dim d', 'hidden h', 'norm', 'experts see', 'activation', 'parameters'], c, [2, 3, 4, 5, 9]);
     for (const l of r.softMoeLayers) {
-      t.push([l.name === '' ? c.dim('(top level)') : safeText(l.name), c.cyan(l.layout), l.numExperts, l.slotsPerExpert, l.dim, l.expertHidden, l.activation, formatCount(l.parameterCount)]);
+      t.push([l.name === '' ? c.dim('(top level)') : safeText(l.name), c.cyan(l.layout), l.numExperts, l.slots === 'dynamic' ? '⌈m/n⌉' : l.slotsPerExpert, l.dim,
+        l.expertHidden, l.norm, l.expertsSeeNormalized ? 'normed' : 'raw', l.activation === 'none' ? 'linear' : l.activation, formatCount(l.parameterCount)]);
     }
     out.push(t.toString());
   }

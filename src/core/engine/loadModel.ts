@@ -1,7 +1,8 @@
 /**
- * Open a checkpoint and build the runnable model it holds: the paper's MNIST model or the Soft MoE ViT.
- * Layouts that are only Soft MoE layers (lucidrains, vmoe) are refused with E_UNSUPPORTED: they can be inspected,
- * not run end to end.
+ * Open a checkpoint and build the runnable model it holds: the paper's MNIST model or the Soft MoE ViT, with Soft MoE
+ * layers of any detected layout built by the one mapping (layerFromCheckpoint.ts). Soft MoE layers inside a model
+ * that is neither are refused with E_UNSUPPORTED naming what was recognised and where to go (the user's own model
+ * code through the PyTorch engine).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../errors';
@@ -36,9 +37,9 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, sidecars: Sidecars):
   const arch = describeArchitecture(ckpt.tensors, layers);
   switch (arch.kind) {
     case 'mnist-softmoe': {
-      const layer = await layerFromCheckpoint(ckpt, layers[0]);
+      const layer = await layerFromCheckpoint(ckpt, layers[0], { tokens: arch.tokens });
       try {
-        const name = `${arch.prefix}decoder.1.weight`;
+        const name = arch.decoder ?? `${arch.prefix}decoder.1.weight`;
         const entry = ckpt.tensors.get(name);
         if (!entry || entry.shape.length !== 2) throw new SoftMoeError('E_SHAPE', `${ckpt.path}: tensor ${name} is missing or not 2-D.`);
         const decoder = tf.tensor2d(await entry.readFloat32(), [entry.shape[0], entry.shape[1]]);
@@ -54,11 +55,11 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, sidecars: Sidecars):
       }
     }
     case 'vit-softmoe': {
-      const config = resolveVitConfig(ckpt.tensors, sidecars, ckpt.path, arch.prefix);
+      const config = resolveVitConfig(ckpt.tensors, sidecars, ckpt.path, arch.prefix, layers);
       return buildVitModel(ckpt, config, { prefix: arch.prefix });
     }
     case 'layer-only':
-      throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.reason}. Its Soft MoE layers can be inspected (softmoe inspect) but not run end to end.`);
+      throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.reason}. softmoe inspect shows the layers.`);
     default:
       throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.reason}.`);
   }

@@ -1,7 +1,9 @@
 /**
  * The paper's MNIST Soft MoE model (beyond-param-count, mnist_experiments):
  *   ToTensor → (x − mean)/std → patchify 'b c (h p1) (w p2) -> b (h w) (c p1 p2)' (row-major patches)
- *   → Soft MoE (normalised tokens, p = 1, ReLU experts without bias) → flatten token-major → Linear(m·d → C), no bias.
+ *   → Soft MoE → flatten token-major → Linear(m·d → C), no bias.
+ * The paper's own layer normalises tokens, has p = 1 and ReLU experts without bias; any other detected layout can
+ * sit in its place (the layer is whatever layerFromCheckpoint built).
  *
  * Without a trace, the forward folds the experts' second layer into the decoder (SoftMoeLayer.applyReadout): the
  * same logits to float32 rounding, several times fewer operations.
@@ -10,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../errors';
 import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
-import { disposeReadout, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
+import { disposeReadout, layerWeightTensors, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
 
 export { PAPER_MNIST_MEAN, PAPER_MNIST_STD } from './paperMnistInput';
 
@@ -61,9 +63,7 @@ export class MnistSoftMoeModel implements SoftMoeModel {
     this.linearReadout = { weight: decoderWeight };
     this.decoderT = tf.tidy(() => tf.transpose(decoderWeight));
     this.folded = layer.prepareReadout(decoderWeight);
-    const w = layer.weights;
-    let parameterCount = w.phi.size + (w.scale?.size ?? 0) + decoderWeight.size;
-    for (const e of w.experts) parameterCount += e.w1.size + e.w2.size + (e.b1?.size ?? 0) + (e.b2?.size ?? 0);
+    const parameterCount = layer.parameterCount + decoderWeight.size;
     this.info = {
       architecture: 'mnist-softmoe',
       moeLayers: [{ name: layer.config.name, layout: layer.config.layout, numExperts, slotsPerExpert, dim, expertHidden }],
@@ -135,8 +135,6 @@ export class MnistSoftMoeModel implements SoftMoeModel {
     disposeReadout(this.folded);
     this.decoderT.dispose();
     this.linearReadout.weight.dispose();
-    const w = this.layer.weights;
-    tf.dispose([w.phi, ...(w.scale ? [w.scale] : [])]);
-    for (const e of w.experts) tf.dispose([e.w1, e.w2, ...(e.b1 ? [e.b1] : []), ...(e.b2 ? [e.b2] : [])]);
+    tf.dispose(layerWeightTensors(this.layer.weights));
   }
 }

@@ -1,8 +1,10 @@
 /**
- * THE Soft MoE layer (Puigcerver et al. 2024, Algorithm 1), written once for every variant in soft-moe-layouts.md.
- * Evaluation, analysis and training all call it.
+ * THE Soft MoE layer (Puigcerver et al. 2024, Algorithm 1), written once for every variant of
+ * docs/soft-moe-layouts.md. Evaluation, analysis and training all call it; `layerFromCheckpoint.ts` builds it from
+ * a detected layer for every checkpoint layout.
  *
  *   logits = norm(X) · scale·norm(Φ)                       [b·m, n·p]   one 2D matMul
+ *            (dynamic slots: Φ is computed per input from the means of runs of n tokens)
  *   D = softmax over tokens, C = softmax over all n·p slots
  *   X̃ = Dᵀ · Xe   (Xe: normalised or raw tokens)            [b, n·p, d]
  *   Ỹ_e = f_e(X̃_e)  each expert ONCE on its b·p slots      2D matMuls per expert
@@ -20,42 +22,61 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
+import type { ExpertActivation, TokenNorm } from '../model/detectedLayer';
 import type { MoeTrace } from './model';
-import { normalizeAlong, type TokenNorm } from './tokenNorm';
+import { normalizeAlong } from './tokenNorm';
 
-export type ExpertActivation = 'relu' | 'gelu' | 'gelu-tanh';
+export type { ExpertActivation };
 
+/**
+ * Everything that decides the layer's math, as plain JSON-safe data (docs/soft-moe-layouts.md, "The layer
+ * config"): sizes plus the variant. `layerConfig` in layerFromCheckpoint.ts makes it from a detected layer.
+ */
 export interface SoftMoeLayerConfig {
   /** Name prefix in the checkpoint ('' for the paper's MNIST model). */
   name: string;
   layout: string;
   dim: number;
   numExperts: number;
+  /** Slots per expert p (dynamic slots: ⌈m/n⌉ for the m tokens this layer takes). */
   slotsPerExpert: number;
+  /** Hidden width h of each expert (its input width d for one-linear experts, activation 'none'). */
   expertHidden: number;
   norm: TokenNorm;
-  /** Experts receive the normalised tokens (paper, bwconrad, lucidrains) or the raw ones (vmoe). */
+  /** Experts receive the normalised tokens (paper, bwconrad, lucidrains) or the raw ones (vmoe, no-norm layouts). */
   expertsSeeNormalized: boolean;
   activation: ExpertActivation;
+  /** 'static' (default): learned Φ; 'dynamic': slot embeddings from the input (lucidrains DynamicSlotsSoftMoE). */
+  slots?: 'static' | 'dynamic';
 }
 
 export interface ExpertWeights {
-  /** [d, h] (input-major: the TRANSPOSE of a PyTorch Linear weight). */
-  w1: tf.Tensor2D;
+  /** [d, h] (input-major: the TRANSPOSE of a PyTorch Linear weight). Absent for one-linear experts ('none'). */
+  w1?: tf.Tensor2D;
   b1?: tf.Tensor1D;
-  /** [h, d] */
+  /** GEGLU only: the gate half of the first map, [d, h] (w1 is the value half). */
+  w1Gate?: tf.Tensor2D;
+  b1Gate?: tf.Tensor1D;
+  /** [h, d] (for one-linear experts: the expert's map, [d, d]) */
   w2: tf.Tensor2D;
   b2?: tf.Tensor1D;
 }
 
 export interface SoftMoeLayerWeights {
-  /** Φ [d, n·p]; column e·p + s is slot s of expert e. */
-  phi: tf.Tensor2D;
+  /** Φ [d, n·p]; column e·p + s is slot s of expert e. Static slots only. */
+  phi?: tf.Tensor2D;
+  /**
+   * Dynamic slots only: the projection from a segment mean to the n slot embeddings, input-major [d, n·d]
+   * (column e·d + j is feature j of expert e's slot).
+   */
+  slotProjection?: tf.Tensor2D;
   /** Learnable scalar multiplying the normalised Φ (shape [] or [1]). Absent: 1. */
   scale?: tf.Tensor;
-  /** lucidrains RMSNorm gains [d] on tokens and on slot embeddings. */
+  /** Gains [d] (and LayerNorm biases) of the norms on tokens and on slot embeddings ('rms', 'layernorm'). */
   tokenGamma?: tf.Tensor1D;
+  tokenBeta?: tf.Tensor1D;
   slotGamma?: tf.Tensor1D;
+  slotBeta?: tf.Tensor1D;
   experts: ExpertWeights[];
 }
 
@@ -84,50 +105,110 @@ interface Routed {
   slots: tf.Tensor3D;
 }
 
+/** Every tensor of a layer's weights (for disposal and parameter counts). */
+export function layerWeightTensors(w: SoftMoeLayerWeights): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  for (const t of [w.phi, w.slotProjection, w.scale, w.tokenGamma, w.tokenBeta, w.slotGamma, w.slotBeta]) if (t) out.push(t);
+  for (const e of w.experts) for (const t of [e.w1, e.b1, e.w1Gate, e.b1Gate, e.w2, e.b2]) if (t) out.push(t);
+  return out;
+}
+
 export class SoftMoeLayer {
   readonly config: SoftMoeLayerConfig;
   readonly weights: SoftMoeLayerWeights;
 
   constructor(config: SoftMoeLayerConfig, weights: SoftMoeLayerWeights) {
-    const { dim: d, numExperts: n, slotsPerExpert: p, expertHidden: h } = config;
+    const { dim: d, numExperts: n, slotsPerExpert: p, expertHidden: h, activation } = config;
     const where = config.name === '' ? 'the Soft MoE layer' : `Soft MoE layer '${config.name}'`;
     const expect = (ok: boolean, what: string) => {
       if (!ok) throw new SoftMoeError('E_SHAPE', `${where}: ${what}.`);
     };
-    expect(weights.phi.rank === 2 && weights.phi.shape[0] === d && weights.phi.shape[1] === n * p, `router is [${weights.phi.shape.join(', ')}], expected [${d}, ${n * p}]`);
+    const shape = (t: tf.Tensor | undefined) => (t ? `[${t.shape.join(', ')}]` : 'missing');
+    if ((config.slots ?? 'static') === 'dynamic') {
+      const sp = weights.slotProjection;
+      expect(sp !== undefined && sp.rank === 2 && sp.shape[0] === d && sp.shape[1] === n * d, `slot projection is ${shape(sp)}, expected [${d}, ${n * d}]`);
+      expect(config.norm === 'rms' && weights.slotGamma !== undefined, 'dynamic slots need RMS-normed slot embeddings with a gain');
+    } else {
+      const phi = weights.phi;
+      expect(phi !== undefined && phi.rank === 2 && phi.shape[0] === d && phi.shape[1] === n * p, `router is ${shape(phi)}, expected [${d}, ${n * p}]`);
+    }
+    expect(p >= 1, `${p} slots per expert`);
     expect(weights.experts.length === n, `${weights.experts.length} experts, expected ${n}`);
+    expect(activation !== 'none' || h === d, `one-linear experts take their input as hidden, so h = ${h} must equal d = ${d}`);
     weights.experts.forEach((e, i) => {
-      expect(e.w1.shape[0] === d && e.w1.shape[1] === h, `expert ${i} fc1 is [${e.w1.shape.join(', ')}] (input-major), expected [${d}, ${h}]`);
+      if (activation !== 'none') {
+        expect(e.w1 !== undefined && e.w1.shape[0] === d && e.w1.shape[1] === h, `expert ${i} fc1 is ${shape(e.w1)} (input-major), expected [${d}, ${h}]`);
+      }
+      if (activation === 'geglu') {
+        expect(e.w1Gate !== undefined && e.w1Gate.shape[0] === d && e.w1Gate.shape[1] === h, `expert ${i} fc1 gate half is ${shape(e.w1Gate)} (input-major), expected [${d}, ${h}]`);
+        expect(!e.b1Gate || e.b1Gate.size === h, `expert ${i} fc1 gate bias has ${e.b1Gate?.size} values, expected ${h}`);
+      }
       expect(e.w2.shape[0] === h && e.w2.shape[1] === d, `expert ${i} fc2 is [${e.w2.shape.join(', ')}] (input-major), expected [${h}, ${d}]`);
       expect(!e.b1 || e.b1.size === h, `expert ${i} fc1 bias has ${e.b1?.size} values, expected ${h}`);
       expect(!e.b2 || e.b2.size === d, `expert ${i} fc2 bias has ${e.b2?.size} values, expected ${d}`);
     });
+    for (const [g, what] of [[weights.tokenGamma, 'token norm gain'], [weights.tokenBeta, 'token norm bias'], [weights.slotGamma, 'slot norm gain'], [weights.slotBeta, 'slot norm bias']] as const) {
+      expect(!g || g.size === d, `${what} has ${g?.size} values, expected ${d}`);
+    }
     this.config = config;
     this.weights = weights;
   }
 
-  /** Normalised (and scaled) router [d, n·p]. */
+  /** Elements of every weight tensor. */
+  get parameterCount(): number {
+    return layerWeightTensors(this.weights).reduce((s, t) => s + t.size, 0);
+  }
+
+  private get dynamic(): boolean {
+    return (this.config.slots ?? 'static') === 'dynamic';
+  }
+
+  /** Normalised (and scaled) router [d, n·p]. Static slots only. */
   routerMatrix(): tf.Tensor2D {
+    const { phi, scale, slotGamma, slotBeta } = this.weights;
+    if (!phi) throw new SoftMoeError('E_INTERNAL', `Soft MoE layer '${this.config.name}' has dynamic slots: its router depends on the input.`);
     return tf.tidy(() => {
-      const { phi, scale, slotGamma } = this.weights;
       let r = normalizeAlong(phi, 0, this.config.norm) as tf.Tensor2D;
       if (slotGamma) r = tf.mul(r, tf.reshape(slotGamma, [-1, 1]));
+      if (slotBeta) r = tf.add(r, tf.reshape(slotBeta, [-1, 1]));
       if (scale) r = tf.mul(r, tf.reshape(scale, []));
       return r;
     });
+  }
+
+  /**
+   * Dynamic slots (lucidrains DynamicSlotsSoftMoE) from the normalised tokens xn [b, m, d]: pad to p·n tokens with
+   * zeros, mean of each run of n consecutive real tokens (the last run may be shorter) → [b, p, d], project to n
+   * slot embeddings each, RMS-norm them with their gain. Returns the router per input [b, n·p, d], slot e·p + s.
+   */
+  private dynamicRouter(xn: tf.Tensor3D): tf.Tensor3D {
+    const [b, m, d] = xn.shape;
+    const { numExperts: n, slotsPerExpert: p } = this.config;
+    const padded = p * n;
+    const xp = padded > m ? tf.concat([xn, tf.zeros([b, padded - m, d])], 1) : xn;
+    const sums = tf.sum(tf.reshape(xp, [b, p, n, d]), 2); // [b, p, d]
+    const counts = Array.from({ length: p }, (_, s) => Math.min(n, m - s * n));
+    const means = tf.div(sums, tf.tensor3d(counts, [1, p, 1]));
+    const proj = tf.matMul(tf.reshape(means, [b * p, d]), this.weights.slotProjection as tf.Tensor2D); // [b·p, n·d]
+    const slots = tf.reshape(tf.transpose(tf.reshape(proj, [b, p, n, d]), [0, 2, 1, 3]), [b, n * p, d]);
+    return tf.mul(normalizeAlong(slots, 2, 'rms'), this.weights.slotGamma as tf.Tensor1D) as tf.Tensor3D;
   }
 
   /** Tokens [b, m, d] → (normalised tokens for the logits, tokens the experts see). */
   private prepareTokens(x: tf.Tensor3D): { xn: tf.Tensor3D; xe: tf.Tensor3D } {
     let xn = normalizeAlong(x, 2, this.config.norm) as tf.Tensor3D;
     if (this.weights.tokenGamma) xn = tf.mul(xn, this.weights.tokenGamma);
+    if (this.weights.tokenBeta) xn = tf.add(xn, this.weights.tokenBeta);
     return { xn, xe: this.config.expertsSeeNormalized ? xn : x };
   }
 
   private checkInput(x: tf.Tensor3D, mask?: tf.Tensor2D): void {
-    const { dim, numExperts } = this.config;
+    const { dim, numExperts, slotsPerExpert } = this.config;
     if (x.rank !== 3 || x.shape[2] !== dim) {
       throw new SoftMoeError('E_SHAPE', `Soft MoE layer '${this.config.name}' takes tokens [batch, tokens, ${dim}], got [${x.shape.join(', ')}].`);
+    }
+    if (this.dynamic && Math.ceil(x.shape[1] / numExperts) !== slotsPerExpert) {
+      throw new SoftMoeError('E_SHAPE', `Soft MoE layer '${this.config.name}' has dynamic slots built for ${slotsPerExpert} slots per expert (⌈tokens / ${numExperts}⌉); it got ${x.shape[1]} tokens.`);
     }
     if (mask && (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== numExperts)) {
       throw new SoftMoeError('E_SHAPE', `Expert mask for layer '${this.config.name}' should be [${x.shape[0]}, ${numExperts}], got [${mask.shape.join(', ')}].`);
@@ -140,7 +221,9 @@ export class SoftMoeLayer {
     const [b, m, d] = x.shape;
     const S = this.config.numExperts * this.config.slotsPerExpert;
     const { xn, xe } = this.prepareTokens(x);
-    const logits2d = tf.matMul(tf.reshape(xn, [b * m, d]), this.routerMatrix());
+    const logits2d = this.dynamic
+      ? tf.reshape(tf.matMul(xn, this.dynamicRouter(xn), false, true), [b * m, S]) as tf.Tensor2D
+      : tf.matMul(tf.reshape(xn, [b * m, d]), this.routerMatrix());
     const logits = tf.reshape(logits2d, [b, m, S]) as tf.Tensor3D;
     // Dispatch: softmax over tokens, per slot (softmax only runs on the last axis).
     const dispatchT = tf.softmax(tf.transpose(logits, [0, 2, 1])) as tf.Tensor3D; // [b, S, m]
@@ -159,7 +242,7 @@ export class SoftMoeLayer {
     return { b, m, logits, combine, combineEff, dispatchT, slots };
   }
 
-  /** Expert mask [b, n] → slot mask [b, 1, n·p]. */
+/** Expert mask [b, n] → slot mask [b, 1, n·p]. */
   private slotMask(mask: tf.Tensor2D): tf.Tensor3D {
     const { numExperts: n, slotsPerExpert: p } = this.config;
     const b = mask.shape[0];
@@ -177,14 +260,21 @@ export class SoftMoeLayer {
     return Array.from({ length: n }, (_, e) => tf.slice(em, [e * rows, 0], [rows, width]) as tf.Tensor2D);
   }
 
-  /** Hidden activations of each expert, [b·p, h] per expert. */
+  /** Hidden activations of each expert, [b·p, h] per expert (one-linear experts: their inputs). */
   private hidden(slots: tf.Tensor3D, b: number): tf.Tensor2D[] {
     const parts = this.expertMajor(slots, b, this.config.dim);
+    const act = this.config.activation;
+    if (act === 'none') return parts;
     return parts.map((xs, e) => {
-      const { w1, b1 } = this.weights.experts[e];
-      if (this.config.activation === 'relu') return tf.fused.matMul({ a: xs, b: w1, bias: b1, activation: 'relu' }) as tf.Tensor2D;
-      const pre = tf.fused.matMul({ a: xs, b: w1, bias: b1 });
-      return applyGelu(pre, this.config.activation === 'gelu-tanh');
+      const { w1, b1, w1Gate, b1Gate } = this.weights.experts[e];
+      const a = { a: xs, b: w1 as tf.Tensor2D, bias: b1 };
+      if (act === 'relu') return tf.fused.matMul({ ...a, activation: 'relu' }) as tf.Tensor2D;
+      const pre = tf.fused.matMul(a);
+      if (act === 'geglu') {
+        const gate = tf.fused.matMul({ a: xs, b: w1Gate as tf.Tensor2D, bias: b1Gate });
+        return tf.mul(pre, applyGelu(gate, false)) as tf.Tensor2D;
+      }
+      return applyGelu(pre, act === 'gelu-tanh');
     });
   }
 

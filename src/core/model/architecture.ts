@@ -1,6 +1,12 @@
 /**
- * Which whole model a checkpoint holds, from its detected Soft MoE layers and the tensors around them:
- * the paper's MNIST model, a Soft MoE ViT, or Soft MoE layers we can show but not run as a model.
+ * Which whole model a checkpoint holds, from its detected Soft MoE layers and the tensors around them. The built-in
+ * architectures are skeletons around Soft MoE layers of ANY layout (docs/soft-moe-layouts.md):
+ * - 'mnist-softmoe': the paper's MNIST model — patchified image tokens → one Soft MoE layer → `decoder.1` (a linear
+ *   readout of the flattened tokens), the decoder beside the layer or beside the module holding it;
+ * - 'vit-softmoe': a timm-named ViT (`patch_embed`, `blocks.<i>`, `head`) with Soft MoE layers in MLP slots
+ *   (`blocks.<i>.mlp`).
+ * Anything else with Soft MoE layers is 'layer-only': inspectable, and runnable only through the user's own model
+ * code; the reason says what was recognised and where to go.
  */
 import { SoftMoeError } from '../errors';
 import type { DetectedLayer } from './detectedLayer';
@@ -16,8 +22,9 @@ export interface ArchitectureDescription {
   prefix: string;
   /** mnist: rows of `decoder.1.weight`; vit: rows of `head.weight`. */
   numClasses?: number;
-  /** mnist only: tokens per input (decoder inputs / d). */
+  /** mnist only: tokens per input (decoder inputs / d), and the decoder's tensor name. */
   tokens?: number;
+  decoder?: string;
   /** vit only. */
   depth?: number;
   moeBlocks?: number[];
@@ -26,56 +33,94 @@ export interface ArchitectureDescription {
   inChans?: number;
 }
 
+/** Where the user is sent for a model none of the built-in architectures fits (the PyTorch engine, README). */
+export const OWN_MODEL_ADVICE = 'to run it, use your own model code: see README, \'Your own model\' (a softmoe.json beside the checkpoint with {"model": {"factory": "module:function"}}, then --engine torch)';
+
 export function describeArchitecture(tensors: ShapeMap, layers: readonly DetectedLayer[]): ArchitectureDescription {
   if (layers.length === 0) {
-    return { kind: 'none', prefix: '', reason: 'no Soft MoE layer recognised (no phi, slot_embeds or Router/mu tensor with expert weights beside it)' };
+    return { kind: 'none', prefix: '', reason: 'no Soft MoE layer recognised (no phi, slot_embeds, to_slot_embeds or Router/mu tensor with expert weights beside it)' };
   }
-  const layouts = [...new Set(layers.map((l) => l.layout))];
-  const names = layers.map((l) => `'${l.name}'`).join(', ');
-  const other = layouts.filter((l) => l === 'lucidrains' || l === 'vmoe');
-  if (other.length > 0) {
-    return layerOnly(`${layers.length} ${other.join('/')} layer${layers.length > 1 ? 's' : ''} (${names}); only the paper's MNIST model and the Soft MoE ViT run as whole models`);
+  const nearMisses: string[] = [];
+  const vit = describeVit(tensors, layers, nearMisses);
+  if (vit) return vit;
+  if (layers.length === 1) {
+    const mnist = describeMnist(tensors, layers[0], nearMisses);
+    if (mnist) return mnist;
+  } else {
+    nearMisses.push(`the paper's MNIST model has one Soft MoE layer, not ${layers.length}`);
   }
-  if (layouts.length > 1) return layerOnly(`layers of several layouts (${layouts.join(', ')}) in one checkpoint`);
-  return layouts[0] === 'paper-mnist' ? describeMnist(tensors, layers) : describeVit(tensors, layers);
+  return {
+    kind: 'layer-only', prefix: '',
+    reason: `${describeLayers(layers)}, inside a model that is none of the built-in architectures (${nearMisses.join('; ')}); ${OWN_MODEL_ADVICE}`,
+  };
 }
 
-function layerOnly(reason: string): ArchitectureDescription {
-  return { kind: 'layer-only', prefix: '', reason };
+/** "2 lucidrains Soft MoE layers ('a', 'b'; n = 4, p = 2, d = 64)" */
+function describeLayers(layers: readonly DetectedLayer[]): string {
+  const layouts = [...new Set(layers.map((l) => l.layout))].join('/');
+  const names = layers.slice(0, 4).map((l) => `'${l.name}'`).join(', ') + (layers.length > 4 ? ', …' : '');
+  const l = layers[0];
+  const p = l.slots === 'dynamic' ? 'p = ⌈m/n⌉' : `p = ${l.slotsPerExpert}`;
+  return `recognised ${layers.length} ${layouts} Soft MoE layer${layers.length > 1 ? 's' : ''} (${names}; n = ${l.numExperts}, ${p}, d = ${l.dim})`;
 }
 
-function describeMnist(tensors: ShapeMap, layers: readonly DetectedLayer[]): ArchitectureDescription {
-  if (layers.length !== 1) return layerOnly(`${layers.length} paper-mnist layers; the paper's MNIST model has one`);
-  const layer = layers[0];
-  const prefix = layer.name === '' ? '' : `${layer.name}.`;
+function prefixOf(name: string): string {
+  return name === '' ? '' : `${name}.`;
+}
+
+/** The parent module's prefix of a layer name ('moe' → '', 'net.moe' → 'net.'). */
+function parentPrefix(name: string): string | undefined {
+  if (name === '') return undefined;
+  const i = name.lastIndexOf('.');
+  return i < 0 ? '' : name.slice(0, i + 1);
+}
+
+function describeMnist(tensors: ShapeMap, layer: DetectedLayer, nearMisses: string[]): ArchitectureDescription | null {
+  const own = prefixOf(layer.name);
+  const parent = parentPrefix(layer.name);
+  const candidates = [own, ...(parent !== undefined ? [parent] : [])];
+  const prefix = candidates.find((p) => tensors.has(`${p}decoder.1.weight`));
+  if (prefix === undefined) {
+    nearMisses.push(`no ${own}decoder.1.weight (the paper's MNIST model's classifier) beside the layer`);
+    return null;
+  }
   const decoder = `${prefix}decoder.1.weight`;
-  const d = tensors.get(decoder);
-  if (!d) return layerOnly(`paper-mnist layer ${fmtTensor(tensors, layer.router)} without ${decoder} (the MNIST model's classifier)`);
+  const d = tensors.get(decoder) as { shape: readonly number[] };
   if (d.shape.length !== 2 || d.shape[1] % layer.dim !== 0 || d.shape[1] === 0 || d.shape[0] === 0) {
     throw new SoftMoeError('E_SHAPE', `${fmtTensor(tensors, decoder)} should be [classes, tokens × d] with d = ${layer.dim} from ${fmtTensor(tensors, layer.router)}`);
   }
   const tokens = d.shape[1] / layer.dim;
+  const what = layer.layout === 'paper-mnist' ? "the paper's MNIST model" : `the paper's MNIST model with a ${layer.layout} Soft MoE layer`;
   return {
-    kind: 'mnist-softmoe', prefix, numClasses: d.shape[0], tokens,
-    reason: `the paper's MNIST model: ${fmtTensor(tensors, layer.router)} (${layer.numExperts} experts, d = ${layer.dim}) and ${fmtTensor(tensors, decoder)} (${tokens} tokens × ${layer.dim} → ${d.shape[0]} classes)`,
+    kind: 'mnist-softmoe', prefix, numClasses: d.shape[0], tokens, decoder,
+    reason: `${what}: ${fmtTensor(tensors, layer.router)} (${layer.numExperts} experts, d = ${layer.dim}) and ${fmtTensor(tensors, decoder)} (${tokens} tokens × ${layer.dim} → ${d.shape[0]} classes)`,
   };
 }
 
 const VIT_MLP = /^(|.*\.)blocks\.(\d+)\.mlp$/;
 
-function describeVit(tensors: ShapeMap, layers: readonly DetectedLayer[]): ArchitectureDescription {
+function describeVit(tensors: ShapeMap, layers: readonly DetectedLayer[], nearMisses: string[]): ArchitectureDescription | null {
   const matches = layers.map((l) => VIT_MLP.exec(l.name));
   const bad = layers.find((_, i) => !matches[i]);
-  if (bad) return layerOnly(`Soft MoE layer '${bad.name}' is not at blocks.<i>.mlp, so the ViT around it is unknown`);
+  if (bad) {
+    nearMisses.push(`a Soft MoE ViT has its layers at blocks.<i>.mlp, not '${bad.name}'`);
+    return null;
+  }
   const prefixes = [...new Set(matches.map((m) => (m as RegExpExecArray)[1]))];
-  if (prefixes.length > 1) return layerOnly(`Soft MoE ViT layers under several prefixes (${prefixes.map((p) => `'${p}'`).join(', ')})`);
+  if (prefixes.length > 1) {
+    nearMisses.push(`Soft MoE ViT layers under several prefixes (${prefixes.map((p) => `'${p}'`).join(', ')})`);
+    return null;
+  }
   const prefix = prefixes[0];
   const moeBlocks = matches.map((m) => Number((m as RegExpExecArray)[2])).sort((a, b) => a - b);
   const embed = `${prefix}patch_embed.proj.weight`;
   const head = `${prefix}head.weight`;
   const e = tensors.get(embed);
   const h = tensors.get(head);
-  if (!e || !h) return layerOnly(`Soft MoE ViT blocks without ${!e ? embed : head}, so the model around them is unknown`);
+  if (!e || !h) {
+    nearMisses.push(`Soft MoE blocks without ${!e ? embed : head}, so not a timm-named ViT`);
+    return null;
+  }
   const dim = layers[0].dim;
   if (e.shape.length !== 4 || e.shape[0] !== dim) {
     throw new SoftMoeError('E_SHAPE', `${fmtTensor(tensors, embed)} should be [${dim}, channels, patch, patch] (d = ${dim} from ${fmtTensor(tensors, layers[0].router)})`);
@@ -86,9 +131,10 @@ function describeVit(tensors: ShapeMap, layers: readonly DetectedLayer[]): Archi
   const mismatch = layers.find((l) => l.dim !== dim);
   if (mismatch) throw new SoftMoeError('E_SHAPE', `${fmtTensor(tensors, mismatch.router)} has d = ${mismatch.dim} but ${fmtTensor(tensors, layers[0].router)} has d = ${dim}`);
   const depth = countBlocks(tensors, prefix);
+  const layouts = [...new Set(layers.map((l) => l.layout))].join('/');
   return {
     kind: 'vit-softmoe', prefix, numClasses: h.shape[0], depth, moeBlocks, embedDim: dim, patchSize: e.shape[2], inChans: e.shape[1],
-    reason: `Soft MoE ViT: ${depth} blocks, Soft MoE in ${blockList(moeBlocks)}, ${embed} ${fmtShape(e.shape)}, ${head} ${fmtShape(h.shape)}`,
+    reason: `Soft MoE ViT: ${depth} blocks, Soft MoE (${layouts}) in ${blockList(moeBlocks)}, ${embed} ${fmtShape(e.shape)}, ${head} ${fmtShape(h.shape)}`,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Shape checks for the two ways checkpoints store expert MLPs: one tensor per expert, or all experts stacked.
- * Both return the expert hidden size h and the tensor names, or throw E_SHAPE naming the tensors that disagree.
+ * Shape checks for the ways checkpoints store experts: MLPs with one tensor per expert, MLPs with all experts
+ * stacked, or one linear map per expert stacked (fkodom). Each returns the expert hidden size h and the tensor names,
+ * or throws E_SHAPE naming the tensors that disagree.
  */
 import type { ExpertActivation, ExpertTensors } from './detectedLayer';
 import { fmtTensor, type LayerShapeChecker, type ShapeMap } from './tensorShapes';
@@ -27,6 +28,8 @@ export interface ExpertCheck {
   expertHidden: number;
   /** 'geglu' when fc1 is twice as wide as fc2's input; otherwise the layout's own activation. */
   activation: ExpertActivation;
+  /** Width of the experts' outputs when it is not d (fkodom out_features). */
+  outDim?: number;
 }
 
 /**
@@ -117,8 +120,26 @@ export function checkStacked(
   return { experts, expertHidden: h, activation };
 }
 
+/**
+ * fkodom's MultiExpertLayer: `weight [n, d_in, d_out]` (input-major), optional `bias [n, d_out]`. The expert's
+ * "hidden" is its input, so h = d_in.
+ */
+export function checkLinearExperts(tensors: ShapeMap, check: LayerShapeChecker, r: RouterDims, weight: string, bias: string): ExpertCheck {
+  const [n, din, dout] = check.rank(weight, 3, '[n, d_in, d_out]');
+  if (n !== r.numExperts) check.fail(`${fmtTensor(tensors, weight)} stacks ${n} experts but ${fmtTensor(tensors, r.router)} says ${r.numExperts}`);
+  if (din !== r.dim) check.fail(`${fmtTensor(tensors, weight)} takes inputs of size ${din} but ${fmtTensor(tensors, r.router)} says d = ${r.dim}`);
+  check.positive(weight, dout, 'output width');
+  const experts: ExpertTensors = { kind: 'linear', weight };
+  if (check.has(bias)) {
+    check.exact(bias, [n, dout], `n = ${n} and ${dout} outputs from ${weight}`);
+    experts.bias = bias;
+  }
+  return { experts, expertHidden: din, activation: 'none', ...(dout !== din ? { outDim: dout } : {}) };
+}
+
 /** Every tensor name an expert set uses, in a stable order. */
 export function expertTensorNames(x: ExpertTensors): string[] {
+  if (x.kind === 'linear') return [x.weight, ...(x.bias ? [x.bias] : [])];
   if (x.kind === 'stacked') return [x.fc1, x.fc1Bias, x.fc2, x.fc2Bias].filter((s): s is string => s !== undefined);
   const out: string[] = [];
   for (let e = 0; e < x.fc1.length; e++) {

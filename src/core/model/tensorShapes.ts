@@ -2,10 +2,9 @@
  * Small helpers for checking tensor shapes against a layout, with E_SHAPE messages that name the tensors.
  */
 import { SoftMoeError } from '../errors';
-import type { TensorInfo } from '../io/types';
 
 /** Anything with a shape: detection needs names and shapes only, never tensor data. */
-export type ShapeMap = ReadonlyMap<string, Pick<TensorInfo, 'shape'>>;
+export type ShapeMap = ReadonlyMap<string, { readonly shape: readonly number[] }>;
 
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -38,7 +37,7 @@ export class LayerShapeChecker {
   shape(name: string): number[] {
     const t = this.tensors.get(name);
     if (!t) this.fail(`tensor ${name} is missing`);
-    return t.shape;
+    return [...t.shape];
   }
 
   has(name: string): boolean {

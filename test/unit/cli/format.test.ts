@@ -73,7 +73,7 @@ test('the table lists layers and cuts long tensor lists with a pointer to --json
     const report = await inspectOpened(f.ckpt);
     const text = formatInspectText(report, { color: false, maxRows: 10 });
     assert.match(text, /Architecture: +vit-softmoe/);
-    assert.match(text, /^ +blocks\.30\.mlp +vit-experts +4 +2 +8 +16 +gelu/m);
+    assert.match(text, /^ +blocks\.30\.mlp +vit-experts +4 +2 +8 +16 +l2 +normed +gelu/m);
     const grouped = groupTensors(report.tensors);
     const hidden = grouped.slice(10).reduce((s, g) => s + g.count, 0);
     assert.ok(text.includes(`… ${hidden.toLocaleString('en-US')} more tensors (use --json`), text);

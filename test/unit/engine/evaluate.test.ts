@@ -78,7 +78,7 @@ describe('evaluate', () => {
 });
 
 describe('loadModel', () => {
-  it('refuses a lucidrains layer (inspectable, not runnable) with E_UNSUPPORTED saying so', async () => {
+  it('refuses a lucidrains layer inside no known model with E_UNSUPPORTED naming what it found and where to go', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'softmoe-engine-'));
     try {
       const d = 8, n = 2, p = 1, h = 32;
@@ -89,7 +89,17 @@ describe('loadModel', () => {
       }
       const file = join(dir, 'lucid.safetensors');
       await writeSafetensors(file, tensors);
-      await assert.rejects(loadModel(file), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_UNSUPPORTED' && /inspected/.test(e.userMessage));
+      await assert.rejects(loadModel(file), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_UNSUPPORTED'
+        && e.userMessage.includes(`${file}: recognised 1 lucidrains Soft MoE layer ('';`)
+        && e.userMessage.includes("see README, 'Your own model'") && e.userMessage.includes('--engine torch')
+        && e.userMessage.includes('softmoe inspect shows the layers'));
+      // The same layer with the paper's decoder beside it is the MNIST model, and runs.
+      await writeSafetensors(file, [...tensors.map((x) => ({ ...x, shape: x.shape.map((v) => (v === d ? 196 : v === h ? 8 : v)), data: new Float32Array(x.shape.map((v) => (v === d ? 196 : v === h ? 8 : v)).reduce((a, b) => a * b, 1)) })),
+        t('decoder.1.weight', [10, 4 * 196])]);
+      const model = await loadModel(file);
+      assert.equal(model.info.architecture, 'mnist-softmoe');
+      assert.equal(model.info.moeLayers[0].layout, 'lucidrains');
+      model.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectSoftMoe, detectSoftMoeLayers } from '../../../src/core/model/detect';
 import { SoftMoeError } from '../../../src/core/errors';
-import { lucidrains, paperMnist, reshape, toMap, vit, vitExperts, vmoe, without, withPrefix, type Spec } from './synthetic';
+import { fkodom, lucidrains, lucidrainsDynamic, paperMnist, reshape, toMap, vit, vitExperts, vmoe, without, withPrefix, type Spec } from './synthetic';
 
 function infos(spec: Spec) {
   return detectSoftMoeLayers(toMap(spec)).map(({ name, layout, numExperts, slotsPerExpert, dim, expertHidden }) =>
@@ -81,6 +81,40 @@ test('lucidrains layer: GELU and GEGLU experts, norms', () => {
   assert.equal(glu.scale, undefined);
 });
 
+test('each layer carries the variant of the math it computes (the one mapping reads nothing else)', () => {
+  const variant = (spec: Spec) => detectSoftMoeLayers(toMap(spec)).map((l) => [l.layout, l.norm, l.expertsSeeNormalized, l.activation, l.slots, l.scale !== undefined]);
+  assert.deepEqual(variant(paperMnist(4)), [['paper-mnist', 'paper', true, 'relu', 'static', true]]);
+  assert.deepEqual(variant(vitExperts('blocks.6.mlp.', 4, 1, 16, 32)), [['vit-experts', 'l2', true, 'gelu', 'static', true]]);
+  // bwconrad normalize=False: no scale tensor, no normalisation, experts see the raw tokens.
+  assert.deepEqual(variant(without(vitExperts('blocks.6.mlp.', 4, 1, 16, 32), 'blocks.6.mlp.scale')), [['vit-experts', 'none', false, 'gelu', 'static', false]]);
+  assert.deepEqual(variant(lucidrains('', 4, 2, 8)), [['lucidrains', 'rms', true, 'gelu', 'static', false]]);
+  assert.deepEqual(variant(lucidrains('', 4, 2, 8, true, true)), [['lucidrains', 'layernorm', true, 'geglu', 'static', false]]);
+  assert.deepEqual(variant(vmoe('', '/', 2, 1, 4, 6)), [['vmoe', 'rsqrt', false, 'gelu-tanh', 'static', true]]);
+  assert.deepEqual(variant(fkodom('moe.', 4, 2, 8)), [['fkodom', 'none', false, 'none', 'static', false]]);
+  assert.deepEqual(variant(lucidrainsDynamic('blocks.3.mlp.', 4, 8, true)), [['lucidrains-dynamic', 'rms', true, 'geglu', 'dynamic', false]]);
+  const [ln] = detectSoftMoeLayers(toMap(lucidrains('moe.', 2, 1, 8, false, true)));
+  assert.deepEqual([ln.tokenNorm, ln.slotNorm], [{ gamma: 'moe.norm.gamma', beta: 'moe.norm.beta' }, { gamma: 'moe.slot_norm.gamma', beta: 'moe.slot_norm.beta' }]);
+  assert.ok(ln.tensors.includes('moe.norm.beta'));
+});
+
+test('lucidrains DynamicSlotsSoftMoE: n from the projection, p left to the number of tokens', () => {
+  const [l] = detectSoftMoeLayers(toMap(lucidrainsDynamic('blocks.2.mlp.', 4, 8)));
+  assert.deepEqual([l.name, l.numExperts, l.slotsPerExpert, l.dim, l.expertHidden, l.router, l.routerAxes],
+    ['blocks.2.mlp', 4, 0, 8, 32, 'blocks.2.mlp.to_slot_embeds.0.weight', 'dynamic']);
+  assert.deepEqual([l.tokenNorm, l.slotNorm], [{ gamma: 'blocks.2.mlp.norm.gamma' }, { gamma: 'blocks.2.mlp.to_slot_embeds.2.gamma' }]);
+  assert.equal(l.experts.kind === 'per-expert' && l.experts.fc1[3], 'blocks.2.mlp.experts.3.0.weight');
+});
+
+test('fkodom: one linear map per expert, stacked input-major; another output width is recorded', () => {
+  const [l] = detectSoftMoeLayers(toMap(fkodom('', 4, 2, 8)));
+  assert.deepEqual([l.numExperts, l.slotsPerExpert, l.dim, l.expertHidden, l.outDim], [4, 2, 8, 8, undefined]);
+  assert.deepEqual(l.experts, { kind: 'linear', weight: 'experts.weight', bias: 'experts.bias' });
+  assert.deepEqual(l.tensors, ['phi', 'experts.weight', 'experts.bias']);
+  const [wide] = detectSoftMoeLayers(toMap(fkodom('moe.', 4, 1, 8, 16, false)));
+  assert.equal(wide.outDim, 16);
+  assert.deepEqual(wide.experts, { kind: 'linear', weight: 'moe.experts.weight' });
+});
+
 test('vmoe names with / and with . separators', () => {
   for (const sep of ['/', '.']) {
     const p = `encoder${sep}encoderblock_3${sep}`;
@@ -114,8 +148,8 @@ test('prefixes are tolerated in every layout', () => {
 });
 
 test('several layouts side by side in one list are all found', () => {
-  const spec = [...withPrefix('a.', paperMnist(2, 8)), ...lucidrains('b.', 2, 1, 4), ...vmoe('c/', '/', 2, 1, 4, 4)];
-  assert.deepEqual(infos(spec).map((l) => l.layout), ['paper-mnist', 'lucidrains', 'vmoe']);
+  const spec = [...withPrefix('a.', paperMnist(2, 8)), ...lucidrains('b.', 2, 1, 4), ...vmoe('c/', '/', 2, 1, 4, 4), ...fkodom('d.', 2, 1, 4), ...lucidrainsDynamic('e.', 2, 4)];
+  assert.deepEqual(infos(spec).map((l) => l.layout), ['paper-mnist', 'lucidrains', 'vmoe', 'fkodom', 'lucidrains-dynamic']);
 });
 
 test('no Soft MoE: nothing found; a lone phi is a warning, not a layer', () => {
@@ -143,9 +177,10 @@ test('inconsistent shapes: E_SHAPE naming the tensors', () => {
   // wrong rank of phi for the layout
   shapeError(reshape(v, 'blocks.6.mlp.phi', [16, 4]), 'blocks.6.mlp.phi [16,4]', '[d, n, p]');
   shapeError(reshape(paperMnist(4), 'phi', [196, 4, 1]), 'phi [196,4,1]', '[d, n]');
-  // scale missing or not a scalar
-  shapeError(without(v, 'blocks.6.mlp.scale'), 'blocks.6.mlp.scale is missing');
+  // the paper's scale missing, or a scale that is not a scalar
+  shapeError(without(paperMnist(4), 'normalization_scale_param'), 'normalization_scale_param is missing');
   shapeError(reshape(paperMnist(4), 'normalization_scale_param', [2]), 'normalization_scale_param [2]');
+  shapeError(reshape(v, 'blocks.6.mlp.scale', [2]), 'blocks.6.mlp.scale [2]');
   // a bias on some experts only
   shapeError(without(v, 'blocks.6.mlp.experts.2.fc2.bias'), 'blocks.6.mlp.experts.2.fc2.bias is missing');
   // stacked: expert count and hidden sizes disagree
@@ -155,6 +190,13 @@ test('inconsistent shapes: E_SHAPE naming the tensors', () => {
   // lucidrains: norm of the wrong size; fc1 neither h nor 2h wide
   shapeError(reshape(lucidrains('', 2, 1, 8), 'norm.gamma', [7]), 'norm.gamma [7]');
   shapeError(reshape(lucidrains('', 2, 1, 8), 'experts.experts.0.0.weight', [40, 8]), 'experts.experts.0.0.weight [40,8]');
+  // lucidrains: a beta on one norm only; dynamic slots whose projection is not n·d rows
+  shapeError(without(lucidrains('', 2, 1, 8, false, true), 'slot_norm.beta'), 'norm.beta is present but slot_norm.beta is not');
+  shapeError(reshape(lucidrainsDynamic('', 4, 8), 'to_slot_embeds.0.weight', [30, 8]), 'to_slot_embeds.0.weight [30,8]', 'multiple of d = 8');
+  shapeError(reshape(lucidrainsDynamic('', 4, 8), 'to_slot_embeds.2.gamma', [7]), 'to_slot_embeds.2.gamma [7]');
+  // fkodom: stacked linear experts that disagree with phi
+  shapeError(reshape(fkodom('', 4, 2, 8), 'experts.weight', [3, 8, 8]), 'experts.weight [3,8,8]', 'stacks 3 experts');
+  shapeError(reshape(fkodom('', 4, 2, 8), 'experts.bias', [4, 7]), 'experts.bias [4,7]');
   // vmoe: kernel in torch order instead of Flax order
   shapeError(reshape(vmoe('', '/', 2, 1, 4, 6), 'Moe/Mlp/Dense_0/kernel', [2, 6, 4]), 'Moe/Mlp/Dense_0/kernel [2,6,4]', 'Moe/Router/mu [4,2,1]');
   // zero-sized dims are refused, not reported as a layer with no experts

@@ -59,15 +59,32 @@ export function vit(opts: { depth: number; moeBlocks: number[]; d: number; n: nu
   return spec;
 }
 
-/** lucidrains' SoftMoE layer under `p`; `glu` gives fc1 [2h, d] (GEGLU). */
-export function lucidrains(p: string, n: number, slots: number, d: number, glu = false): Spec {
+/** lucidrains' SoftMoE layer under `p`; `glu` gives fc1 [2h, d] (GEGLU); `layerNorm` adds the beta buffers. */
+export function lucidrains(p: string, n: number, slots: number, d: number, glu = false, layerNorm = false): Spec {
   const h = glu ? Math.floor((d * 4 * 2) / 3) : 4 * d;
-  const spec: Spec = [[`${p}norm.gamma`, [d]], [`${p}slot_norm.gamma`, [d]], [`${p}slot_embeds`, [n, slots, d]]];
+  const spec: Spec = [[`${p}norm.gamma`, [d]], ...(layerNorm ? [[`${p}norm.beta`, [d]] as [string, number[]]] : []),
+    [`${p}slot_norm.gamma`, [d]], ...(layerNorm ? [[`${p}slot_norm.beta`, [d]] as [string, number[]]] : []), [`${p}slot_embeds`, [n, slots, d]]];
   for (let e = 0; e < n; e++) {
     spec.push([`${p}experts.experts.${e}.0.weight`, [glu ? 2 * h : h, d]], [`${p}experts.experts.${e}.0.bias`, [glu ? 2 * h : h]]);
     spec.push([`${p}experts.experts.${e}.3.weight`, [d, h]], [`${p}experts.experts.${e}.3.bias`, [d]]);
   }
   return spec;
+}
+
+/** lucidrains' DynamicSlotsSoftMoE under `p`: a slot projection [n·d, d], RMSNorm gains, experts in a ModuleList. */
+export function lucidrainsDynamic(p: string, n: number, d: number, glu = false): Spec {
+  const h = glu ? Math.floor((d * 4 * 2) / 3) : 4 * d;
+  const spec: Spec = [[`${p}norm.gamma`, [d]], [`${p}to_slot_embeds.0.weight`, [n * d, d]], [`${p}to_slot_embeds.2.gamma`, [d]]];
+  for (let e = 0; e < n; e++) {
+    spec.push([`${p}experts.${e}.0.weight`, [glu ? 2 * h : h, d]], [`${p}experts.${e}.0.bias`, [glu ? 2 * h : h]]);
+    spec.push([`${p}experts.${e}.3.weight`, [d, h]], [`${p}experts.${e}.3.bias`, [d]]);
+  }
+  return spec;
+}
+
+/** fkodom/soft-mixture-of-experts under `p`: phi [d, n, p], experts as one stacked linear [n, d, dOut]. */
+export function fkodom(p: string, n: number, slots: number, d: number, dOut = d, bias = true): Spec {
+  return [[`${p}phi`, [d, n, slots]], [`${p}experts.weight`, [n, d, dOut]], ...(bias ? [[`${p}experts.bias`, [n, dOut]] as [string, number[]]] : [])];
 }
 
 /** vmoe's Flax names under `p` with separator `sep`. */

@@ -2,13 +2,17 @@
  * The Soft MoE ViT's hyper-parameters, and where each one came from.
  *
  * `resolveVitConfig` reads what the tensor shapes tell (embedding width, depth, patch size, input channels, classes,
- * token grid, which blocks are Soft MoE and their n, p, h) and takes the rest (number of heads, an image size the
- * grid cannot tell, normalisation constants, timm's data config) from the sidecar files beside the checkpoint:
- * `softmoe.json`, then `config.json`, then `args.json` (keys of timm's / bwconrad's constructor, see
- * shared/notes/soft-moe-layouts.md). A missing value that has no safe default is an E_CONFIG error that names the
- * field and the file to add it to.
+ * token grid, which blocks are dense) and takes the rest (number of heads, an image size the grid cannot tell,
+ * normalisation constants, timm's data config) from the sidecar files beside the checkpoint: `softmoe.json`, then
+ * `config.json`, then `args.json` (keys of timm's / bwconrad's constructor, see docs/soft-moe-layouts.md). A missing
+ * value that has no safe default is an E_CONFIG error that names the field and the file to add it to.
+ *
+ * The Soft MoE blocks are NOT resolved here: a block is Soft MoE when layer detection (model/detect.ts) found a
+ * layer at `blocks.<i>.mlp`, of any layout, and the engine builds it with the one mapping (layerFromCheckpoint.ts).
  */
 import { SoftMoeError } from '../../errors';
+import { detectSoftMoeLayers } from '../../model/detect';
+import type { DetectedLayer } from '../../model/detectedLayer';
 import { findSidecarValue, sidecarAdvice, sidecarFiles, type VitSidecarsInput } from './vitSidecars';
 
 /** Names and shapes are all config resolution needs (a Checkpoint's `tensors` fits). */
@@ -16,14 +20,8 @@ export type VitShapeMap = ReadonlyMap<string, { shape: readonly number[] }>;
 
 export type VitMlp =
   | { kind: 'dense'; hidden: number }
-  | {
-      kind: 'moe';
-      /** 'experts': blocks.{i}.mlp.experts.{e}.fc1/fc2 (bwconrad); 'stacked': stacked_expert_fc{1,2}_{weight,bias}. */
-      layout: 'experts' | 'stacked';
-      numExperts: number;
-      slotsPerExpert: number;
-      hidden: number;
-    };
+  /** The detected Soft MoE layer in this block's MLP slot (any layout). */
+  | { kind: 'moe'; layer: DetectedLayer };
 
 export interface VitBlockConfig {
   index: number;
@@ -83,8 +81,11 @@ export function resolveVitConfig(
   input: VitSidecarsInput,
   checkpointPath: string,
   prefix = '',
+  /** The checkpoint's detected Soft MoE layers (detected here when not given). */
+  detected: readonly DetectedLayer[] = detectSoftMoeLayers(allTensors),
 ): VitConfig {
   const tensors = stripPrefix(allTensors, prefix);
+  const moeAt = new Map(detected.map((l) => [l.name, l]));
   const sidecars = sidecarFiles(input);
   const shape = (name: string): readonly number[] | undefined => tensors.get(name)?.shape;
   const need = (name: string, rank: number): readonly number[] => {
@@ -239,41 +240,29 @@ export function resolveVitConfig(
     blocks.push({ index: i, prefix: p, qkvBias, layerScale, mlp: resolveMlp(p, D) });
   }
   if (!blocks.some((b) => b.mlp.kind === 'moe')) {
-    throw new SoftMoeError('E_SHAPE', `${checkpointPath}: no block has a Soft MoE MLP (blocks.{i}.mlp.phi); this is a dense ViT.`);
+    throw new SoftMoeError('E_SHAPE', `${checkpointPath}: no block's MLP (blocks.<i>.mlp) is a recognised Soft MoE layer; this is a dense ViT.`);
   }
 
   function resolveMlp(p: string, D: number): VitMlp {
-    if (!tensors.has(`${p}.mlp.phi`)) {
-      const [h] = need(`${p}.mlp.fc1.weight`, 2);
-      expectShape(`${p}.mlp.fc1.weight`, [h, D]);
-      expectShape(`${p}.mlp.fc1.bias`, [h]);
-      expectShape(`${p}.mlp.fc2.weight`, [D, h]);
-      expectShape(`${p}.mlp.fc2.bias`, [D]);
-      return { kind: 'dense', hidden: h };
+    const layer = moeAt.get(`${prefix}${p}.mlp`);
+    if (layer) {
+      if (layer.dim !== D) {
+        throw new SoftMoeError('E_SHAPE', `${checkpointPath}: the Soft MoE layer at ${prefix}${p}.mlp (${layer.layout}) takes tokens of width ${layer.dim}, but the ViT's embedding width is ${D}.`);
+      }
+      return { kind: 'moe', layer };
     }
-    const [, n, slots] = need(`${p}.mlp.phi`, 3);
-    expectShape(`${p}.mlp.phi`, [D, n, slots]);
-    if (!tensors.has(`${p}.mlp.scale`)) {
-      throw new SoftMoeError('E_UNSUPPORTED', `${checkpointPath}: ${p}.mlp has phi but no scale (bwconrad normalize=False); this version runs the normalised Soft MoE only.`);
+    if (!tensors.has(`${p}.mlp.fc1.weight`)) {
+      const inside = [...tensors.keys()].filter((k) => k.startsWith(`${p}.mlp.`));
+      if (inside.length > 0) {
+        throw new SoftMoeError('E_UNSUPPORTED', `${checkpointPath}: ${prefix}${p}.mlp holds neither a timm MLP (fc1/fc2) nor a recognised Soft MoE layer (it has ${inside.slice(0, 3).map((k) => prefix + k).join(', ')}${inside.length > 3 ? ', …' : ''}); softmoe inspect lists what was recognised.`);
+      }
     }
-    expectShape(`${p}.mlp.scale`, [1]);
-    if (tensors.has(`${p}.mlp.stacked_expert_fc1_weight`)) {
-      const [, h] = need(`${p}.mlp.stacked_expert_fc1_weight`, 3);
-      expectShape(`${p}.mlp.stacked_expert_fc1_weight`, [n, h, D]);
-      expectShape(`${p}.mlp.stacked_expert_fc1_bias`, [n, h]);
-      expectShape(`${p}.mlp.stacked_expert_fc2_weight`, [n, D, h]);
-      expectShape(`${p}.mlp.stacked_expert_fc2_bias`, [n, D]);
-      return { kind: 'moe', layout: 'stacked', numExperts: n, slotsPerExpert: slots, hidden: h };
-    }
-    const [h] = need(`${p}.mlp.experts.0.fc1.weight`, 2);
-    for (let e = 0; e < n; e++) {
-      const q = `${p}.mlp.experts.${e}`;
-      expectShape(`${q}.fc1.weight`, [h, D]);
-      expectShape(`${q}.fc1.bias`, [h]);
-      expectShape(`${q}.fc2.weight`, [D, h]);
-      expectShape(`${q}.fc2.bias`, [D]);
-    }
-    return { kind: 'moe', layout: 'experts', numExperts: n, slotsPerExpert: slots, hidden: h };
+    const [h] = need(`${p}.mlp.fc1.weight`, 2);
+    expectShape(`${p}.mlp.fc1.weight`, [h, D]);
+    expectShape(`${p}.mlp.fc1.bias`, [h]);
+    expectShape(`${p}.mlp.fc2.weight`, [D, h]);
+    expectShape(`${p}.mlp.fc2.bias`, [D]);
+    return { kind: 'dense', hidden: h };
   }
 
   return {

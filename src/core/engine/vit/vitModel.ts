@@ -15,8 +15,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
 import { disposeTrace, type DropMode, type MoeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from '../model';
+import { disposeLayerWeights } from '../layerFromCheckpoint';
+import type { SoftMoeLayer } from '../softMoeLayer';
 import type { VitConfig } from './vitConfig';
-import type { VitMoeLayer } from './vitMoeLayer';
 import { attention, denseMlp, layerNorm, linear, patchEmbed } from './vitOps';
 import type { VitBlockWeights, VitWeights } from './vitWeights';
 import { disposeVitWeights } from './vitWeights';
@@ -32,22 +33,25 @@ export class VitModel implements SoftMoeModel {
   constructor(
     readonly config: VitConfig,
     private readonly weights: VitWeights,
-    /** One per block; undefined for dense blocks. */
-    private readonly moe: Array<VitMoeLayer | undefined>,
+    /** One per block, built by the one mapping (layerFromCheckpoint); undefined for dense blocks. */
+    private readonly moe: Array<SoftMoeLayer | undefined>,
   ) {
     this.firstMoeBlock = moe.findIndex((l) => l !== undefined);
     this.tokens = config.grid[0] * config.grid[1] + (config.classToken ? 1 : 0);
     this.mean = tf.tensor1d(config.mean);
     this.std = tf.tensor1d(config.std);
+    const layers = moe.filter((l): l is SoftMoeLayer => l !== undefined);
     this.info = {
       architecture: 'vit-softmoe',
-      moeLayers: moe.filter((l): l is VitMoeLayer => l !== undefined).map((l) => l.info),
+      moeLayers: layers.map(({ config: l }) => ({
+        name: l.name, layout: l.layout, numExperts: l.numExperts, slotsPerExpert: l.slotsPerExpert, dim: l.dim, expertHidden: l.expertHidden,
+      })),
       numClasses: config.numClasses,
       inputShape: [config.imgSize[0], config.imgSize[1], config.inChans],
       mean: [...config.mean],
       std: [...config.std],
       tokenGrid: { rows: config.grid[0], cols: config.grid[1], hasClassToken: config.classToken },
-      parameterCount: weights.parameterCount,
+      parameterCount: weights.parameterCount + layers.reduce((s, l) => s + l.parameterCount, 0),
     };
   }
 
@@ -123,7 +127,7 @@ export class VitModel implements SoftMoeModel {
 
   dispose(): void {
     disposeVitWeights(this.weights);
-    for (const l of this.moe) l?.dispose();
+    for (const l of this.moe) if (l) disposeLayerWeights(l);
     this.mean.dispose();
     this.std.dispose();
   }
@@ -133,10 +137,10 @@ export class VitModel implements SoftMoeModel {
    * layer's full routing on this pass's (already masked upstream) input. That needs the routing before the masked
    * run, so the layer runs twice (once traced, unmasked); when the caller keeps every expert the first run is used.
    */
-  private runMoe(layer: VitMoeLayer, li: number, tokens: tf.Tensor3D, opts: RunOptions, drop: DropMode, traces: MoeTrace[]): tf.Tensor3D {
+  private runMoe(layer: SoftMoeLayer, li: number, tokens: tf.Tensor3D, opts: RunOptions, drop: DropMode, traces: MoeTrace[]): tf.Tensor3D {
     const check = (mask: tf.Tensor2D | undefined, what: string): void => {
-      if (mask && (mask.rank !== 2 || mask.shape[0] !== tokens.shape[0] || mask.shape[1] !== layer.info.numExperts)) {
-        throw new SoftMoeError('E_USAGE', `${what} for Soft MoE layer ${li} ('${layer.info.name}') is [${mask.shape.join(', ')}], expected [${tokens.shape[0]}, ${layer.info.numExperts}].`);
+      if (mask && (mask.rank !== 2 || mask.shape[0] !== tokens.shape[0] || mask.shape[1] !== layer.config.numExperts)) {
+        throw new SoftMoeError('E_USAGE', `${what} for Soft MoE layer ${li} ('${layer.config.name}') is [${mask.shape.join(', ')}], expected [${tokens.shape[0]}, ${layer.config.numExperts}].`);
       }
     };
     let mask = opts.masks?.[li];

@@ -1,7 +1,7 @@
 /**
  * Read a Soft MoE ViT's tensors (resolved by `resolveVitConfig`) into tfjs tensors laid out for `vitOps`:
- * linear weights transposed to [in, out], the patch embedding as a [ph·pw·C, D] matrix, and each Soft MoE block's
- * raw arrays (Φ, scale, experts stacked [n, h, D] / [n, D, h] whatever the checkpoint layout) for the one layer.
+ * linear weights transposed to [in, out] and the patch embedding as a [ph·pw·C, D] matrix. Everything except the
+ * Soft MoE layers: those are built by the one mapping (engine/layerFromCheckpoint.ts), see buildVitModel.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
@@ -9,31 +9,10 @@ import type { TensorEntry } from '../../io/types';
 import type { VitConfig } from './vitConfig';
 import type { LinearWeights, NormWeights, QkvWeights } from './vitOps';
 
-/** One Soft MoE MLP's parameters, PyTorch layouts, experts stacked (out-in). */
-export interface VitMoeArrays {
-  /** `blocks.{i}.mlp` (with the checkpoint's prefix). */
-  name: string;
-  layout: 'vit-experts' | 'vit-stacked';
-  dim: number;
-  numExperts: number;
-  slotsPerExpert: number;
-  hidden: number;
-  /** [d, n, p] */
-  phi: Float32Array;
-  scale: number;
-  /** [n, h, d] */
-  fc1Weight: Float32Array;
-  /** [n, h] */
-  fc1Bias: Float32Array;
-  /** [n, d, h] */
-  fc2Weight: Float32Array;
-  /** [n, d] */
-  fc2Bias: Float32Array;
-}
-
 export type VitBlockMlpArrays =
   | { kind: 'dense'; fc1: LinearWeights; fc2: LinearWeights }
-  | { kind: 'moe'; arrays: VitMoeArrays };
+  /** The block's Soft MoE layer lives in the model's layer list, built from its detected layer. */
+  | { kind: 'moe' };
 
 export interface VitBlockWeights {
   norm1: NormWeights;
@@ -56,7 +35,7 @@ export interface VitWeights {
   fcNorm?: NormWeights;
   head: LinearWeights;
   blocks: VitBlockWeights[];
-  /** Parameters read (base_expert.* and anything else unused are not counted). */
+  /** Parameters read, without the Soft MoE layers' (base_expert.* and anything else unused are not counted). */
   parameterCount: number;
 }
 
@@ -128,7 +107,7 @@ export async function loadVitWeights(
         norm2: await ln(`${p}.norm2`),
         mlp: bc.mlp.kind === 'dense'
           ? { kind: 'dense', fc1: await lin(`${p}.mlp.fc1`), fc2: await lin(`${p}.mlp.fc2`) }
-          : { kind: 'moe', arrays: await moeArrays(p, bc.mlp) },
+          : { kind: 'moe' },
       };
       if (bc.layerScale) {
         block.ls1 = await vec(`${p}.ls1.gamma`);
@@ -147,36 +126,6 @@ export async function loadVitWeights(
   } catch (err) {
     for (const t of created) t.dispose();
     throw err;
-  }
-
-  async function moeArrays(p: string, m: Extract<VitConfig['blocks'][number]['mlp'], { kind: 'moe' }>): Promise<VitMoeArrays> {
-    const { numExperts: n, hidden: h } = m;
-    const D = config.embedDim;
-    const base = {
-      name: `${prefix}${p}.mlp`, dim: D, numExperts: n, slotsPerExpert: m.slotsPerExpert, hidden: h,
-      phi: await raw(`${p}.mlp.phi`), scale: (await raw(`${p}.mlp.scale`))[0],
-    };
-    if (m.layout === 'stacked') {
-      return {
-        ...base, layout: 'vit-stacked',
-        fc1Weight: await raw(`${p}.mlp.stacked_expert_fc1_weight`),
-        fc1Bias: await raw(`${p}.mlp.stacked_expert_fc1_bias`),
-        fc2Weight: await raw(`${p}.mlp.stacked_expert_fc2_weight`),
-        fc2Bias: await raw(`${p}.mlp.stacked_expert_fc2_bias`),
-      };
-    }
-    const fc1Weight = new Float32Array(n * h * D);
-    const fc1Bias = new Float32Array(n * h);
-    const fc2Weight = new Float32Array(n * D * h);
-    const fc2Bias = new Float32Array(n * D);
-    for (let e = 0; e < n; e++) {
-      const q = `${p}.mlp.experts.${e}`;
-      fc1Weight.set(await raw(`${q}.fc1.weight`), e * h * D);
-      fc1Bias.set(await raw(`${q}.fc1.bias`), e * h);
-      fc2Weight.set(await raw(`${q}.fc2.weight`), e * D * h);
-      fc2Bias.set(await raw(`${q}.fc2.bias`), e * D);
-    }
-    return { ...base, layout: 'vit-experts', fc1Weight, fc1Bias, fc2Weight, fc2Bias };
   }
 }
 

@@ -108,14 +108,21 @@ describe('resolveVitConfig', () => {
     assert.deepEqual(c.imgSize, [8, 8]);
     assert.equal(c.globalPool, 'token');
     assert.deepEqual(c.blocks.map((b) => b.mlp.kind), ['dense', 'moe', 'moe']);
-    assert.deepEqual(c.blocks[1].mlp, { kind: 'moe', layout: 'experts', numExperts: 4, slotsPerExpert: 2, hidden: 16 });
+    // The MoE blocks are the detected layers themselves (one mapping for every architecture).
+    const moe = c.blocks[1].mlp;
+    assert.ok(moe.kind === 'moe');
+    assert.deepEqual([moe.layer.name, moe.layer.layout, moe.layer.numExperts, moe.layer.slotsPerExpert, moe.layer.expertHidden, moe.layer.norm],
+      ['blocks.1.mlp', 'vit-experts', 4, 2, 16, 'l2']);
     assert.equal(c.sources.numHeads, `${dir}/softmoe.json`);
     assert.equal(c.sources.imgSize, 'shapes');
   });
 
   it('recognises the stacked-expert layout and ignores base_expert.*', () => {
     const c = resolveVitConfig(vitShapes({ stacked: true }), softmoe({ num_heads: 2 }), CKPT);
-    assert.deepEqual(c.blocks[1].mlp, { kind: 'moe', layout: 'stacked', numExperts: 4, slotsPerExpert: 2, hidden: 16 });
+    const moe = c.blocks[1].mlp;
+    assert.ok(moe.kind === 'moe');
+    assert.deepEqual([moe.layer.layout, moe.layer.numExperts, moe.layer.slotsPerExpert, moe.layer.expertHidden], ['vit-stacked', 4, 2, 16]);
+    assert.ok(!moe.layer.tensors.some((t) => t.includes('base_expert')));
   });
 
   it('reads names under a prefix (module.)', () => {
@@ -196,7 +203,8 @@ describe('resolveVitConfig', () => {
   it('names the tensor when shapes do not fit together', () => {
     const bad = vitShapes();
     bad.set('blocks.1.mlp.experts.2.fc1.weight', { shape: [16, 9] });
-    throwsWith(() => resolveVitConfig(bad, softmoe({ num_heads: 2 }), CKPT), 'E_SHAPE', 'blocks.1.mlp.experts.2.fc1.weight', '[16, 9]', '[16, 8]');
+    // Layer detection names both tensors that disagree.
+    throwsWith(() => resolveVitConfig(bad, softmoe({ num_heads: 2 }), CKPT), 'E_SHAPE', 'blocks.1.mlp.experts.2.fc1.weight [16,9]', 'blocks.1.mlp.phi [8,4,2]');
     const missing = vitShapes();
     missing.delete('blocks.0.attn.proj.bias');
     throwsWith(() => resolveVitConfig(missing, softmoe({ num_heads: 2 }), CKPT), 'E_SHAPE', 'blocks.0.attn.proj.bias', 'missing');
@@ -206,9 +214,20 @@ describe('resolveVitConfig', () => {
     const reg = vitShapes();
     reg.set('reg_token', { shape: [1, 4, 8] });
     throwsWith(() => resolveVitConfig(reg, softmoe({ num_heads: 2 }), CKPT), 'E_UNSUPPORTED', 'reg_token', 'register tokens');
+    throwsWith(() => resolveVitConfig(vitShapes({ moe: [] }), softmoe({ num_heads: 2 }), CKPT), 'E_SHAPE', 'dense ViT');
+    // An MLP slot that is neither a timm MLP nor a recognised layer says what it holds.
+    const odd = vitShapes();
+    for (const k of [...odd.keys()]) if (k.startsWith('blocks.1.mlp.')) odd.delete(k);
+    odd.set('blocks.1.mlp.router.weight', { shape: [4, 8] });
+    throwsWith(() => resolveVitConfig(odd, softmoe({ num_heads: 2 }), CKPT), 'E_UNSUPPORTED', 'blocks.1.mlp', 'blocks.1.mlp.router.weight', 'recognised Soft MoE layer');
+  });
+
+  it('runs bwconrad normalize=False (no scale): the layer is found and says it does not normalise', () => {
     const noScale = vitShapes();
     noScale.delete('blocks.1.mlp.scale');
-    throwsWith(() => resolveVitConfig(noScale, softmoe({ num_heads: 2 }), CKPT), 'E_UNSUPPORTED', 'blocks.1.mlp', 'normalize=False');
-    throwsWith(() => resolveVitConfig(vitShapes({ moe: [] }), softmoe({ num_heads: 2 }), CKPT), 'E_SHAPE', 'dense ViT');
+    const moe = resolveVitConfig(noScale, softmoe({ num_heads: 2 }), CKPT).blocks[1].mlp;
+    assert.ok(moe.kind === 'moe');
+    assert.deepEqual([moe.layer.layout, moe.layer.norm, moe.layer.expertsSeeNormalized, moe.layer.scale], ['vit-experts', 'none', false, undefined]);
   });
+
 });
