@@ -10,7 +10,7 @@ import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint } from '../io/types';
 import { describeArchitecture } from '../model/architecture';
 import { detectSoftMoeLayers } from '../model/detect';
-import { readSidecars, type JsonObject, type Sidecars } from '../model/sidecar';
+import { readSidecars, withCheckpointArgs, type JsonObject, type Sidecars } from '../model/sidecar';
 import { disposeLayerWeights, layerFromCheckpoint } from './layerFromCheckpoint';
 import { MnistSoftMoeModel, type MnistModelOptions } from './mnistModel';
 import type { SoftMoeModel } from './model';
@@ -32,7 +32,8 @@ export async function loadModel(checkpointPath: string, opts: LoadModelOptions =
 }
 
 /** Build the model from an opened checkpoint (tensors are read here; the caller closes the checkpoint). */
-export async function modelFromCheckpoint(ckpt: Checkpoint, sidecars: Sidecars): Promise<SoftMoeModel> {
+export async function modelFromCheckpoint(ckpt: Checkpoint, besideFiles: Sidecars): Promise<SoftMoeModel> {
+  const sidecars = withCheckpointArgs(besideFiles, ckpt);
   const layers = detectSoftMoeLayers(ckpt.tensors);
   const arch = describeArchitecture(ckpt.tensors, layers);
   switch (arch.kind) {

@@ -15,6 +15,18 @@ export interface Sidecars {
   softmoe?: JsonObject;
   /** Absolute paths of the sidecar files that were read. */
   files: string[];
+  /**
+   * Training arguments saved INSIDE the checkpoint (the `args` argparse Namespace of DeiT/timm training scripts),
+   * consulted after every file: a file beside the checkpoint overrides them. `file` is the checkpoint's path.
+   */
+  checkpointArgs?: { file: string; key: string; values: JsonObject };
+}
+
+/** `sidecars` plus the checkpoint's own `args` record, when it holds one as an object (see `Sidecars.checkpointArgs`). */
+export function withCheckpointArgs(sidecars: Sidecars, ckpt: { path: string; extras: Record<string, unknown> }): Sidecars {
+  const args = ckpt.extras.args;
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return sidecars;
+  return { ...sidecars, checkpointArgs: { file: ckpt.path, key: 'args', values: args as JsonObject } };
 }
 
 /** Sidecars are small hand-written JSON; anything larger is refused rather than read. */

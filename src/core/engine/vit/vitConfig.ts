@@ -4,8 +4,9 @@
  * `resolveVitConfig` reads what the tensor shapes tell (embedding width, depth, patch size, input channels, classes,
  * token grid, which blocks are dense) and takes the rest (number of heads, an image size the grid cannot tell,
  * normalisation constants, timm's data config) from the sidecar files beside the checkpoint: `softmoe.json`, then
- * `config.json`, then `args.json` (keys of timm's / bwconrad's constructor, see docs/soft-moe-layouts.md). A missing
- * value that has no safe default is an E_CONFIG error that names the field and the file to add it to.
+ * `config.json`, then `args.json`, then the `args` record saved inside the checkpoint (keys of timm's / bwconrad's
+ * constructor, see docs/soft-moe-layouts.md). A missing value that has no safe default is an E_CONFIG error that
+ * names the field and the file to add it to.
  *
  * The Soft MoE blocks are NOT resolved here: a block is Soft MoE when layer detection (model/detect.ts) found a
  * layer at `blocks.<i>.mlp`, of any layout, and the engine builds it with the one mapping (layerFromCheckpoint.ts).
@@ -160,7 +161,7 @@ export function resolveVitConfig(
   let imgSize: [number, number] | undefined;
   let imgSource = 'shapes';
   if (imgCfg) {
-    imgSize = parseImgSize(imgCfg.value, imgCfg.key);
+    imgSize = parseImgSize(imgCfg.value, imgCfg.key.endsWith('input_size') ? 'input_size' : 'img_size');
     if (!imgSize) throw new SoftMoeError('E_CONFIG', `${imgCfg.file}: "${imgCfg.key}" is ${JSON.stringify(imgCfg.value)}; expected an integer, [height, width] or (input_size) [channels, height, width].`);
     imgSource = imgCfg.file;
   }

@@ -4,7 +4,7 @@
  * The caller (loadModel) reads the files that exist (src/core/model/sidecar.ts) and hands their parsed JSON here;
  * this module never touches the file system. A key is looked up at the top level of each file, then inside
  * the nestings training tools write (`model`, `init_args`, `model_args`, `model_kwargs`, `pretrained_cfg`,
- * `data_config`, `args`), first file first.
+ * `data_config`, `args`), first file first; the checkpoint's own `args` record (DeiT) comes after every file.
  */
 /** Looked up in this order; the first file that has a key wins. */
 export const VIT_SIDECAR_NAMES = ['softmoe.json', 'config.json', 'args.json'] as const;
@@ -13,14 +13,20 @@ export interface SidecarFile {
   /** Path of the file, as shown in messages. */
   path: string;
   values: Record<string, unknown>;
+  /** 'checkpoint': the record saved inside the checkpoint (its key in `keyPrefix`). Default 'sidecar'. */
+  kind?: 'sidecar' | 'checkpoint';
+  keyPrefix?: string;
 }
 
 export interface SidecarValue {
   value: unknown;
-  /** Path of the file it came from. */
+  /** Path of the file it came from (for 'checkpoint', with the record's key: `…/checkpoint.pth (args)`). */
   file: string;
-  /** The key it was found under. */
+  /** The key it was found under (for 'checkpoint', as `args.<key>`). */
   key: string;
+  kind: 'sidecar' | 'checkpoint';
+  /** The file's path alone. */
+  path: string;
 }
 
 const NESTINGS = ['model', 'init_args', 'model_args', 'model_kwargs', 'pretrained_cfg', 'data_config', 'args'];
@@ -35,6 +41,8 @@ export interface VitSidecarsInput {
   args?: Record<string, unknown>;
   /** Paths of the files that were read. */
   files: readonly string[];
+  /** The checkpoint's own training arguments (src/core/model/sidecar.ts `withCheckpointArgs`). */
+  checkpointArgs?: { file: string; key: string; values: Record<string, unknown> };
 }
 
 export function sidecarFiles(input: VitSidecarsInput): SidecarFile[] {
@@ -45,13 +53,19 @@ export function sidecarFiles(input: VitSidecarsInput): SidecarFile[] {
     if (!values) continue;
     out.push({ path: input.files.find((f) => baseName(f) === name) ?? name, values });
   }
+  const ca = input.checkpointArgs;
+  if (ca) out.push({ path: ca.file, values: ca.values, kind: 'checkpoint', keyPrefix: ca.key });
   return out;
 }
 
 export function findSidecarValue(files: readonly SidecarFile[], key: string): SidecarValue | undefined {
   for (const f of files) {
     const v = findIn(f.values, key, 0);
-    if (v !== undefined) return { value: v, file: f.path, key };
+    if (v === undefined) continue;
+    if (f.kind === 'checkpoint') {
+      return { value: v, file: `${f.path} (${f.keyPrefix ?? 'args'})`, key: `${f.keyPrefix ?? 'args'}.${key}`, kind: 'checkpoint', path: f.path };
+    }
+    return { value: v, file: f.path, key, kind: 'sidecar', path: f.path };
   }
   return undefined;
 }
