@@ -1,5 +1,5 @@
 /** The summary table: one column per run, one row per figure, and a "differences only" switch. */
-import { differencesOnly, summaryRows } from '../../src/core/report/comparison';
+import { differencesOnly, preprocessingDiffers, summaryRows } from '../../src/core/report/comparison';
 import type { SummaryRow } from '../../src/core/report/comparison';
 import { summaryCsv } from '../../src/core/report/comparisonCsv';
 import { clear, fmtInt, h, pct } from '../dom';
@@ -23,7 +23,9 @@ function render(host: HTMLElement, note: HTMLElement, ctx: ComparisonContext): v
     h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Figure'), ...ctx.runs.map((r) => h('th', { scope: 'col', title: r.result.checkpoint.path }, r.label)))),
     h('tbody', null, ...rows.map((r) => h('tr', { 'data-row': r.id, class: r.differs ? 'differs' : null },
       h('th', { scope: 'row' }, r.label), ...r.values.map((v) => h('td', null, fmt(r, v))))))));
-  note.textContent = ctx.state.diffOnly ? `${rows.length} of ${all.length} rows differ between the runs.` : `At the fractions shown, heuristic and random use drop mode ${ctx.state.drop}; rows that differ are marked.`;
+  const differently = preprocessingDiffers(ctx.runs);
+  note.textContent = (ctx.state.diffOnly ? `${rows.length} of ${all.length} rows differ between the runs.` : `At the fractions shown, heuristic and random use drop mode ${ctx.state.drop}; rows that differ are marked.`)
+    + (differently ? ` ${differently}` : '');
 }
 
 export function summarySection(root: HTMLElement, ctx: ComparisonContext): Section {

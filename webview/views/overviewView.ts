@@ -1,3 +1,4 @@
+import { defaultedPreprocessing, describeSource, type Preprocessing } from '../../src/core/analysis/schema';
 import { clear, fmtInt, h, pct, stat } from '../dom';
 import { tableFrame } from '../export/exportBar';
 import { layerLabel, pointAt } from '../model';
@@ -12,8 +13,13 @@ function render(root: HTMLElement, ctx: ViewContext): void {
   const heur = pointAt(r, 'heuristic', drop, k);
   const rand = pointAt(r, 'random', drop, k);
   const n = r.layers[0]?.numExperts ?? 0;
+  const assumed = r.preprocessing ? defaultedPreprocessing(r.preprocessing) : [];
   clear(root);
   root.append(
+    ...(assumed.length > 0
+      ? [h('p', { class: 'banner info preprocessing-notice', role: 'note' },
+        `Every number here was measured with preprocessing the checkpoint and its sidecars do not give: ${assumed.join('; ')}. Put the values used in training in softmoe.json beside the checkpoint to change them.`)]
+      : []),
     h('div', { class: 'stats' },
       stat('Full accuracy', pct(r.fullAccuracy), `${fmtInt(r.fullCorrect)} of ${fmtInt(r.numExamples)} examples`),
       stat('Recommended k', rec.k === null ? 'none below n' : `${rec.k} of ${n}`,
@@ -26,6 +32,7 @@ function render(root: HTMLElement, ctx: ViewContext): void {
     h('dl', { class: 'facts' },
       h('dt', null, 'Checkpoint'), h('dd', { title: r.checkpoint.path }, `${r.checkpoint.name} — ${r.checkpoint.format}, ${r.checkpoint.architecture}, ${fmtInt(r.checkpoint.parameterCount)} parameters`),
       h('dt', null, 'Dataset'), h('dd', { title: r.dataset.path }, `${r.dataset.name} — ${fmtInt(r.numExamples)} examples, ${r.dataset.numClasses} classes`),
+      ...(r.preprocessing ? [h('dt', null, 'Preprocessing'), h('dd', null, preprocessingText(r.preprocessing))] : []),
       h('dt', null, 'Drop modes'), h('dd', null, r.options.drops.join(', ')),
       h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', ')),
       h('dt', null, 'Random trials'), h('dd', null, `${r.options.trials} (seed ${r.options.seed})`),
@@ -40,6 +47,14 @@ function render(root: HTMLElement, ctx: ViewContext): void {
         h('td', null, layerLabel(l.name, i)), h('td', null, l.layout), h('td', null, l.numExperts), h('td', null, l.slotsPerExpert), h('td', null, l.dim), h('td', null, l.expertHidden)))),
     )), 'Soft MoE layers'),
   );
+}
+
+function preprocessingText(p: Preprocessing): string {
+  const v = (x: number[]) => `[${x.map((n) => Number(n.toPrecision(4))).join(', ')}]`;
+  const parts = [`mean ${v(p.mean)} (${describeSource(p.sources.mean)})`, `std ${v(p.std)} (${describeSource(p.sources.std)})`,
+    `input ${p.inputSize.join('×')} (${describeSource(p.sources.inputSize)})`];
+  if (p.resized && p.resize) parts.push(`images resized, crop ${p.resize.cropPct}, ${p.resize.interpolation}`);
+  return parts.join('; ');
 }
 
 export const overviewView: View = {

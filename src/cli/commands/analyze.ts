@@ -17,6 +17,7 @@ import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type 
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
+import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
 
 interface AnalyzeFlags extends DataFlags, EngineFlags {
   drop: string;
@@ -92,6 +93,7 @@ export function register(program: Command): void {
           toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
         }, {
           signal: ac.signal,
+          onPreprocessing: (p) => process.stderr.write(preprocessingWarnings(p, checkpoint)),
           onProgress: (p) => {
             if (!bar) return;
             if (!started) bar.start(p.total, 0, { speed: '0' });
@@ -127,6 +129,7 @@ export function formatSummary(r: AnalysisResult): string {
   const lines = [
     `${pc.bold('checkpoint')}     ${safeText(r.checkpoint.name || r.checkpoint.path)} (${r.layers.length} Soft MoE layer${r.layers.length === 1 ? '' : 's'}, ${n} experts)`,
     `${pc.bold('dataset')}        ${safeText(r.dataset.name)}, ${r.numExamples} examples`,
+    ...(r.preprocessing ? [`${pc.bold('inputs')}         ${preprocessingLine(r.preprocessing)}`] : []),
     `${pc.bold('full accuracy')}  ${pc.green(pct(r.fullAccuracy))} (${r.fullCorrect}/${r.numExamples})`,
     `${pc.bold('recommended k')}  ${rec.k === null
       ? `none below ${n} keeps ${pct(rec.target)} of full accuracy (${rec.selector}, ${rec.drop} drop)`

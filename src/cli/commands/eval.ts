@@ -7,9 +7,11 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import pc from 'picocolors';
 import { evaluate, type EvalResult } from '../../core/engine/evaluate';
+import type { Preprocessing } from '../../core/analysis/schema';
 import { openEngine } from '../../core/engine/openEngine';
-import { openDatasetForModel } from '../../core/engine/openDatasetForModel';
+import { datasetPreprocessing, openDatasetForModel } from '../../core/engine/openDatasetForModel';
 import { toPrettyJson } from '../format/json';
+import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
 import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
 import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
@@ -34,6 +36,8 @@ export function register(program: Command): void {
       try {
         const dataset = await openDatasetForModel(data.data, engine.info, data);
         try {
+          const preprocessing = datasetPreprocessing(engine.info, dataset);
+          process.stderr.write(preprocessingWarnings(preprocessing, checkpoint));
           const bar = dataset.numExamples > data.batchSize * 4 && process.stderr.isTTY
             ? new SingleBar({ stream: process.stderr, format: 'eval {bar} {value}/{total} examples | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
             : undefined;
@@ -44,8 +48,8 @@ export function register(program: Command): void {
           } finally {
             bar?.stop();
           }
-          process.stdout.write(formatEval(checkpoint, result));
-          if (flags.json) await writeAtomic(flags.json, `${toPrettyJson({ checkpoint, ...result })}\n`);
+          process.stdout.write(formatEval(checkpoint, result, preprocessing));
+          if (flags.json) await writeAtomic(flags.json, `${toPrettyJson({ checkpoint, ...result, ...(preprocessing ? { preprocessing } : {}) })}\n`);
         } finally {
           await dataset.close();
         }
@@ -55,11 +59,12 @@ export function register(program: Command): void {
     });
 }
 
-export function formatEval(checkpoint: string, r: EvalResult): string {
+export function formatEval(checkpoint: string, r: EvalResult, preprocessing?: Preprocessing): string {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
   const lines = [
     `${pc.bold('checkpoint')}  ${safeText(checkpoint)}`,
     `${pc.bold('dataset')}     ${safeText(r.dataset)}, ${r.numExamples} examples`,
+    ...(preprocessing ? [`${pc.bold('inputs')}      ${preprocessingLine(preprocessing)}`] : []),
     `${pc.bold('accuracy')}    ${pc.green(pct(r.accuracy))} (${r.correct}/${r.numExamples})`,
     `${pc.bold('throughput')}  ${r.examplesPerSecond.toFixed(0)} examples/s (${r.seconds.toFixed(2)} s, batch ${r.batchSize}, ${r.engine})`,
     '',

@@ -73,6 +73,7 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
       ...(opts.selectors.includes('oracle') ? { oracleBudget: opts.oracleBudget } : {}),
     },
     layers: layers.map((l) => ({ ...l })),
+    ...(info.preprocessing ? { preprocessing: { ...info.preprocessing, resized: dataset.resized === true } } : {}),
   };
   const stats = createStats({
     numClasses: C, numExperts: n, dim: layers.map((l) => l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,

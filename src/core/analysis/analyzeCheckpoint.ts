@@ -6,12 +6,12 @@
 import { basename } from 'node:path';
 import type { Engine } from '../engine/engine';
 import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
-import { openDatasetForModel } from '../engine/openDatasetForModel';
+import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { throwIfAborted } from '../errors';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
-import type { SelectorName } from './schema';
+import type { Preprocessing, SelectorName } from './schema';
 
 export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Omit<OpenEngineOptions, 'sidecars'> {
   split?: 'train' | 'test';
@@ -29,6 +29,8 @@ export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
   /** Phase changes ('loading model', 'analysing') for progress displays. */
   onPhase?: (phase: string) => void;
   log?: (message: string) => void;
+  /** The inputs' preprocessing, as soon as the model and dataset are open (before analysing): for warnings. */
+  onPreprocessing?: (preprocessing: Preprocessing | undefined) => void;
 }
 
 /** Selectors of `selectors` that `engine` can run (the oracle needs one MoE layer with a linear readout). */
@@ -58,6 +60,7 @@ export async function analyzeCheckpoint(
     }
     const dataset = await openDatasetForModel(datasetPath, engine.info, { split, limit });
     try {
+      hooks.onPreprocessing?.(datasetPreprocessing(engine.info, dataset));
       hooks.onPhase?.('analysing');
       return await analyzePart(engine, dataset, {
         ...analyzeOptions,

@@ -140,6 +140,78 @@ export interface SampleRecord {
   tokenGrid?: { rows: number; cols: number; hasClassToken: boolean };
 }
 
+/** Where one preprocessing value came from. */
+export interface ValueSource {
+  /**
+   * 'sidecar': a JSON file beside the checkpoint (softmoe.json, config.json, args.json); 'checkpoint': a record saved
+   * inside the checkpoint (the `args` Namespace of DeiT/timm training scripts); 'shapes': the tensor shapes;
+   * 'default': the tool's documented default for this architecture, used because nothing gave the value.
+   */
+  from: 'sidecar' | 'checkpoint' | 'shapes' | 'default';
+  /** The file it was read from (sidecar or checkpoint path). */
+  file?: string;
+  /** The key it was read under (e.g. `mean`, `input_size`, `args.input_size`). */
+  key?: string;
+  /** For defaults: which default, in words (e.g. "ImageNet's, timm's default for 3-channel images"). */
+  note?: string;
+}
+
+/** How dataset images were turned into model inputs, and where each value came from. */
+export interface Preprocessing {
+  /** Per channel, subtracted from ToTensor-style (0–1) values, which are then divided by `std`. */
+  mean: number[];
+  std: number[];
+  /** [height, width] the model takes. */
+  inputSize: [number, number];
+  /**
+   * timm eval transform applied to datasets whose images are not already `inputSize` (ViTs only): resize the short
+   * side to size / cropPct, centre-crop, with this filter. Absent for models that never resize (the MNIST model).
+   */
+  resize?: { cropPct: number; interpolation: 'bilinear' | 'bicubic' | 'nearest' };
+  /** True when the analysed dataset's images were resized and cropped to `inputSize` (so `resize` was applied). */
+  resized?: boolean;
+  sources: { mean: ValueSource; std: ValueSource; inputSize: ValueSource; cropPct?: ValueSource; interpolation?: ValueSource };
+}
+
+/** 'mean [0.5] (default: …)' — one value of a preprocessing record and where it came from, for people. */
+export function describeSource(src: ValueSource): string {
+  switch (src.from) {
+    case 'default': return `default${src.note ? `: ${src.note}` : ''}`;
+    case 'shapes': return 'from the tensor shapes';
+    default: return `from ${src.key ? `"${src.key}" in ` : ''}${src.file ?? src.from}`;
+  }
+}
+
+/**
+ * One line per preprocessing value that no sidecar or checkpoint gave (so a documented default was used), for the
+ * CLI's warnings and the panel's notice. Resizing values count only when the dataset was resized with them.
+ */
+export function defaultedPreprocessing(p: Preprocessing): string[] {
+  const fmt = (v: number[]) => `[${v.map((x) => Number(x.toPrecision(6))).join(', ')}]`;
+  const out: string[] = [];
+  const { sources: s } = p;
+  if (s.mean.from === 'default' && s.std.from === 'default' && s.mean.note === s.std.note) {
+    out.push(`mean ${fmt(p.mean)} and std ${fmt(p.std)} are defaults (${s.mean.note ?? 'documented default'})`);
+  } else {
+    if (s.mean.from === 'default') out.push(`mean ${fmt(p.mean)} is a default (${s.mean.note ?? 'documented default'})`);
+    if (s.std.from === 'default') out.push(`std ${fmt(p.std)} is a default (${s.std.note ?? 'documented default'})`);
+  }
+  if (p.resized) {
+    if (s.inputSize.from === 'default') out.push(`input size ${p.inputSize.join('×')} is a default (${s.inputSize.note ?? 'documented default'})`);
+    if (p.resize && s.cropPct?.from === 'default') out.push(`crop_pct ${p.resize.cropPct} is a default (${s.cropPct.note ?? "timm's"})`);
+    if (p.resize && s.interpolation?.from === 'default') out.push(`interpolation '${p.resize.interpolation}' is a default (${s.interpolation.note ?? "timm's"})`);
+  }
+  return out;
+}
+
+/** The preprocessing in one line (for comparisons): values only, in a form that is equal exactly when they are. */
+export function preprocessingKey(p: Preprocessing | undefined): string {
+  if (!p) return 'not recorded';
+  const fmt = (v: number[]) => v.map((x) => Number(x.toPrecision(6))).join(', ');
+  const resize = p.resized && p.resize ? `, resized (crop ${p.resize.cropPct}, ${p.resize.interpolation})` : '';
+  return `mean [${fmt(p.mean)}], std [${fmt(p.std)}], ${p.inputSize.join('×')}${resize}`;
+}
+
 export interface AnalysisResult {
   schemaVersion: string;
   /**
@@ -195,6 +267,8 @@ export interface AnalysisResult {
   routing: LayerRouting[];
   samples: SampleRecord[];
   timing: { seconds: number; examplesPerSecond: number };
+  /** How inputs were preprocessed and where each value came from (absent in results written before it existed). */
+  preprocessing?: Preprocessing;
 }
 
 /** The point of a result's curve for a selector, drop mode and k (null when the run has none). */

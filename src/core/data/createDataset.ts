@@ -23,6 +23,8 @@ export interface DatasetParts {
   count: number;
   /** [h, w, c] of what `read` yields. */
   shape: [number, number, number];
+  /** `read` already resamples images to `shape` (image folders). */
+  resized?: boolean;
   numClasses: number;
   classNames: string[];
   /** Examples [start, end) in groups of exactly min(maxCount, remaining). */
@@ -55,6 +57,7 @@ export function createDataset(parts: DatasetParts, opts: OpenDatasetOptions = {}
     split: parts.split,
     numExamples,
     shape,
+    ...(parts.resized || (geometry && (parts.shape[0] !== shape[0] || parts.shape[1] !== shape[1])) ? { resized: true } : {}),
     numClasses: parts.numClasses,
     classNames: parts.classNames,
     async *batches(batchSize: number, bopts: { start?: number; end?: number; signal?: AbortSignal } = {}): AsyncIterable<Batch> {

@@ -71,6 +71,7 @@ export async function openImageFolder(dir: string, split: 'train' | 'test', disp
       split,
       count: files.length,
       shape,
+      ...(g ? { resized: true } : {}),
       numClasses: classes.length,
       classNames: classes,
       async *read(start, end, maxCount) {

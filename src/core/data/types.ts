@@ -27,6 +27,8 @@ export interface Dataset {
   numExamples: number;
   /** [height, width, channels] of every image as yielded (after any resize / crop). */
   shape: [number, number, number];
+  /** True when images are resampled and cropped to `shape` (OpenDatasetOptions.image), not yielded as stored. */
+  resized?: boolean;
   numClasses: number;
   /** Class names when the format has them, else '0', '1', … */
   classNames: string[];

@@ -10,6 +10,7 @@ import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint } from '../io/types';
 import { describeArchitecture } from '../model/architecture';
 import { detectSoftMoeLayers } from '../model/detect';
+import type { ValueSource } from '../analysis/schema';
 import { readSidecars, withCheckpointArgs, type JsonObject, type Sidecars } from '../model/sidecar';
 import { disposeLayerWeights, layerFromCheckpoint } from './layerFromCheckpoint';
 import { MnistSoftMoeModel, type MnistModelOptions } from './mnistModel';
@@ -66,12 +67,26 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, besideFiles: Sidecar
   }
 }
 
-/** mean / std / patch_size for the MNIST model: softmoe.json first, then args.json; defaults are the paper's. */
+const PAPER_CONSTANTS = "the paper's MNIST constants; its code hard-codes them";
+
+/**
+ * mean / std / patch_size / img_size for the MNIST model: softmoe.json first, then args.json, then the checkpoint's
+ * own `args`; what none gives is the paper's default, recorded as such in `sources`.
+ */
 export function mnistOptions(sidecars: Sidecars): MnistModelOptions {
   const out: MnistModelOptions = {};
-  const sources: Array<[JsonObject | undefined, string]> = [[sidecars.softmoe, 'softmoe.json'], [sidecars.args, 'args.json']];
-  const pick = (key: string): [unknown, string] | undefined => {
-    for (const [obj, file] of sources) if (obj && obj[key] !== undefined && obj[key] !== null) return [obj[key], file];
+  const ca = sidecars.checkpointArgs;
+  const sources: Array<[JsonObject | undefined, ValueSource]> = [
+    [sidecars.softmoe, { from: 'sidecar', file: sidecarPath(sidecars, 'softmoe.json') }],
+    [sidecars.args, { from: 'sidecar', file: sidecarPath(sidecars, 'args.json') }],
+    [ca?.values, { from: 'checkpoint', file: ca?.file, key: ca?.key }],
+  ];
+  const pick = (key: string): [unknown, string, ValueSource] | undefined => {
+    for (const [obj, src] of sources) {
+      if (!obj || obj[key] === undefined || obj[key] === null) continue;
+      const where: ValueSource = { ...src, key: src.from === 'checkpoint' ? `${src.key}.${key}` : key };
+      return [obj[key], src.from === 'checkpoint' ? `${src.file} (${src.key})` : (src.file ?? ''), where];
+    }
     return undefined;
   };
   const nums = (key: 'mean' | 'std'): number[] | undefined => {
@@ -81,6 +96,7 @@ export function mnistOptions(sidecars: Sidecars): MnistModelOptions {
     if (arr.length === 0 || !arr.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       throw new SoftMoeError('E_CONFIG', `${v[1]}: '${key}' must be a number or a list of numbers.`);
     }
+    (out.sources ??= {})[key] = v[2];
     return arr as number[];
   };
   const mean = nums('mean');
@@ -96,6 +112,12 @@ export function mnistOptions(sidecars: Sidecars): MnistModelOptions {
   if (img) {
     if (typeof img[0] !== 'number' || !Number.isInteger(img[0]) || img[0] < 1) throw new SoftMoeError('E_CONFIG', `${img[1]}: 'img_size' must be a positive integer.`);
     out.imageSize = img[0];
+    (out.sources ??= {}).inputSize = img[2];
   }
+  out.defaultNote = PAPER_CONSTANTS;
   return out;
+}
+
+function sidecarPath(sidecars: Sidecars, name: string): string {
+  return sidecars.files.find((f) => f.endsWith(name)) ?? name;
 }

@@ -9,6 +9,7 @@
  * same logits to float32 rounding, several times fewer operations.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ValueSource } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
@@ -24,6 +25,10 @@ export interface MnistModelOptions {
   patchSize?: number;
   /** Input image side (default 28). */
   imageSize?: number;
+  /** Where mean, std and the image size came from (absent: the paper's default). */
+  sources?: { mean?: ValueSource; std?: ValueSource; inputSize?: ValueSource };
+  /** How defaults are described in the preprocessing record. */
+  defaultNote?: string;
 }
 
 export class MnistSoftMoeModel implements SoftMoeModel {
@@ -73,6 +78,14 @@ export class MnistSoftMoeModel implements SoftMoeModel {
       std,
       tokenGrid: { rows: grid, cols: grid, hasClassToken: false },
       parameterCount,
+      preprocessing: {
+        mean, std, inputSize: [imageSize, imageSize],
+        sources: {
+          mean: opts.sources?.mean ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
+          std: opts.sources?.std ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
+          inputSize: opts.sources?.inputSize ?? { from: 'default', note: "the paper's 28×28" },
+        },
+      },
     };
   }
 

@@ -7,7 +7,7 @@
  * 1 = keep, 0 = drop, one per MoE layer (index into `info.moeLayers`); a missing mask keeps every expert.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DropMode, LayerInfo } from '../analysis/schema';
+import type { DropMode, LayerInfo, Preprocessing } from '../analysis/schema';
 
 export interface MoeTrace {
   /** Router logits [b, m, n, p] (after the layer's normalisation and scale; unmasked). */
@@ -67,6 +67,11 @@ export interface ModelInfo {
   std: number[];
   tokenGrid: TokenGrid;
   parameterCount: number;
+  /**
+   * `mean`, `std` and the input size above, plus the resize a dataset gets, each with where it came from (a sidecar,
+   * the checkpoint, the shapes, or a documented default). Optional so that other engines may leave it out.
+   */
+  preprocessing?: Preprocessing;
 }
 
 export interface SoftMoeModel {
@@ -92,4 +97,4 @@ export interface SoftMoeModel {
   dispose(): void;
 }
 
-export type { DropMode, LayerInfo };
+export type { DropMode, LayerInfo, Preprocessing };

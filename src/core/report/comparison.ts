@@ -3,7 +3,7 @@
  * Runs with different numbers of experts line up on the FRACTION of experts kept (k / n), compared exactly as
  * rationals, never as rounded floats. Pure: no DOM, no Node.
  */
-import { curvePoint, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
+import { curvePoint, preprocessingKey, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
 
 export interface RunInput {
   label: string;
@@ -95,6 +95,8 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
     row('examples', 'Examples analysed', 'int', rs.map((r) => r.numExamples)),
     row('experts', 'Experts (n)', 'int', rs.map((r) => numExpertsOf(r))),
     row('parameters', 'Parameters', 'int', rs.map((r) => r.checkpoint.parameterCount)),
+    // Runs preprocessed differently are not measuring the same thing: this row is marked when they differ.
+    row('preprocessing', 'Preprocessing', 'text', rs.map((r) => preprocessingKey(r.preprocessing))),
     row('fullAccuracy', 'Full accuracy', 'pct', rs.map((r) => r.fullAccuracy)),
     row('recommendedK', 'Recommended k', 'text', rs.map((r) => (r.recommended.k === null ? 'none below n' : `${r.recommended.k} of ${numExpertsOf(r)}`))),
     row('recommendedFraction', 'Recommended fraction', 'pct', rs.map((r) => r.recommended.fraction)),
@@ -108,6 +110,16 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
     row('deadExperts', 'Dead experts', 'int', rs.map((r) => (r.routing.length ? r.routing.reduce((s, l) => s + l.deadExperts.length, 0) : null))),
   );
   return rows;
+}
+
+/**
+ * One sentence when the runs were not preprocessed alike (different mean/std, input size or resizing), else null:
+ * their accuracies then differ for a reason that is not the model.
+ */
+export function preprocessingDiffers(runs: RunInput[]): string | null {
+  const keys = runs.map((r) => preprocessingKey(r.result.preprocessing));
+  if (new Set(keys).size <= 1) return null;
+  return `These runs were preprocessed differently (${runs.map((r, i) => `${r.label}: ${keys[i]}`).join('; ')}); differences in accuracy may come from that, not from the models.`;
 }
 
 export function differencesOnly(rows: SummaryRow[]): SummaryRow[] {

@@ -6,15 +6,16 @@
  * normalisation constants, timm's data config) from the sidecar files beside the checkpoint: `softmoe.json`, then
  * `config.json`, then `args.json`, then the `args` record saved inside the checkpoint (keys of timm's / bwconrad's
  * constructor, see docs/soft-moe-layouts.md). A missing value that has no safe default is an E_CONFIG error that
- * names the field and the file to add it to.
+ * names the field and the file to add it to; a value that has one is recorded as a default in `preprocessing`.
  *
  * The Soft MoE blocks are NOT resolved here: a block is Soft MoE when layer detection (model/detect.ts) found a
  * layer at `blocks.<i>.mlp`, of any layout, and the engine builds it with the one mapping (layerFromCheckpoint.ts).
  */
+import type { Preprocessing, ValueSource } from '../../analysis/schema';
 import { SoftMoeError } from '../../errors';
 import { detectSoftMoeLayers } from '../../model/detect';
 import type { DetectedLayer } from '../../model/detectedLayer';
-import { findSidecarValue, sidecarAdvice, sidecarFiles, type VitSidecarsInput } from './vitSidecars';
+import { findSidecarValue, sidecarAdvice, sidecarFiles, type SidecarValue, type VitSidecarsInput } from './vitSidecars';
 
 /** Names and shapes are all config resolution needs (a Checkpoint's `tensors` fits). */
 export type VitShapeMap = ReadonlyMap<string, { shape: readonly number[] }>;
@@ -65,7 +66,12 @@ export interface VitConfig {
   data: { cropPct?: number; interpolation?: 'bilinear' | 'bicubic' | 'nearest' };
   /** Where each value that shapes cannot tell came from: a sidecar path, 'shapes' or 'default'. */
   sources: Record<'numHeads' | 'imgSize' | 'mean' | 'std' | 'globalPool', string>;
+  /** mean, std, input size and the resize for datasets, each with its source (the result schema's record). */
+  preprocessing: Preprocessing;
 }
+
+/** timm's eval crop fraction (resize the short side to size / 0.875, centre-crop). */
+export const TIMM_CROP_PCT = 0.875;
 
 /** ImageNet constants, timm's default for 3-channel models (and bwconrad's training recipe). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -220,8 +226,24 @@ export function resolveVitConfig(
   const data: VitConfig['data'] = {};
   const crop = lookup('crop_pct');
   if (crop && typeof crop.value === 'number' && crop.value > 0 && crop.value <= 1) data.cropPct = crop.value;
+  else if (crop) throw new SoftMoeError('E_CONFIG', `${crop.file}: "${crop.key}" is ${JSON.stringify(crop.value)}; expected a number in (0, 1].`);
   const interp = lookup('interpolation');
   if (interp && (interp.value === 'bilinear' || interp.value === 'bicubic' || interp.value === 'nearest')) data.interpolation = interp.value;
+  else if (interp) throw new SoftMoeError('E_CONFIG', `${interp.file}: "${interp.key}" is ${JSON.stringify(interp.value)}; expected 'bilinear', 'bicubic' or 'nearest'.`);
+  const from = (v: SidecarValue | undefined, dflt: ValueSource): ValueSource =>
+    (v ? { from: v.kind, file: v.path, key: v.key } : dflt);
+  const meanNote = inChans === 3 ? "ImageNet's, timm's default for 3-channel images" : `0.5 per channel, the default for ${inChans}-channel images`;
+  const preprocessing: Preprocessing = {
+    mean, std, inputSize: imgSize,
+    resize: { cropPct: data.cropPct ?? TIMM_CROP_PCT, interpolation: data.interpolation ?? 'bilinear' },
+    sources: {
+      mean: from(meanCfg, { from: 'default', note: meanNote }),
+      std: from(stdCfg, { from: 'default', note: meanNote }),
+      inputSize: from(imgCfg, { from: 'shapes' }),
+      cropPct: from(crop, { from: 'default', note: `timm's ${TIMM_CROP_PCT}` }),
+      interpolation: from(interp, { from: 'default', note: "bilinear, timm's default" }),
+    },
+  };
 
   // Blocks.
   const blocks: VitBlockConfig[] = [];
@@ -268,7 +290,7 @@ export function resolveVitConfig(
 
   return {
     embedDim, depth, numHeads: numHeads as number, patchSize: [ph, pw], inChans, numClasses, imgSize, grid,
-    classToken, noEmbedClass, globalPool, normPre, norm, fcNorm, layerNormEps: 1e-6, mean, std, blocks, data,
+    classToken, noEmbedClass, globalPool, normPre, norm, fcNorm, layerNormEps: 1e-6, mean, std, blocks, data, preprocessing,
     sources: {
       numHeads: heads.file,
       imgSize: imgSource,

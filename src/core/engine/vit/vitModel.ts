@@ -52,6 +52,7 @@ export class VitModel implements SoftMoeModel {
       std: [...config.std],
       tokenGrid: { rows: config.grid[0], cols: config.grid[1], hasClassToken: config.classToken },
       parameterCount: weights.parameterCount + layers.reduce((s, l) => s + l.parameterCount, 0),
+      preprocessing: config.preprocessing,
     };
   }
 

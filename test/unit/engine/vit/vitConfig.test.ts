@@ -230,4 +230,22 @@ describe('resolveVitConfig', () => {
     assert.deepEqual([moe.layer.layout, moe.layer.norm, moe.layer.expertsSeeNormalized, moe.layer.scale], ['vit-experts', 'none', false, undefined]);
   });
 
+  it('records where each preprocessing value came from, the checkpoint\'s own args after every file', () => {
+    const withArgs: VitSidecarsInput = {
+      softmoe: { num_heads: 2 }, files: [`${dir}/softmoe.json`],
+      checkpointArgs: { file: CKPT, key: 'args', values: { input_size: 8, mean: [0.1, 0.2, 0.3], num_heads: 4 } },
+    };
+    const c = resolveVitConfig(vitShapes(), withArgs, CKPT);
+    assert.equal(c.numHeads, 2, 'a file beside the checkpoint overrides its args');
+    assert.deepEqual(c.preprocessing.sources.mean, { from: 'checkpoint', file: CKPT, key: 'args.mean' });
+    assert.deepEqual(c.preprocessing.sources.inputSize, { from: 'checkpoint', file: CKPT, key: 'args.input_size' });
+    assert.equal(c.preprocessing.sources.std.from, 'default');
+    assert.match(c.preprocessing.sources.std.note ?? '', /ImageNet/);
+    assert.deepEqual(c.preprocessing.resize, { cropPct: 0.875, interpolation: 'bilinear' });
+    assert.equal(c.preprocessing.sources.cropPct?.from, 'default');
+    const fromArgs = resolveVitConfig(vitShapes(), { files: [], checkpointArgs: { file: CKPT, key: 'args', values: { num_heads: 4 } } }, CKPT);
+    assert.equal(fromArgs.numHeads, 4);
+    assert.equal(fromArgs.sources.numHeads, `${CKPT} (args)`);
+    throwsWith(() => resolveVitConfig(vitShapes(), config({ num_heads: 2, crop_pct: 2 }), CKPT), 'E_CONFIG', '"crop_pct"', '(0, 1]');
+  });
 });
