@@ -1,6 +1,6 @@
 // Installs code-server (VS Code in the browser) for the end-to-end tests into a cache folder, outside the
 // project's own dependencies, so users of the extension never download it. Idempotent: returns at once when the
-// right version is already there. Works offline except for the npm registry (see ../shared/notes/offline-recipes.md):
+// right version is already there. Works offline except for the npm registry, as follows:
 //   - ripgrep comes from Debian (/usr/bin/rg), packed where @vscode/ripgrep looks before it would download;
 //   - npm 11 blocks dependency install scripts unless allowed: the cache folder's package.json allows code-server's
 //     and argon2's; the postinstall needs npm_config_unsafe_perm=true when run as root.

@@ -28,7 +28,7 @@ export function disposeTrace(t: MoeTrace): void {
 export interface RunOptions {
   /** One mask per MoE layer, [b, n] float32, 1 keep / 0 drop. Missing or undefined: keep all. */
   masks?: Array<tf.Tensor2D | undefined>;
-  /** How dropped experts are removed (see soft-moe-layouts.md). Default 'zero'. */
+  /** How dropped experts are removed (see docs/soft-moe-layouts.md, "Dropping experts"). Default 'zero'. */
   drop?: DropMode;
   /** Also return a trace for every MoE layer. Default false. */
   trace?: boolean;

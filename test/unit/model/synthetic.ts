@@ -1,5 +1,5 @@
 /**
- * Synthetic tensor lists in every layout of soft-moe-layouts.md (names and shapes only), for detection tests.
+ * Synthetic tensor lists in every layout of docs/soft-moe-layouts.md (names and shapes only), for detection tests.
  */
 import type { TensorInfo } from '../../../src/core/io/types';
 
