@@ -3,7 +3,7 @@
  * dataset in the model's geometry, analysis) with progress and cancellation. The extension's settings apply to every
  * model, so selectors a model cannot run (the oracle on a ViT) are left out with a log line instead of failing.
  */
-import type { AnalysisResult } from '../core/analysis/schema';
+import { defaultedPreprocessing, type AnalysisResult } from '../core/analysis/schema';
 import { analyzeCheckpoint } from '../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../core/analysis/finalize';
 import { throwIfAborted } from '../core/errors';
@@ -31,6 +31,10 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
   }, {
     signal,
     log,
+    // The panel shows these in its Overview; the log says them as soon as they are known.
+    onPreprocessing: (p) => {
+      for (const line of p ? defaultedPreprocessing(p) : []) log(`${job.checkpoint}: ${line}; no sidecar or checkpoint gives it (set it in softmoe.json beside the checkpoint).`);
+    },
     onPhase: (p) => {
       phase = p;
       onProgress({ done: 0, total: 0, examplesPerSecond: 0, phase });
