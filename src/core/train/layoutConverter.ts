@@ -2,6 +2,7 @@
  * Trainable variables may be held in a different layout from the checkpoint (the engine wants input-major
  * matrices, PyTorch saves Linear weights [out, in]). A converter turns host tensors between the two, by name.
  */
+import { transpose2d } from '../engine/transpose2d';
 import type { HostTensor } from './runFolder';
 
 export interface LayoutConverter {
@@ -11,15 +12,13 @@ export interface LayoutConverter {
   fromCheckpoint(name: string, t: HostTensor): HostTensor;
 }
 
-export function transpose2d(t: HostTensor): HostTensor {
+function transposeHost(t: HostTensor): HostTensor {
   const [r, c] = t.shape as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j] as number;
-  return { shape: [c, r], data: out };
+  return { shape: [c, r], data: transpose2d(t.data, r, c) };
 }
 
 /** The named 2D tensors are transposed between the two layouts; everything else is shared as is. */
 export function layoutConverter(transposed: Set<string>): LayoutConverter {
-  const conv = (name: string, t: HostTensor) => (transposed.has(name) ? transpose2d(t) : t);
+  const conv = (name: string, t: HostTensor) => (transposed.has(name) ? transposeHost(t) : t);
   return { toCheckpoint: conv, fromCheckpoint: conv };
 }

@@ -8,6 +8,7 @@ import { SoftMoeError } from '../../errors';
 import type { TensorEntry } from '../../io/types';
 import type { VitConfig } from './vitConfig';
 import type { LinearWeights, NormWeights, QkvWeights } from './vitOps';
+import { transpose2d } from '../transpose2d';
 
 export type VitBlockMlpArrays =
   | { kind: 'dense'; fc1: LinearWeights; fc2: LinearWeights }
@@ -127,15 +128,6 @@ export async function loadVitWeights(
     for (const t of created) t.dispose();
     throw err;
   }
-}
-
-/** [rows, cols] row-major → [cols, rows] row-major. */
-export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
-  }
-  return out;
 }
 
 export function disposeVitWeights(w: VitWeights): void {
