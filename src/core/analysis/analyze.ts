@@ -66,7 +66,10 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
       parameterCount: info.parameterCount, architecture: info.architecture,
       ...options.checkpoint,
     },
-    dataset: { path: dataset.path, name: dataset.name, split: dataset.split, numClasses: C, classNames: [...dataset.classNames] },
+    dataset: {
+      path: dataset.path, name: dataset.name, split: dataset.split, numClasses: C, classNames: [...dataset.classNames],
+      ...(dataset.sourceExamples !== undefined ? { totalExamples: dataset.sourceExamples } : {}),
+    },
     options: {
       drops: opts.drops, selectors: opts.selectors, trials: opts.trials, seed: opts.seed, ks: opts.ks,
       limit: opts.limit, shard: opts.shard, target: opts.target, batchSize: opts.batchSize, samples: opts.samples,

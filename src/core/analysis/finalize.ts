@@ -2,6 +2,7 @@
  * Sufficient statistics → the analysis result (schema.ts). Pure and deterministic: one run and a merge of its
  * shards give the same document, apart from `createdAt` and `timing`.
  */
+import { SELECTED_BY_K_MAX_CELLS } from './schema';
 import type { AnalysisResult, Curve, CurvePoint, DropMode, LayerRouting, LayerSpecialisation, Recommended } from './schema';
 import type { AnalysisPartial } from './partial';
 import { exactValue, exactValues } from './exactSum';
@@ -66,7 +67,7 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
   const selKi = o.ks.indexOf(selK);
   const heuristicAccuracy: Record<string, number[]> = {};
   o.ks.forEach((k, ki) => (heuristicAccuracy[String(k)] = Array.from({ length: C }, (_, y) => ratio(stats.heuristicPerClass[ki * C + y] as number, stats.support[y] as number))));
-  const specialisation: LayerSpecialisation[] = stats.layers.map((ls, l) => specialisationOf(ls, head.layers[l]?.name ?? String(l), stats.support, n, selK, selKi));
+  const specialisation: LayerSpecialisation[] = stats.layers.map((ls, l) => specialisationOf(ls, head.layers[l]?.name ?? String(l), stats.support, n, selK, selKi, o.ks));
   const routing: LayerRouting[] = stats.layers.map((ls, l) => routingOf(ls, head.layers[l]?.name ?? String(l), N, n, head.layers[l]?.slotsPerExpert ?? 1, head.layers[l]?.dim ?? 0));
   const samples = [...part.samples].sort((a, b) => a.index - b.index);
   return {
@@ -90,14 +91,18 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
   };
 }
 
-function specialisationOf(ls: LayerStats, layer: string, support: number[], n: number, selK: number, selKi: number): LayerSpecialisation {
+function specialisationOf(ls: LayerStats, layer: string, support: number[], n: number, selK: number, selKi: number, ks: number[]): LayerSpecialisation {
   const C = support.length;
   const mass = exactValues(ls.classExpertMass);
   const classExpertMass = Array.from({ length: C }, (_, y) => Array.from({ length: n }, (_, e) => ratio(mass[y * n + e] as number, support[y] as number)));
-  const classExpertSelected = Array.from({ length: C }, (_, y) => Array.from({ length: n }, (_, e) => ratio(ls.classExpertSelected[(selKi * C + y) * n + e] as number, support[y] as number)));
+  const selectedAt = (ki: number): number[][] => Array.from({ length: C }, (_, y) => Array.from({ length: n }, (_, e) => ratio(ls.classExpertSelected[(ki * C + y) * n + e] as number, support[y] as number)));
+  const classExpertSelected = selectedAt(selKi);
+  const byK = ks.length * C * n <= SELECTED_BY_K_MAX_CELLS
+    ? { classExpertSelectedByK: Object.fromEntries(ks.map((k, ki) => [String(k), selectedAt(ki)])) }
+    : {};
   const top = Math.min(3, n);
   const topExperts = classExpertMass.map((row) => row.map((v, e) => [v, e] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, top).map(([, e]) => e));
-  return { layer, classExpertMass, classExpertSelected, selectedAtK: selK, topExperts };
+  return { layer, classExpertMass, classExpertSelected, selectedAtK: selK, topExperts, ...byK };
 }
 
 function routingOf(ls: LayerStats, layer: string, N: number, n: number, p: number, d: number): LayerRouting {

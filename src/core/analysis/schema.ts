@@ -82,8 +82,22 @@ export interface LayerSpecialisation {
   classExpertSelected: number[][];
   /** k used for `classExpertSelected`. */
   selectedAtK: number;
+  /**
+   * The same frequencies at every analysed k (key: k as a string), so a view can follow its k control. Left out when
+   * it would be large (ks × classes × experts above SELECTED_BY_K_MAX_CELLS); views then show `selectedAtK` and say so.
+   */
+  classExpertSelectedByK?: Record<string, number[][]>;
   /** Per class, expert indices sorted by mass, the top few. */
   topExperts: number[][];
+}
+
+/** Largest ks × classes × experts for which `classExpertSelectedByK` is written (keeps results small). */
+export const SELECTED_BY_K_MAX_CELLS = 200_000;
+
+/** A selector that was asked for but not run, and why (e.g. the oracle on a ViT). */
+export interface SkippedSelector {
+  selector: SelectorName;
+  reason: string;
 }
 
 export interface PerClass {
@@ -240,6 +254,8 @@ export interface AnalysisResult {
     split: string;
     numClasses: number;
     classNames: string[];
+    /** Examples in the split before `options.limit` (absent in results written before it was recorded). */
+    totalExamples?: number;
   };
   options: {
     drops: DropMode[];
@@ -256,6 +272,8 @@ export interface AnalysisResult {
     samples?: number;
     /** `oracle` only: exhaustive search for a k when C(n, k) is at most this, else greedy. */
     oracleBudget?: number;
+    /** Selectors asked for but left out because this model cannot run them. */
+    skippedSelectors?: SkippedSelector[];
   };
   numExamples: number;
   fullAccuracy: number;

@@ -56,6 +56,7 @@ export function createDataset(parts: DatasetParts, opts: OpenDatasetOptions = {}
     format: parts.format,
     split: parts.split,
     numExamples,
+    sourceExamples: parts.count,
     shape,
     ...(parts.resized || (geometry && (parts.shape[0] !== shape[0] || parts.shape[1] !== shape[1])) ? { resized: true } : {}),
     numClasses: parts.numClasses,

@@ -25,6 +25,8 @@ export interface Dataset {
   split: 'train' | 'test';
   /** Number of examples (after `limit`). */
   numExamples: number;
+  /** Examples in the split before `limit` (so a result can say "the first N of M"). */
+  sourceExamples?: number;
   /** [height, width, channels] of every image as yielded (after any resize / crop). */
   shape: [number, number, number];
   /** True when images are resampled and cropped to `shape` (OpenDatasetOptions.image), not yielded as stored. */
