@@ -7,13 +7,18 @@ import { basename } from 'node:path';
 import type { Engine } from '../engine/engine';
 import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
+import { preflight, type LoadProgress } from '../engine/preflight';
+import type { Dataset } from '../data/types';
 import { throwIfAborted } from '../errors';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
-import type { Preprocessing, SelectorName } from './schema';
+import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
 
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Omit<OpenEngineOptions, 'sidecars'> {
+/** Why a model without the fast path cannot run the oracle (in logs and in the result). */
+export const ORACLE_NEEDS = "needs the paper's MNIST model (one Soft MoE layer followed by a linear readout)";
+
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Pick<OpenEngineOptions, 'engine' | 'backend'> {
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -26,8 +31,10 @@ export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoi
 }
 
 export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
-  /** Phase changes ('loading model', 'analysing') for progress displays. */
+  /** Phase changes ('loading model', 'analyzing') for progress displays. */
   onPhase?: (phase: string) => void;
+  /** Bytes of tensor data read while the model loads. */
+  onLoadProgress?: (p: LoadProgress) => void;
   log?: (message: string) => void;
   /** The inputs' preprocessing, as soon as the model and dataset are open (before analysing): for warnings. */
   onPreprocessing?: (preprocessing: Preprocessing | undefined) => void;
@@ -47,31 +54,51 @@ export async function analyzeCheckpoint(
 ): Promise<AnalysisPartial> {
   const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, ...analyzeOptions } = options;
   hooks.onPhase?.('loading model');
-  const { engine, checkpoint } = await openEngine(checkpointPath, { ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}) });
+  // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
+  // check is the one analysed.
+  const checked: { dataset: Dataset | null } = { dataset: null };
+  const opened = await openEngine(checkpointPath, {
+    ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}),
+    beforeLoad: async (ckpt, sidecars) => {
+      checked.dataset = (await preflight(ckpt, sidecars, datasetPath, { split, limit })).dataset;
+    },
+    ...(hooks.onLoadProgress ? { onLoadProgress: hooks.onLoadProgress } : {}),
+  }).catch(async (err: unknown) => {
+    await checked.dataset?.close();
+    throw err;
+  });
+  const { engine, checkpoint } = opened;
   try {
     throwIfAborted(hooks.signal);
     let selectors = analyzeOptions.selectors;
+    const skipped: SkippedSelector[] = [];
     if (skipUnsupportedSelectors && selectors) {
       const kept = supportedSelectors(engine, selectors);
       if (kept.length !== selectors.length) {
-        hooks.log?.(`${basename(checkpoint.path)}: the oracle selector needs the paper's MNIST model (one Soft MoE layer, linear readout); analysing without it.`);
+        skipped.push({ selector: 'oracle', reason: ORACLE_NEEDS });
+        hooks.log?.(`${basename(checkpoint.path)}: the oracle selector ${ORACLE_NEEDS}; analyzing without it.`);
       }
       selectors = kept;
     }
-    const dataset = await openDatasetForModel(datasetPath, engine.info, { split, limit });
+    const dataset = checked.dataset ?? await openDatasetForModel(datasetPath, engine.info, { split, limit });
+    checked.dataset = null;
     try {
       hooks.onPreprocessing?.(datasetPreprocessing(engine.info, dataset));
-      hooks.onPhase?.('analysing');
-      return await analyzePart(engine, dataset, {
+      hooks.onPhase?.('analyzing');
+      const part = await analyzePart(engine, dataset, {
         ...analyzeOptions,
         ...(selectors ? { selectors } : {}),
         limit,
         checkpoint,
       }, hooks);
+      // Written into the result, so every view can say what was left out and why.
+      if (skipped.length) part.head.options.skippedSelectors = skipped;
+      return part;
     } finally {
       await dataset.close();
     }
   } finally {
+    await checked.dataset?.close();
     await engine.dispose();
   }
 }

@@ -31,6 +31,35 @@ export interface MnistModelOptions {
   defaultNote?: string;
 }
 
+export interface MnistGeometry {
+  numClasses: number;
+  imageSize: number;
+  /** Tokens per side (the token grid is square). */
+  grid: number;
+  patch: number;
+  channels: number;
+}
+
+/**
+ * What the model takes and predicts, from shapes alone (the layer's width and decoder.1.weight's [C, m·d]) and the
+ * options: read before any tensor data, so a dataset that cannot fit is refused at once (engine/preflight.ts).
+ */
+export function mnistGeometry(dim: number, decoderShape: readonly number[], opts: MnistModelOptions = {}): MnistGeometry {
+  const imageSize = opts.imageSize ?? 28;
+  const [numClasses = 0, flat = 0] = decoderShape;
+  const tokens = flat / dim;
+  const grid = Math.round(Math.sqrt(tokens));
+  if (!Number.isInteger(tokens) || grid * grid !== tokens) {
+    throw new SoftMoeError('E_SHAPE', `decoder.1.weight [${numClasses}, ${flat}] does not take a square grid of tokens of width ${dim}.`);
+  }
+  const patch = opts.patchSize ?? imageSize / grid;
+  const channels = dim / (patch * patch);
+  if (!Number.isInteger(patch) || patch * grid !== imageSize || !Number.isInteger(channels) || channels < 1) {
+    throw new SoftMoeError('E_CONFIG', `The MNIST model's tokens (${tokens} of width ${dim}) do not cut a ${imageSize}×${imageSize} image into patches of ${patch}; set patch_size in args.json.`);
+  }
+  return { numClasses, imageSize, grid, patch, channels };
+}
+
 export class MnistSoftMoeModel implements SoftMoeModel {
   readonly info: ModelInfo;
   readonly linearReadout: { weight: tf.Tensor2D };
@@ -44,18 +73,7 @@ export class MnistSoftMoeModel implements SoftMoeModel {
 
   constructor(layer: SoftMoeLayer, decoderWeight: tf.Tensor2D, opts: MnistModelOptions = {}) {
     const { dim, numExperts, slotsPerExpert, expertHidden } = layer.config;
-    const imageSize = opts.imageSize ?? 28;
-    const [numClasses, flat] = decoderWeight.shape;
-    const tokens = flat / dim;
-    const grid = Math.round(Math.sqrt(tokens));
-    if (!Number.isInteger(tokens) || grid * grid !== tokens) {
-      throw new SoftMoeError('E_SHAPE', `decoder.1.weight [${numClasses}, ${flat}] does not take a square grid of tokens of width ${dim}.`);
-    }
-    const patch = opts.patchSize ?? imageSize / grid;
-    const channels = dim / (patch * patch);
-    if (!Number.isInteger(patch) || patch * grid !== imageSize || !Number.isInteger(channels) || channels < 1) {
-      throw new SoftMoeError('E_CONFIG', `The MNIST model's tokens (${tokens} of width ${dim}) do not cut a ${imageSize}×${imageSize} image into patches of ${patch}; set patch_size in args.json.`);
-    }
+    const { numClasses, imageSize, grid, patch, channels } = mnistGeometry(dim, decoderWeight.shape, opts);
     const mean = opts.mean ?? Array(channels).fill(PAPER_MNIST_MEAN);
     const std = opts.std ?? Array(channels).fill(PAPER_MNIST_STD);
     if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {

@@ -8,7 +8,8 @@ import { openDataset } from '../data/openDataset';
 import type { Dataset } from '../data/types';
 import type { ModelInfo } from './model';
 
-export function openDatasetForModel(path: string, info: ModelInfo, opts: { split?: 'train' | 'test'; limit?: number | null } = {}): Promise<Dataset> {
+/** `info`: a model's, or what engine/preflight.ts reads from the checkpoint's header before the model exists. */
+export function openDatasetForModel(path: string, info: Pick<ModelInfo, 'architecture' | 'inputShape' | 'preprocessing'>, opts: { split?: 'train' | 'test'; limit?: number | null } = {}): Promise<Dataset> {
   const [h, w, c] = info.inputShape;
   const resize = info.preprocessing?.resize;
   return openDataset(path, {

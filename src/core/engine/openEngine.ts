@@ -8,10 +8,12 @@
  */
 import { basename, resolve } from 'node:path';
 import { openCheckpoint } from '../io/openCheckpoint';
+import type { Checkpoint } from '../io/types';
 import { readSidecars, type Sidecars } from '../model/sidecar';
 import { initBackend, type BackendName } from './backend';
 import type { Engine } from './engine';
 import { modelFromCheckpoint } from './loadModel';
+import { withLoadProgress, type LoadProgress } from './preflight';
 import { createTfjsEngine } from './tfjsEngine';
 
 export type EngineKind = 'tfjs';
@@ -25,6 +27,13 @@ export interface OpenEngineOptions {
   backend?: BackendName;
   /** Sidecars already read (else read from the checkpoint's folder). */
   sidecars?: Sidecars;
+  /**
+   * Called with the opened checkpoint (header only) and its sidecars before any tensor is read: header-first checks
+   * (engine/preflight.ts) that refuse a mismatched dataset without loading gigabytes of weights.
+   */
+  beforeLoad?: (ckpt: Checkpoint, sidecars: Sidecars) => Promise<void>;
+  /** Tensor bytes read while the model loads. */
+  onLoadProgress?: (p: LoadProgress) => void;
 }
 
 /** What the result records about the checkpoint a model came from. */
@@ -47,7 +56,8 @@ export async function openEngine(checkpointPath: string, opts: OpenEngineOptions
   const ckpt = await openCheckpoint(path);
   try {
     const sidecars = opts.sidecars ?? (await readSidecars(ckpt.path));
-    const model = await modelFromCheckpoint(ckpt, sidecars);
+    await opts.beforeLoad?.(ckpt, sidecars);
+    const model = await modelFromCheckpoint(withLoadProgress(ckpt, opts.onLoadProgress), sidecars);
     return {
       engine: createTfjsEngine(model),
       checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize },
