@@ -14,6 +14,7 @@ export type ProgressSink = (p: Omit<WorkerProgress, 'type' | 'id'>) => void;
 export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, signal: AbortSignal, log: (message: string) => void = () => undefined): Promise<AnalysisResult> {
   const { execution, settings } = job;
   let phase = 'loading model';
+  let lastLoadReport = 0;
   onProgress({ done: 0, total: 0, examplesPerSecond: 0, phase });
   throwIfAborted(signal);
   const part = await analyzeCheckpoint(job.checkpoint, job.dataset, {
@@ -38,6 +39,13 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
     onPhase: (p) => {
       phase = p;
       onProgress({ done: 0, total: 0, examplesPerSecond: 0, phase });
+    },
+    onLoadProgress: (p) => {
+      // One tensor at a time is thousands of events for a big model: at most ten a second, and the last.
+      const now = Date.now();
+      if (p.done > 0 && p.done < p.total && now - lastLoadReport < 100) return;
+      lastLoadReport = now;
+      onProgress({ done: p.done, total: p.total, unit: 'bytes', examplesPerSecond: 0, phase });
     },
     onProgress: (p) => onProgress({ done: p.done, total: p.total, examplesPerSecond: p.examplesPerSecond, phase }),
   });

@@ -60,9 +60,11 @@ export interface HelloMessage { type: 'hello'; protocolVersion: number }
 export interface WorkerProgress {
   type: 'progress';
   id: number;
-  /** Examples done so far (over every pass the analysis makes) and the total it expects. */
+  /** Examples done so far (over every pass the analysis makes) and the total it expects; bytes when `unit` says so. */
   done: number;
   total: number;
+  /** 'bytes' while the model's tensors load (done/total are tensor bytes); examples otherwise. */
+  unit?: 'examples' | 'bytes';
   examplesPerSecond: number;
   /** Short label of the current phase, e.g. 'loading model', 'heuristic', 'random'. */
   phase: string;
