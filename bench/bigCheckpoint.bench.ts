@@ -1,0 +1,138 @@
+// Analyze Experts on a big checkpoint: how long until the answer and the PEAK RESIDENT MEMORY of the process, for
+//   1. a dataset whose classes the checkpoint's header already rules out (10 classes; the model predicts 1000), and
+//   2. a dataset that fits (the embedded demo set, 8 examples), where the whole model is loaded and run,
+// with the model's own size for scale. The checkpoint is the paper's MNIST layout with very wide experts (F32),
+// written SPARSE (ftruncate: all-zero weights, no disk cost) and deleted at the end. Each case runs in a fresh
+// process, so its maxRSS is its own. No timing is asserted anywhere; this prints figures.
+//   npm run bench -- bigCheckpoint                 (SOFTMOE_BENCH_GB=1.4 by default: the checkpoint's size in GB)
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const DEMO_DATA = join(ROOT, 'media', 'demo', 'data');
+const D = 196;
+const N = 16;
+const TOKENS = 4;
+
+interface CaseResult {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  seconds: number;
+  maxRssMiB: number;
+  /** Peak RSS when the analysis starts, i.e. of loading the model (null: it never got there). */
+  loadedRssMiB: number | null;
+  /** Tensor bytes the loading-progress hook reported, and the total it announced. */
+  bytesReported: number;
+  bytesTotal: number;
+  progressEvents: number;
+}
+
+async function writeSparseCheckpoint(path: string, bytes: number, classes: number): Promise<number> {
+  // Per expert: fc1 [h, d] and fc2 [d, h] in F32 → 8·d·h bytes; h chosen to reach `bytes` in all.
+  const h = Math.max(1, Math.floor(bytes / (N * 8 * D)));
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let at = 0;
+  const add = (name: string, shape: number[]): void => {
+    const len = 4 * shape.reduce((a, b) => a * b, 1);
+    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + len] };
+    at += len;
+  };
+  add('phi', [D, N]);
+  add('normalization_scale_param', [1]);
+  for (let e = 0; e < N; e++) {
+    add(`experts.${e}.1.weight`, [h, D]);
+    add(`experts.${e}.3.weight`, [D, h]);
+  }
+  add('decoder.1.weight', [classes, TOKENS * D]);
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const fh = await open(path, 'w');
+  try {
+    await fh.write(len, 0, 8, 0);
+    await fh.write(json, 0, json.length, 8);
+    await fh.truncate(8 + json.length + at);
+  } finally {
+    await fh.close();
+  }
+  return 8 + json.length + at;
+}
+
+/** In the child: one analysis, its outcome and this process's peak RSS, as one JSON line on stdout. */
+async function child(checkpoint: string, dataset: string): Promise<void> {
+  const { initBackend } = await import('../src/core/engine/backend');
+  const { analyzeCheckpoint } = await import('../src/core/analysis/analyzeCheckpoint');
+  await initBackend('wasm');
+  const t0 = performance.now();
+  const out: CaseResult = { ok: false, seconds: 0, maxRssMiB: 0, loadedRssMiB: null, bytesReported: 0, bytesTotal: 0, progressEvents: 0 };
+  const hooks: Record<string, unknown> = {
+    onPhase: (phase: string) => {
+      if (phase !== 'loading model') out.loadedRssMiB = process.resourceUsage().maxRSS / 1024;
+    },
+    // Present once the byte-progress hook exists; ignored before.
+    onLoadProgress: (p: { done: number; total: number }) => {
+      out.bytesReported = p.done;
+      out.bytesTotal = p.total;
+      out.progressEvents++;
+    },
+  };
+  try {
+    await analyzeCheckpoint(checkpoint, dataset, { limit: 8, batchSize: 8, selectors: ['heuristic'], samples: 0, ks: [1, N] }, hooks);
+    out.ok = true;
+  } catch (err) {
+    const e = err as { code?: string; userMessage?: string; message?: string };
+    out.code = e.code ?? 'E_INTERNAL';
+    out.message = e.userMessage ?? e.message ?? String(err);
+  }
+  out.seconds = (performance.now() - t0) / 1000;
+  out.maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runCase(checkpoint: string, dataset: string): CaseResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', checkpoint, dataset], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as CaseResult;
+  } catch {
+    throw new Error(`the benchmark child failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
+  }
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  const gb = Number(process.env.SOFTMOE_BENCH_GB ?? '1.4');
+  const dir = await mkdtemp(join(tmpdir(), 'softmoe-bench-big-'));
+  try {
+    const wrong = join(dir, 'wide-1000-classes.safetensors');
+    const right = join(dir, 'wide-10-classes.safetensors');
+    const wrongSize = await writeSparseCheckpoint(wrong, gb * 1e9, 1000);
+    const rightSize = await writeSparseCheckpoint(right, gb * 1e9, 10);
+    console.log(`checkpoint: paper MNIST layout, n = ${N}, F32, ${mib(rightSize)} (${(rightSize / 1e9).toFixed(2)} GB), sparse; dataset: embedded demo set (10 classes), --limit 8`);
+    const rows: Array<[string, CaseResult, number]> = [
+      ['classes ruled out by the header (model predicts 1000)', runCase(wrong, DEMO_DATA), wrongSize],
+      ['dataset fits: load and analyse', runCase(right, DEMO_DATA), rightSize],
+    ];
+    for (const [what, r, size] of rows) {
+      console.log(`\n${what}`);
+      console.log(`  outcome:          ${r.ok ? 'analysed' : `${r.code}: ${r.message}`}`);
+      console.log(`  time:             ${r.seconds.toFixed(1)} s`);
+      const times = (v: number): string => `${v.toFixed(0)} MiB  (${(v * 2 ** 20 / size).toFixed(2)} × the checkpoint's ${mib(size)})`;
+      if (r.loadedRssMiB !== null) console.log(`  peak RSS loaded:  ${times(r.loadedRssMiB)}`);
+      console.log(`  peak RSS:         ${times(r.maxRssMiB)}`);
+      console.log(`  bytes loaded:     ${r.progressEvents ? `${mib(r.bytesReported)} of ${mib(r.bytesTotal)} reported in ${r.progressEvents} progress events` : 'no loading progress reported'}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') {
+  void child(process.argv[3] as string, process.argv[4] as string);
+} else {
+  void main();
+}
