@@ -5,19 +5,20 @@
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
-import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
-import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { AnalysisResult } from '../src/core/analysis/schema';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 import { defaultPanelState } from '../src/core/protocol/webviewProtocol';
+import { examplesText, resultNotes } from '../src/core/report/resultNotes';
+import { runName, runStem } from '../src/core/report/runLabels';
 import { redrawAll, resizeAll } from './charts';
-import { clear, h, pct } from './dom';
+import { clear, h, pct, plural } from './dom';
 import { exportBar } from './export/exportBar';
-import { fileStem } from './export/exportSink';
+import { setExportContext } from './export/exportContext';
 import { allKs, drops, numExperts, pointAt, resolveState } from './model';
+import { radioGroup, setRadioValue } from './radioGroup';
 import { watchTheme } from './theme';
 import { curvesView } from './views/curvesView';
 import { overviewView } from './views/overviewView';
@@ -59,12 +60,10 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
     value: Math.max(0, ks.indexOf(state.k ?? ks[0])), 'aria-label': 'Experts kept per input (k)',
   });
   kSlider.addEventListener('input', () => set({ k: ks[Number(kSlider.value)] ?? state.k }));
-  const dropGroup = h('vscode-radio-group', { 'aria-label': 'How dropped experts are removed', class: 'drop-toggle' },
-    ...drops(result).map((d) => h('vscode-radio', { name: 'drop', value: d, label: d, checked: d === state.drop },
-      d === 'zero' ? 'zero (no renormalisation)' : 'renormalise')));
-  dropGroup.addEventListener('change', (e) => {
-    const v = (e.target as HTMLInputElement).value;
-    if (v === 'zero' || v === 'renorm') set({ drop: v });
+  const dropGroup = radioGroup({
+    label: 'How dropped experts are removed', name: 'drop', className: 'drop-toggle', value: state.drop ?? 'zero',
+    choices: drops(result).map((d) => ({ value: d, text: d === 'zero' ? 'zero (no renormalisation)' : 'renormalise' })),
+    onChange: (d) => set({ drop: d }),
   });
   const kNote = h('span', { class: 'k-note muted' });
   const actions = (opts.actions ?? []).map((a) => {
@@ -72,11 +71,19 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
     b.addEventListener('click', a.run);
     return b;
   });
+  const name = runName(result.checkpoint.path || result.checkpoint.name);
+  const notes = resultNotes(result);
+  setExportContext({
+    stem: runStem(result.checkpoint.path || result.checkpoint.name),
+    subtitle: () => `${name} · ${result.dataset.name}, ${examplesText(result)} · drop ${state.drop ?? 'zero'} · k = ${state.k ?? 1} of ${n}`,
+  });
   root.append(
     h('header', { class: 'app-header' },
       h('div', null,
-        h('h1', null, result.checkpoint.name, h('span', { class: 'muted' }, ` · ${result.dataset.name}`)),
-        h('p', { class: 'muted' }, `${result.checkpoint.architecture} · ${result.layers.length} Soft MoE layer${result.layers.length === 1 ? '' : 's'} · ${n} experts · ${result.numExamples.toLocaleString('en-US')} examples · full accuracy ${pct(result.fullAccuracy)}`)),
+        h('h1', { title: result.checkpoint.path }, name, h('span', { class: 'muted' }, ` · ${result.dataset.name}`)),
+        h('p', { class: 'muted' }, `${result.checkpoint.architecture} · ${plural(result.layers.length, 'Soft MoE layer')} · ${plural(n, 'expert')} · ${examplesText(result)} · full accuracy ${pct(result.fullAccuracy)}`),
+        notes.length ? h('ul', { class: 'notes', 'aria-label': 'Limits and assumptions of these numbers' },
+          ...notes.map((x) => h('li', { class: `note ${x.severity}`, 'data-note': x.id }, x.text))) : null),
       h('div', { class: 'actions' }, ...actions)),
     h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Analysis controls' },
       h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup),
@@ -84,7 +91,7 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
       exportBar('this analysis', [
         { format: 'json', data: () => JSON.stringify(result, null, 1) },
         { format: 'html', data: () => null },
-      ], `${fileStem(result.checkpoint.name)}.softmoe`)),
+      ], `${runStem(result.checkpoint.path || result.checkpoint.name)}.softmoe`)),
   );
 
   // ---- tabs
@@ -115,6 +122,7 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
   function syncControls(): void {
     const k = state.k ?? 1;
     kSlider.value = String(Math.max(0, ks.indexOf(k)));
+    setRadioValue(dropGroup, state.drop ?? 'zero');
     kLabel.textContent = `k = ${k} of ${n} (${pct(k / n, 0)})`;
     const hp = pointAt(result, 'heuristic', state.drop ?? 'zero', k);
     const rp = pointAt(result, 'random', state.drop ?? 'zero', k);

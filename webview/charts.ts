@@ -4,14 +4,15 @@
  */
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { LegacyGridContainLabel } from 'echarts/features';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 import type { EChartsCoreOption } from 'echarts/core';
-import { readPalette } from './theme';
+import { exportContext } from './export/exportContext';
+import { exportPalette, readPalette } from './theme';
 import type { Palette } from './theme';
 
-echarts.use([LineChart, BarChart, HeatmapChart, GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, VisualMapComponent, AriaComponent, LegacyGridContainLabel, SVGRenderer, CanvasRenderer]);
+echarts.use([LineChart, BarChart, HeatmapChart, GridComponent, TitleComponent, TooltipComponent, LegendComponent, MarkLineComponent, VisualMapComponent, AriaComponent, LegacyGridContainLabel, SVGRenderer, CanvasRenderer]);
 
 export type OptionBuilder = (p: Palette) => EChartsCoreOption;
 
@@ -118,23 +119,60 @@ export function chartOption(el: HTMLElement): Record<string, unknown> | null {
   return m ? (m.build(readPalette()) as Record<string, unknown>) : null;
 }
 
+/** Exported figure sizes (CSS pixels; PNG has twice as many): wide for curves and bars, square for matrices. */
+export const EXPORT_SIZE = { wide: { width: 1200, height: 720 }, square: { width: 960, height: 960 } } as const;
+
+/** Space the title and subtitle take above the chart's own layout. */
+const TITLE_SPACE = 64;
+
+function shiftTop(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shiftTop);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const top = o.top;
+    if (top === undefined || typeof top === 'number') return { ...o, top: (typeof top === 'number' ? top : 0) + TITLE_SPACE };
+  }
+  return v;
+}
+
 /**
- * Draw the chart of `el` once more, off screen, at its on-screen size with the theme's background filled in, and
- * return it as SVG markup or as a PNG data: URL (canvas renderer, 2× pixels). Null when no chart is mounted there.
+ * The option of a chart as exported: the theme-independent light palette (a figure looks the same whichever theme
+ * the user works in), a title and a subtitle naming run, dataset and the controls' state, the layout pushed down
+ * to make room for them.
  */
-function renderExport(el: HTMLElement, format: 'svg' | 'png'): string | null {
+function exportOption(m: Mounted, title: string, p: Palette): Record<string, unknown> {
+  const o = m.build(p) as Record<string, unknown>;
+  const subtitle = exportContext().subtitle();
+  return {
+    ...baseOption(p), ...o, backgroundColor: p.bg,
+    title: {
+      text: title, subtext: subtitle, left: 16, top: 10, itemGap: 6,
+      textStyle: { color: p.fg, fontFamily: p.font, fontSize: 17, fontWeight: 600 },
+      subtextStyle: { color: p.muted, fontFamily: p.font, fontSize: 12 },
+    },
+    grid: shiftTop(o.grid ?? {}),
+    ...(o.legend ? { legend: shiftTop(o.legend) } : {}),
+  };
+}
+
+/**
+ * Draw the chart of `el` once more, off screen, at a fixed export size with a white background, a title and a
+ * subtitle, and return it as SVG markup or as a PNG data: URL (canvas renderer, 2× pixels). Null when no chart is
+ * mounted there.
+ */
+function renderExport(el: HTMLElement, format: 'svg' | 'png', title: string): string | null {
   const m = find(el);
   if (!m) return null;
-  const width = Math.max(320, el.clientWidth || 800);
-  const height = Math.max(200, el.clientHeight || 400);
+  const square = el.classList.contains('chart-square') || el.classList.contains('chart-heat');
+  const { width, height } = square ? EXPORT_SIZE.square : EXPORT_SIZE.wide;
   const host = document.createElement('div');
   host.style.cssText = `position:fixed;left:-30000px;top:0;width:${width}px;height:${height}px;`;
   document.body.append(host);
   const chart = echarts.init(host, undefined, { renderer: format === 'png' ? 'canvas' : 'svg', width, height, devicePixelRatio: 2 });
   try {
     // ECharts writes the font family into SVG attributes unescaped: keep its quotes single.
-    const p = { ...readPalette(), font: readPalette().font.replace(/"/g, "'") };
-    chart.setOption({ ...baseOption(p), ...m.build(p), backgroundColor: p.bg });
+    const p = exportPalette();
+    chart.setOption(exportOption(m, title, { ...p, font: p.font.replace(/"/g, "'") }));
     return format === 'png' ? chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: p.bg }) : chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -142,12 +180,12 @@ function renderExport(el: HTMLElement, format: 'svg' | 'png'): string | null {
   }
 }
 
-/** The SVG markup of the chart drawn in `el` (standalone: theme background, fonts and colours inline), or null. */
-export function chartSvg(el: HTMLElement): string | null {
-  return renderExport(el, 'svg');
+/** The SVG markup of the chart drawn in `el` (standalone: white background, fonts and colours inline), or null. */
+export function chartSvg(el: HTMLElement, title: string): string | null {
+  return renderExport(el, 'svg', title);
 }
 
-/** The chart drawn in `el` as a `data:image/png;base64,` URL at twice its on-screen resolution, or null. */
-export function chartPng(el: HTMLElement): string | null {
-  return renderExport(el, 'png');
+/** The chart drawn in `el` as a `data:image/png;base64,` URL (EXPORT_SIZE at 2× pixels), or null. */
+export function chartPng(el: HTMLElement, title: string): string | null {
+  return renderExport(el, 'png', title);
 }

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import type { CheckpointSummary, LayerSummary, MatrixView } from '../src/core/protocol/checkpointSummary';
 import { axisStyle, mountChart, redrawAll } from './charts';
-import { clear, fmtBytes, fmtInt, h, stat } from './dom';
+import { clear, fmtBytes, fmtInt, h, plural, stat } from './dom';
 import { heatmapOption } from './heatmap';
 import { layerLabel } from './model';
 import { watchTheme } from './theme';
@@ -28,6 +28,18 @@ function toRows(m: MatrixView): number[][] {
   return Array.from({ length: m.rows }, (_, r) => m.values.slice(r * m.cols, (r + 1) * m.cols));
 }
 
+/**
+ * The model dimensions each row of a downsampled Φ stands for (rows were averaged in contiguous groups): row g
+ * covers dims [⌊g·D/R⌋, ⌊(g+1)·D/R⌋). Labels name real dims ("0", "12–23"), not bin numbers.
+ */
+export function phiRowLabels(m: MatrixView): string[] {
+  return Array.from({ length: m.rows }, (_, g) => {
+    const r0 = Math.floor((g * m.sourceRows) / m.rows);
+    const r1 = Math.floor(((g + 1) * m.sourceRows) / m.rows) - 1;
+    return r1 > r0 ? `${r0}–${r1}` : String(r0);
+  });
+}
+
 function layerSection(l: LayerSummary, i: number): HTMLElement {
   const slots = l.numExperts * l.slotsPerExpert;
   const slotLabel = (s: number): string => (l.slotsPerExpert === 1 ? `e${s}` : `e${Math.floor(s / l.slotsPerExpert)}.${s % l.slotsPerExpert}`);
@@ -36,18 +48,19 @@ function layerSection(l: LayerSummary, i: number): HTMLElement {
   const normEl = h('div', { class: 'chart', id: `chart-norms-${i}` });
   const sec = h('section', { class: 'layer' },
     h('h3', null, `${layerLabel(l.name, i)} — ${l.layout}`),
-    h('p', { class: 'muted' }, `${l.numExperts} experts × ${l.slotsPerExpert} slot${l.slotsPerExpert === 1 ? '' : 's'}, dim ${l.dim}, expert hidden ${l.expertHidden}`),
+    h('p', { class: 'muted' }, `${plural(l.numExperts, 'expert')} × ${plural(l.slotsPerExpert, 'slot')}, dim ${l.dim}, expert hidden ${l.expertHidden}`),
     h('div', { class: 'two-col' },
-      h('div', null, h('h4', null, l.phi && l.phi.sourceRows !== l.phi.rows ? `Slot parameters Φ (${l.phi.sourceRows} rows averaged to ${l.phi.rows})` : 'Slot parameters Φ'), l.phi ? phiEl : h('p', { class: 'muted' }, 'This layout stores no Φ.')),
+      h('div', null, h('h4', null, l.phi && l.phi.sourceRows !== l.phi.rows ? `Slot parameters Φ (${l.phi.sourceRows} dims averaged in ${l.phi.rows} groups)` : 'Slot parameters Φ'), l.phi ? phiEl : h('p', { class: 'muted' }, 'This layout stores no Φ.')),
       h('div', null, h('h4', null, 'Cosine similarity between slot vectors'), l.slotCosine ? cosEl : h('p', { class: 'muted' }, '–'))),
-    h('h4', null, 'Weight norm per expert'), normEl);
+    h('h4', null, 'Weight norm per expert'),
+    l.expertNorms.length ? normEl : h('p', { class: 'muted expert-norms-note', id: `norms-note-${i}` }, l.expertNormsNote ?? 'No expert weights found for this layer.'));
   queueMicrotask(() => {
     if (l.phi) {
       const phi = l.phi;
       mountChart(phiEl, (p) => heatmapOption(p, {
-        xLabels: Array.from({ length: slots }, (_, s) => slotLabel(s)), yLabels: Array.from({ length: phi.rows }, (_, r) => String(r)),
-        xName: 'slot', yName: 'dim', matrix: toRows(phi), scale: 'diverging', showValues: false,
-      }), { rows: phi.rows, cols: phi.cols }, `Heatmap of the slot parameters of ${layerLabel(l.name, i)}`);
+        xLabels: Array.from({ length: slots }, (_, s) => slotLabel(s)), yLabels: phiRowLabels(phi),
+        xName: 'slot', yName: phi.sourceRows !== phi.rows ? 'dims (mean)' : 'dim', matrix: toRows(phi), scale: 'diverging', showValues: false,
+      }), { rows: phi.rows, cols: phi.cols, dims: phi.sourceRows, firstRows: phiRowLabels(phi).slice(0, 3) }, `Heatmap of the slot parameters of ${layerLabel(l.name, i)}`);
     }
     if (l.slotCosine) {
       const cos = l.slotCosine;
@@ -56,7 +69,7 @@ function layerSection(l: LayerSummary, i: number): HTMLElement {
         xName: 'slot', yName: 'slot', matrix: toRows(cos), scale: 'diverging', min: -1, max: 1,
       }), { slots: cos.rows }, `Cosine similarity between the slot vectors of ${layerLabel(l.name, i)}`);
     }
-    mountChart(normEl, (p) => ({
+    if (l.expertNorms.length) mountChart(normEl, (p) => ({
       grid: { left: 48, right: 16, top: 16, bottom: 40 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => v.toFixed(3) },
       xAxis: { type: 'category', data: l.expertNorms.map((_, e) => String(e)), name: 'expert', nameLocation: 'middle', nameGap: 26, ...axisStyle(p) },
@@ -67,7 +80,7 @@ function layerSection(l: LayerSummary, i: number): HTMLElement {
   return sec;
 }
 
-function tensorTable(body: HTMLElement, count: HTMLElement, s: CheckpointSummary, filter: string): void {
+function tensorTable(header: HTMLElement, body: HTMLElement, count: HTMLElement, s: CheckpointSummary, filter: string): void {
   const f = filter.trim().toLowerCase();
   const rows = f ? s.tensors.filter((t) => t.name.toLowerCase().includes(f) || t.dtype.toLowerCase() === f) : s.tensors;
   clear(body);
@@ -76,9 +89,24 @@ function tensorTable(body: HTMLElement, count: HTMLElement, s: CheckpointSummary
       h('vscode-table-cell', { class: 'mono' }, t.name), h('vscode-table-cell', null, t.dtype),
       h('vscode-table-cell', { class: 'mono' }, `[${t.shape.join(', ')}]`), h('vscode-table-cell', null, t.meta ? 'meta, no data' : fmtBytes(t.byteLength))));
   }
+  keepColumnWidths(header, body);
   const more = rows.length > MAX_ROWS ? ` (showing the first ${MAX_ROWS}; type to narrow)` : '';
   const trunc = s.tensorsTruncated ? ` — the file holds ${fmtInt(s.tensorCount)} tensors, the table lists the first ${fmtInt(s.tensors.length)}` : '';
-  count.textContent = `${fmtInt(rows.length)} of ${fmtInt(s.tensors.length)} tensors${more}${trunc}`;
+  count.textContent = `${fmtInt(rows.length)} of ${plural(s.tensors.length, 'tensor')}${more}${trunc}`;
+}
+
+/**
+ * vscode-table sizes its columns through the cells of the body's FIRST row, and only when the body element itself
+ * changes; rows replaced by the filter come without widths and the columns fall back to equal shares (dtype under
+ * Name). Give the new first row the header's widths (which also carry any column the user resized).
+ */
+function keepColumnWidths(header: HTMLElement, body: HTMLElement): void {
+  const widths = [...header.querySelectorAll('vscode-table-header-cell')].map((c) => (c as HTMLElement).style.width);
+  const first = body.querySelector('vscode-table-row');
+  if (!first || widths.every((w) => !w)) return;
+  first.querySelectorAll('vscode-table-cell').forEach((c, i) => {
+    if (widths[i]) (c as HTMLElement).style.width = widths[i] as string;
+  });
 }
 
 export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: CheckpointAppOptions = {}): { dispose(): void } {
@@ -89,10 +117,11 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
   compare.addEventListener('click', () => opts.onCompare?.());
   const search = h('vscode-textfield', { placeholder: 'Filter tensors by name', 'aria-label': 'Filter tensors by name', value: opts.filter ?? '' });
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const header = h('vscode-table-header', { slot: 'header' }, ...['Name', 'dtype', 'Shape', 'Bytes'].map((t) => h('vscode-table-header-cell', null, t)));
   const body = h('vscode-table-body', { slot: 'body' });
   search.addEventListener('input', () => {
     const v = (search as unknown as { value: string }).value;
-    tensorTable(body, count, s, v);
+    tensorTable(header, body, count, s, v);
     opts.onFilter?.(v);
   });
   root.append(
@@ -102,18 +131,15 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
     h('div', { class: 'stats' },
       stat('Format', s.format),
       stat('Size', fmtBytes(s.fileSize), `${fmtInt(s.fileSize)} bytes`),
-      stat('Parameters', fmtInt(s.parameterCount), `${fmtInt(s.tensorCount)} tensors`),
-      stat('Architecture', s.architecture || 'not recognised', s.detectionNote ?? (s.layers.length ? `${s.layers.length} Soft MoE layer${s.layers.length === 1 ? '' : 's'}` : ''))),
+      stat('Parameters', fmtInt(s.parameterCount), plural(s.tensorCount, 'tensor')),
+      stat('Architecture', s.architecture || 'not recognised', s.detectionNote ?? (s.layers.length ? plural(s.layers.length, 'Soft MoE layer') : ''))),
     h('h2', null, 'Soft MoE layers'),
     ...(s.layers.length ? s.layers.map((l, i) => layerSection(l, i)) : [h('p', { class: 'muted' }, s.detectionNote ?? 'No Soft MoE layer found in this checkpoint.')]),
     ...(Object.keys(s.metadata).length ? [h('h2', null, 'Metadata'), h('dl', { class: 'facts' }, ...Object.entries(s.metadata).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]))] : []),
     h('h2', null, 'Tensors'), search, count,
-    h('vscode-table', { zebra: true, bordered: true, 'resizable': true, columns: JSON.stringify(['50%', '10%', '25%', '15%']) },
-      h('vscode-table-header', { slot: 'header' },
-        ...['Name', 'dtype', 'Shape', 'Bytes'].map((t) => h('vscode-table-header-cell', null, t))),
-      body),
+    h('vscode-table', { zebra: true, bordered: true, 'resizable': true, columns: JSON.stringify(['50%', '10%', '25%', '15%']) }, header, body),
   );
-  tensorTable(body, count, s, opts.filter ?? '');
+  tensorTable(header, body, count, s, opts.filter ?? '');
   const stop = watchTheme(() => redrawAll());
   return { dispose: () => { stop(); clear(root); } };
 }

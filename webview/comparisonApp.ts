@@ -3,16 +3,16 @@
  * Training Run). One scrolling page of sections sharing a drop mode; used by the VS Code panel and the standalone
  * report alike.
  */
-import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
-import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import type { AnalysisResult, DropMode } from '../src/core/analysis/schema';
-import type { ComparisonMode } from '../src/core/protocol/webviewProtocol';
+import type { ComparisonMode, PanelState } from '../src/core/protocol/webviewProtocol';
 import { sharedDrops, sharedFractions } from '../src/core/report/comparison';
 import type { RunInput } from '../src/core/report/comparison';
 import { redrawAll, resizeAll } from './charts';
-import { clear, h } from './dom';
+import { clear, h, plural } from './dom';
 import { exportBar } from './export/exportBar';
+import { setExportContext } from './export/exportContext';
 import { fileStem } from './export/exportSink';
+import { radioGroup, setRadioValue } from './radioGroup';
 import { deltasSection } from './comparison/deltasSection';
 import { heatmapsSection } from './comparison/heatmapsSection';
 import { overlaySection } from './comparison/overlaySection';
@@ -25,12 +25,19 @@ export interface ComparisonPayload {
   mode: ComparisonMode;
   title: string;
   runs: Array<{ label: string; result: AnalysisResult; epoch?: number }>;
+  /** Runs that were asked for but could not be read or analysed, with the reason (shown above the comparison). */
+  skipped?: Array<{ label: string; reason: string }>;
 }
 
 export interface ComparisonAppOptions {
   state?: Partial<ComparisonState>;
   onState?: (s: ComparisonState) => void;
   actions?: Array<{ label: string; run: () => void }>;
+}
+
+/** The comparison's part of a saved panel state. */
+export function comparisonStateOf(s: Pick<PanelState, 'drop' | 'fraction' | 'diffOnly'>): Partial<ComparisonState> {
+  return { ...(s.drop ? { drop: s.drop } : {}), ...(s.fraction !== null ? { fraction: s.fraction } : {}), diffOnly: s.diffOnly };
 }
 
 /** The state made valid for these runs (saved state may come from another comparison). */
@@ -55,6 +62,7 @@ export function renderComparison(root: HTMLElement, payload: ComparisonPayload, 
     root.dataset.drop = state.drop;
     root.dataset.fraction = String(state.fraction);
     root.dataset.diffOnly = String(state.diffOnly);
+    setRadioValue(dropGroup, state.drop);
     for (const s of sections) s.update(ctx());
     requestAnimationFrame(() => resizeAll());
     opts.onState?.(state);
@@ -66,20 +74,26 @@ export function renderComparison(root: HTMLElement, payload: ComparisonPayload, 
     return b;
   });
   const drops = sharedDrops(runs);
-  const dropGroup = h('vscode-radio-group', { 'aria-label': 'How dropped experts are removed', class: 'drop-toggle' },
-    ...drops.map((d) => h('vscode-radio', { name: 'drop', value: d, label: d, checked: d === state.drop }, d === 'zero' ? 'zero (no renormalisation)' : 'renormalise')));
-  dropGroup.addEventListener('change', (e) => {
-    const v = (e.target as HTMLInputElement).value;
-    if (v === 'zero' || v === 'renorm') set({ drop: v });
+  const dropGroup = radioGroup({
+    label: 'How dropped experts are removed', name: 'drop', className: 'drop-toggle', value: state.drop,
+    choices: drops.map((d) => ({ value: d, text: d === 'zero' ? 'zero (no renormalisation)' : 'renormalise' })),
+    onChange: (d) => set({ drop: d }),
   });
   const examples = [...new Set(runs.map((r) => r.result.numExamples))];
+  const datasets = [...new Set(runs.map((r) => r.result.dataset.name))];
+  const title = payload.title || (payload.mode === 'training' ? 'Training run' : 'Compare runs');
   const stem = fileStem(payload.title || 'comparison');
+  setExportContext({ stem, subtitle: () => `${title} · ${datasets.join(' / ')}, ${examples.map((n) => n.toLocaleString('en-US')).join(' / ')} examples · drop ${state.drop}` });
+  const skipped = payload.skipped ?? [];
   root.dataset.mode = payload.mode;
   root.append(
     h('header', { class: 'app-header' },
       h('div', null,
-        h('h1', null, payload.title || (payload.mode === 'training' ? 'Training run' : 'Compare runs')),
-        h('p', { class: 'muted' }, `${runs.length} ${payload.mode === 'training' ? 'epochs' : 'runs'} · ${runs[0]?.result.dataset.name ?? ''} · ${examples.map((n) => n.toLocaleString('en-US')).join(' / ')} examples`)),
+        h('h1', null, title),
+        h('p', { class: 'muted' }, `${plural(runs.length, payload.mode === 'training' ? 'epoch' : 'run')} · ${datasets.join(' / ')} · ${examples.map((n) => n.toLocaleString('en-US')).join(' / ')} examples`),
+        skipped.length ? h('div', { class: 'banner error skipped-runs', role: 'alert' },
+          h('div', null, h('strong', null, `${plural(skipped.length, 'run')} left out of this comparison:`),
+            h('ul', null, ...skipped.map((x) => h('li', null, h('span', { class: 'mono' }, x.label), ` — ${x.reason}`))))) : null),
       h('div', { class: 'actions' }, ...actions)),
     h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Comparison controls' },
       drops.length > 1 ? h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup) : h('span', { class: 'toolbar-label' }, `Drop: ${state.drop}`),

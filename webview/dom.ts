@@ -35,15 +35,14 @@ export function fmtInt(v: number): string {
   return Math.round(v).toLocaleString('en-US');
 }
 
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+export { formatBytes as fmtBytes, plural } from '../src/core/report/units';
+
+/** An ISO timestamp as "2025-06-01 14:03" in the reader's time zone (the ISO string stays in the title). */
+export function fmtDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (v: number): string => String(v).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 /** A labelled figure for the overview cards. */

@@ -10,8 +10,10 @@ export interface HeatmapSpec {
   yName?: string;
   /** rows (y) × cols (x). */
   matrix: number[][];
-  /** Colour scale: 'sequential' from background to accent, 'diverging' red–background–blue around 0. */
+  /** Colour scale: 'sequential' from background to accent, 'diverging' red–background–blue around `center`. */
   scale: 'sequential' | 'diverging';
+  /** Diverging scales: the value drawn in the background colour (default 0), e.g. 1/n for uniform routing. */
+  center?: number;
   min?: number;
   max?: number;
   format?: (v: number) => string;
@@ -50,9 +52,10 @@ export function heatmapOption(p: Palette, s: HeatmapSpec): EChartsCoreOption {
     }
   }));
   const diverging = s.scale === 'diverging';
-  const bound = Math.max(Math.abs(lo), Math.abs(hi), 1e-9);
-  const min = s.min ?? (diverging ? -bound : Math.min(0, lo));
-  const max = s.max ?? (diverging ? bound : (hi > min ? hi : min + 1));
+  const center = s.center ?? 0;
+  const bound = Math.max(Math.abs(lo - center), Math.abs(hi - center), 1e-9);
+  const min = s.min ?? (diverging ? center - bound : Math.min(0, lo));
+  const max = s.max ?? (diverging ? center + bound : (hi > min ? hi : min + 1));
   const fmt = s.format ?? ((v: number) => v.toFixed(2));
   const colors = diverging
     ? [p.series[5], mix(p.bg, p.series[5], 0.15), p.bg, mix(p.bg, p.series[0], 0.15), p.series[0]]

@@ -34,7 +34,8 @@ function rootElement(): HTMLElement {
 injectStyles();
 const embedded = document.getElementById('softmoe-result');
 if (embedded) {
-  renderReport(rootElement(), JSON.parse(embedded.textContent ?? 'null') as Parameters<typeof renderReport>[1]);
+  const state = document.getElementById('softmoe-state');
+  renderReport(rootElement(), JSON.parse(embedded.textContent ?? 'null') as Parameters<typeof renderReport>[1], state ? JSON.parse(state.textContent ?? 'null') as unknown : null);
 } else if (typeof acquireVsCodeApi === 'function') {
   startVsCodeBridge(rootElement());
 }

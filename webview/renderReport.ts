@@ -5,10 +5,11 @@
  */
 import type { AnalysisResult } from '../src/core/analysis/schema';
 import { isSupportedSchema } from '../src/core/analysis/schema';
+import { reportState } from '../src/core/protocol/webviewProtocol';
 import type { AnalysisApp } from './analysisApp';
 import { renderAnalysis } from './analysisApp';
 import type { ComparisonPayload } from './comparisonApp';
-import { renderComparison } from './comparisonApp';
+import { comparisonStateOf, renderComparison } from './comparisonApp';
 import { h } from './dom';
 
 function unsupported(root: HTMLElement, version: unknown): null {
@@ -17,13 +18,15 @@ function unsupported(root: HTMLElement, version: unknown): null {
   return null;
 }
 
-export function renderReport(root: HTMLElement, data: AnalysisResult | ({ kind: 'comparison' } & ComparisonPayload)): AnalysisApp | { dispose(): void } | null {
+/** `savedState`: the panel's state when the report was exported (untrusted page data: checked like saved state). */
+export function renderReport(root: HTMLElement, data: AnalysisResult | ({ kind: 'comparison' } & ComparisonPayload), savedState: unknown = null): AnalysisApp | { dispose(): void } | null {
+  const state = reportState(savedState);
   if (data && typeof data === 'object' && (data as { kind?: unknown }).kind === 'comparison') {
     const c = data as ComparisonPayload;
     const bad = Array.isArray(c.runs) ? c.runs.find((r) => !isSupportedSchema(r.result)) : { result: null };
     if (!Array.isArray(c.runs) || bad) return unsupported(root, (bad?.result as { schemaVersion?: unknown } | null)?.schemaVersion);
-    return renderComparison(root, c);
+    return renderComparison(root, c, { state: comparisonStateOf(state) });
   }
   if (!isSupportedSchema(data)) return unsupported(root, (data as { schemaVersion?: unknown } | null)?.schemaVersion);
-  return renderAnalysis(root, data);
+  return renderAnalysis(root, data, { state });
 }

@@ -2,7 +2,8 @@
 import type { SampleRecord } from '../src/core/analysis/schema';
 import { decodeImage } from './model';
 
-export function imageCanvas(sample: SampleRecord, scale: number, overlay?: { weights: number[]; color: string }): HTMLCanvasElement {
+/** `overlay.max`: the weight drawn at full strength (default: this overlay's own maximum). */
+export function imageCanvas(sample: SampleRecord, scale: number, overlay?: { weights: number[]; color: string; max?: number }): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
   const img = sample.image;
   if (!img) {
@@ -24,12 +25,12 @@ export function imageCanvas(sample: SampleRecord, scale: number, overlay?: { wei
   const grid = sample.tokenGrid;
   if (overlay && grid && grid.rows > 0 && grid.cols > 0) {
     const w = grid.hasClassToken ? overlay.weights.slice(1) : overlay.weights;
-    const max = Math.max(...w, 1e-12);
+    const max = overlay.max ?? Math.max(...w, 1e-12);
     const cw = canvas.width / grid.cols;
     const ch = canvas.height / grid.rows;
     g.fillStyle = overlay.color;
     for (let t = 0; t < Math.min(w.length, grid.rows * grid.cols); t++) {
-      g.globalAlpha = 0.75 * (w[t] / max);
+      g.globalAlpha = 0.75 * Math.min(1, (w[t] ?? 0) / max);
       g.fillRect((t % grid.cols) * cw, Math.floor(t / grid.cols) * ch, cw, ch);
     }
     g.globalAlpha = 1;

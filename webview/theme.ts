@@ -52,6 +52,19 @@ export function readPalette(): Palette {
   };
 }
 
+/**
+ * The palette of exported figures: VS Code's default light theme, whatever theme the user works in, so a figure
+ * on a white page or slide reads the same for everyone.
+ */
+export function exportPalette(): Palette {
+  return {
+    fg: '#3b3b3b', muted: '#6f6f6f', bg: '#ffffff', border: '#e5e5e5', grid: '#c8c8c8',
+    font: 'system-ui, -apple-system, "Segoe UI", Ubuntu, sans-serif', fontSize: 13,
+    series: ['#1a85ff', '#d18616', '#388a34', '#652d90', '#bf8803', '#e51400'],
+    good: '#388a34', bad: '#e51400', accent: '#005fb8', highContrast: false,
+  };
+}
+
 /** Call `onChange` when VS Code switches theme (body class or html style changes). Returns a disposer. */
 export function watchTheme(onChange: () => void): () => void {
   let last = JSON.stringify(readPalette());

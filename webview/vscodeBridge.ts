@@ -4,10 +4,10 @@
  */
 import type { ErrorPayload } from '../src/core/protocol/errors';
 import type { ExportResponse, HostToWebview, PanelState, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
-import { PROTOCOL_VERSION, parseHostMessage, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
+import { PROTOCOL_VERSION, parseHostMessage, reportState, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint, renderCheckpointError } from './checkpointApp';
-import { renderComparison } from './comparisonApp';
+import { comparisonStateOf, renderComparison } from './comparisonApp';
 import { setExportSink } from './export/exportSink';
 import { clear, h } from './dom';
 
@@ -53,7 +53,8 @@ export function startVsCodeBridge(root: HTMLElement): void {
 
   setExportSink({
     save: async (format, suggestedName, data) => (await request({ type: 'export', format, suggestedName, data })) as ExportResponse,
-    report: async (suggestedName) => (await request({ type: 'exportReport', suggestedName })) as ExportResponse,
+    // The report opens where the panel is now: its tab, k, drop mode, sample, fraction.
+    report: async (suggestedName) => (await request({ type: 'exportReport', suggestedName, state: reportState(saved) })) as ExportResponse,
   });
 
   function show(view: ViewModel, state: Partial<PanelState> | undefined): void {
@@ -69,7 +70,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
     } else if (view.kind === 'comparison') {
       const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };
       renderComparison(content, view, {
-        state: { ...(saved.drop ? { drop: saved.drop } : {}), ...(saved.fraction !== null ? { fraction: saved.fraction } : {}), diffOnly: saved.diffOnly },
+        state: comparisonStateOf(saved),
         onState: (s) => save({ drop: s.drop, fraction: s.fraction, diffOnly: s.diffOnly, restore }),
       });
     } else if (view.kind === 'checkpoint') {

@@ -9,6 +9,7 @@ import { inspectOpened } from '../core/model/inspectCheckpoint';
 import type { InspectLayer } from '../core/model/inspectCheckpoint';
 import { expertTensorNames } from '../core/model/expertShapes';
 import type { CheckpointSummary, LayerSummary } from '../core/protocol/checkpointSummary';
+import { formatBytes } from '../core/report/units';
 import { columnCosine, downsampleRows, routerToSlots, sumSquares } from './summaryMath';
 
 /** Rows of the tensor table sent to the webview (it filters them; huge checkpoints are cut here). */
@@ -20,10 +21,12 @@ export const MAX_NORM_BYTES = 256 * 1024 * 1024;
 /** Slot cosine matrices are drawn only up to this many slots. */
 export const MAX_COSINE_SLOTS = 256;
 
-async function expertNorms(ckpt: Checkpoint, l: InspectLayer): Promise<number[]> {
+async function expertNorms(ckpt: Checkpoint, l: InspectLayer): Promise<{ norms: number[]; note?: string }> {
   const names = expertTensorNames(l.experts);
   const bytes = names.reduce((s, n) => s + (ckpt.tensors.get(n)?.numel ?? 0) * 4, 0);
-  if (bytes > MAX_NORM_BYTES) return [];
+  if (bytes > MAX_NORM_BYTES) {
+    return { norms: [], note: `Not drawn: this layer's expert weights are ${formatBytes(bytes)} as float32, more than the ${formatBytes(MAX_NORM_BYTES)} the editor reads when it opens a file (the analysis reads them all).` };
+  }
   const sq = new Float64Array(l.numExperts);
   const e = l.experts;
   if (e.kind === 'per-expert') {
@@ -44,7 +47,7 @@ async function expertNorms(ckpt: Checkpoint, l: InspectLayer): Promise<number[]>
       for (let i = 0; i < l.numExperts; i++) sq[i] += sumSquares(data, i * per, (i + 1) * per);
     }
   }
-  return [...sq].map((v) => Math.round(Math.sqrt(v) * 1000) / 1000);
+  return { norms: [...sq].map((v) => Math.round(Math.sqrt(v) * 1000) / 1000) };
 }
 
 async function layerSummary(ckpt: Checkpoint, l: InspectLayer): Promise<LayerSummary> {
@@ -58,7 +61,8 @@ async function layerSummary(ckpt: Checkpoint, l: InspectLayer): Promise<LayerSum
     phi = downsampleRows(values, d, slots, MAX_PHI_ROWS);
     if (slots <= MAX_COSINE_SLOTS) slotCosine = columnCosine(values, d, slots);
   }
-  return { ...base, phi, slotCosine, expertNorms: await expertNorms(ckpt, l) };
+  const norms = await expertNorms(ckpt, l);
+  return { ...base, phi, slotCosine, expertNorms: norms.norms, ...(norms.note ? { expertNormsNote: norms.note } : {}) };
 }
 
 export async function buildCheckpointSummary(path: string, signal?: AbortSignal): Promise<CheckpointSummary> {

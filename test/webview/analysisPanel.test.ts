@@ -45,7 +45,7 @@ test('every view renders its charts from the fixture result, with no CSP violati
   assert.ok(await w.page.$('#chart-curves svg path'), 'an SVG chart is drawn');
   await w.page.screenshot({ path: `${SHOTS}/light-curves.png`, fullPage: true });
   await showTab(w, 'specialisation');
-  assert.deepEqual(await summary(w, '#chart-class-expert'), { which: 'mass', layer: '', rows: 10, cols: 16 });
+  assert.deepEqual(await summary(w, '#chart-class-expert'), { which: 'mass', layer: '', rows: 10, cols: 16, k: null, center: 1 / 16 });
   await summary(w, '#chart-per-class');
   assert.match(await w.page.textContent('[data-view="specialisation"] table') ?? '', /Ankle boot/);
   await w.page.screenshot({ path: `${SHOTS}/light-specialisation.png`, fullPage: true });

@@ -135,8 +135,8 @@ test('export: the overlay as PNG (a real PNG at 2×), SVG and CSV, the table as 
   assert.match(png.suggestedName, /\.png$/);
   const bytes = Buffer.from((png.data ?? '').replace(/^data:image\/png;base64,/, ''), 'base64');
   assert.deepEqual([...bytes.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
-  const width = await w.page.$eval('#chart-compare-curves', (e) => (e as unknown as { clientWidth: number }).clientWidth);
-  assert.equal(bytes.readUInt32BE(16), width * 2, 'IHDR width is twice the chart width');
+  // A fixed export size whatever the panel's width: 1200 × 720 CSS pixels, drawn at 2×.
+  assert.deepEqual([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [2400, 1440], 'IHDR: twice the 1200 × 720 export size');
   writeFileSync(`${SHOTS}/export-overlay.png`, bytes);
   await w.send({ type: 'response', inReplyTo: png.requestId, ok: true, body: { saved: true, name: 'curves.png' } });
   await w.page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.chart-frame .export-status')?.textContent === 'Saved curves.png');
@@ -206,7 +206,7 @@ test('the analysis panel exports its charts and tables too', async () => {
   await clearPosted(w);
   await w.page.locator('.controls vscode-button[data-export="json"]').click();
   const exp = await lastExport(w);
-  assert.equal(exp.suggestedName, 'ep14_moe.softmoe.json');
+  assert.equal(exp.suggestedName, 'n16-ep14_moe.softmoe.json', 'named after the run: parent folder and checkpoint');
   assert.deepEqual(JSON.parse(exp.data ?? '{}'), synthetic);
   assert.deepEqual(w.errors, []);
   await w.page.close();

@@ -50,7 +50,7 @@ test('a comparison report renders the comparison offline, and its export buttons
   const download = page.waitForEvent('download');
   await page.locator('.table-frame', { has: page.locator('#compare-summary') }).locator('vscode-button[data-export="csv"]').click();
   const d = await download;
-  assert.equal(d.suggestedFilename(), 'summary-table.csv');
+  assert.equal(d.suggestedFilename(), 'Demo-suite-summary-table.csv', 'named after the comparison');
   const text = readFileSync(await d.path(), 'utf8');
   assert.equal(text.split('\n')[0], 'figure,n4,n16');
   await page.screenshot({ path: `${SHOTS}/report-compare-light.png`, fullPage: true });

@@ -25,6 +25,10 @@ function draw(acc: HTMLElement, routing: HTMLElement, ctx: ComparisonContext): v
       { name: 'Heuristic at recommended k', type: 'line', color: p.series[3], lineStyle: { width: 1.8, type: 'dotted' }, data: pts.map((q) => q.heuristicAtRecommended) },
     ],
   }), { epochs: pts.map((q) => q.epoch), series: 4 }, 'Full accuracy, heuristic and random at a quarter of the experts, over training');
+  // Entropy from 0 to its maximum ln(n·p): a 0.001-nat change must look like one, not fill the chart.
+  const maxEntropy = Math.max(0, ...ctx.runs.map((r) => r.result.routing[0]?.maxEntropy ?? 0));
+  const entropies = pts.map((q) => q.combineEntropy).filter((v): v is number => v !== null);
+  const range = entropies.length ? `${Math.min(...entropies).toFixed(4)}–${Math.max(...entropies).toFixed(4)} nats` : '';
   mountChart(routing, (p) => ({
     legend: { top: 0, textStyle: { color: p.fg } },
     grid: { left: 56, right: 64, top: 40, bottom: 48 },
@@ -32,14 +36,18 @@ function draw(acc: HTMLElement, routing: HTMLElement, ctx: ComparisonContext): v
     xAxis: { type: 'category', data: epochs, name: 'epoch', nameLocation: 'middle', nameGap: 30, boundaryGap: false, ...axisStyle(p) },
     yAxis: [
       { type: 'value', min: 0, max: 1, name: 'recommended fraction', nameLocation: 'middle', nameGap: 42, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
-      { type: 'value', scale: true, name: 'combine entropy (nats)', nameLocation: 'middle', nameGap: 44, ...axisStyle(p), splitLine: { show: false } },
+      {
+        type: 'value', min: 0, ...(maxEntropy > 0 ? { max: Number(maxEntropy.toFixed(3)) } : {}),
+        name: maxEntropy > 0 ? `combine entropy (nats; max ln(n·p) = ${maxEntropy.toFixed(2)})` : 'combine entropy (nats)',
+        nameLocation: 'middle', nameGap: 44, ...axisStyle(p), splitLine: { show: false },
+      },
     ],
     series: [
       // No k below n reaching the target means the run needs all its experts: drawn at 100%.
       { name: 'Recommended fraction of experts', type: 'line', color: p.series[0], data: pts.map((q) => q.recommendedFraction ?? 1), tooltip: { valueFormatter: (v: number) => pct(v, 1) } },
-      { name: 'Combine entropy', type: 'line', yAxisIndex: 1, color: p.series[4], lineStyle: { type: 'dashed' }, data: pts.map((q) => q.combineEntropy), tooltip: { valueFormatter: (v: number) => (v === null ? '–' : v.toFixed(3)) } },
+      { name: range ? `Combine entropy (${range})` : 'Combine entropy', type: 'line', yAxisIndex: 1, color: p.series[4], lineStyle: { type: 'dashed' }, data: pts.map((q) => q.combineEntropy), tooltip: { valueFormatter: (v: number) => (v === null ? '–' : v.toFixed(3)) } },
     ],
-  }), { epochs: pts.map((q) => q.epoch), entropy: pts.map((q) => q.combineEntropy) }, 'Recommended fraction of experts and combine entropy over training');
+  }), { epochs: pts.map((q) => q.epoch), entropy: pts.map((q) => q.combineEntropy), entropyAxis: [0, maxEntropy] }, `Recommended fraction of experts and combine entropy over training (entropy ${range})`);
 }
 
 export function trainingSection(root: HTMLElement, ctx: ComparisonContext): Section {

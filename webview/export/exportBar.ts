@@ -7,6 +7,7 @@ import type { ExportFormat } from '../../src/core/protocol/webviewProtocol';
 import { chartPng, chartSvg } from '../charts';
 import { h } from '../dom';
 import { chartCsv } from './chartCsv';
+import { exportContext } from './exportContext';
 import { exportSink, fileStem } from './exportSink';
 import { tableCsv } from './tableCsv';
 
@@ -18,13 +19,17 @@ export interface ExportItem {
 
 const LABEL: Record<ExportItem['format'], string> = { png: 'PNG', svg: 'SVG', csv: 'CSV', json: 'JSON', html: 'Report' };
 
-export function exportBar(what: string, items: ExportItem[], stem = fileStem(what)): HTMLElement {
+/**
+ * `stem`: the file name without extension; by default the run's stem and `what` (`n16-ep4_moe-subset-accuracy`).
+ */
+export function exportBar(what: string, items: ExportItem[], stem?: string): HTMLElement {
   const status = h('span', { class: 'export-status muted', role: 'status', 'aria-live': 'polite' });
   const run = async (item: ExportItem): Promise<void> => {
     status.textContent = '';
     try {
       const sink = exportSink();
-      const name = `${stem}.${item.format}`;
+      const run = exportContext().stem;
+      const name = `${stem ?? (run ? `${run}-${fileStem(what)}` : fileStem(what))}.${item.format}`;
       let res;
       if (item.format === 'html') {
         if (!sink.report) return;
@@ -56,11 +61,11 @@ export function exportBar(what: string, items: ExportItem[], stem = fileStem(wha
   return h('div', { class: 'export-bar', role: 'toolbar', 'aria-label': `Export ${what}` }, h('span', { class: 'toolbar-label' }, 'Export:'), ...buttons, status);
 }
 
-/** A chart with PNG, SVG and CSV buttons above it. */
-export function chartFrame(chartEl: HTMLElement, what: string): HTMLElement {
+/** A chart with PNG, SVG and CSV buttons above it. `title` heads the exported image (default: `what`, capitalised). */
+export function chartFrame(chartEl: HTMLElement, what: string, title = what.charAt(0).toUpperCase() + what.slice(1)): HTMLElement {
   return h('div', { class: 'chart-frame' }, exportBar(what, [
-    { format: 'png', data: () => chartPng(chartEl) },
-    { format: 'svg', data: () => chartSvg(chartEl) },
+    { format: 'png', data: () => chartPng(chartEl, title) },
+    { format: 'svg', data: () => chartSvg(chartEl, title) },
     { format: 'csv', data: () => chartCsv(chartEl) },
   ]), chartEl);
 }

@@ -4,7 +4,9 @@ import { curvesToCsv } from '../../src/core/analysis/resultCsv';
 import { clear, h, pct } from '../dom';
 import { setChartCsv } from '../export/chartCsv';
 import { chartFrame, tableFrame } from '../export/exportBar';
+import { chanceAccuracy, resultNotes } from '../../src/core/report/resultNotes';
 import { curvesFor, numExperts, pointAt } from '../model';
+import { radioGroup } from '../radioGroup';
 import type { Palette } from '../theme';
 import type { View, ViewContext } from './types';
 
@@ -39,6 +41,39 @@ function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: 
   return out;
 }
 
+/**
+ * k ticks evenly spaced at round steps: every k up to 20 experts; else the power of two (n is usually one) or the
+ * 1-2-5 step that gives at most ten intervals. Such an axis starts at 0, whose label is left out (k = 0 keeps no
+ * expert), and ends at n.
+ */
+export function kTicks(n: number): { min: number; max: number; interval: number } {
+  if (n <= 20) return { min: 1, max: n, interval: 1 };
+  for (let p = 2; p <= n; p *= 2) if (n % p === 0 && n / p <= 10) return { min: 0, max: n, interval: p };
+  for (let mag = 1; ; mag *= 10) {
+    const step = [1, 2, 5].map((f) => f * mag).find((v) => n / v <= 10);
+    if (step) return { min: 0, max: n, interval: step };
+  }
+}
+
+/** Reference lines: the full model's accuracy (the ceiling every subset is measured against) and chance (1/classes). */
+function referenceLines(r: ViewContext['result'], p: Palette): unknown {
+  const chance = chanceAccuracy(r);
+  const line = (y: number, label: string, color: string, type: string, position: string) => ({
+    yAxis: y, lineStyle: { color, type, width: 1.2, opacity: 0.7 }, label: { color, formatter: label, position },
+  });
+  return {
+    name: 'reference', type: 'line', data: [], tooltip: { show: false },
+    markLine: {
+      silent: true, symbol: 'none',
+      data: [
+        // Labels at the left, where subsets of few experts sit well below the full model.
+        line(r.fullAccuracy, `full model ${pct(r.fullAccuracy)}`, p.fg, 'solid', 'insideStartTop'),
+        ...(chance > 0 ? [line(chance, `chance ${pct(chance)}`, p.muted, 'dashed', 'insideStartTop')] : []),
+      ],
+    },
+  };
+}
+
 function drawChart(el: HTMLElement, ctx: ViewContext): void {
   const r = ctx.result;
   const drop = ctx.state.drop ?? 'zero';
@@ -47,7 +82,11 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
   const k = ctx.state.k ?? 1;
   const curves = curvesFor(r, drop);
   const markX = xAxis === 'k' ? k : k / n;
-  const summary = { drop, xAxis, k, series: curves.map((c) => ({ selector: c.selector, points: c.points.length })) };
+  const ticks = kTicks(n);
+  const summary = {
+    drop, xAxis, k, series: curves.map((c) => ({ selector: c.selector, points: c.points.length })),
+    fullAccuracy: r.fullAccuracy, chance: chanceAccuracy(r), ...(xAxis === 'k' ? { kTicks: ticks } : {}),
+  };
   mountChart(el, (p) => ({
     color: p.series,
     legend: { top: 0, textStyle: { color: p.fg }, data: curves.map((c) => LABEL[c.selector] ?? c.selector) },
@@ -70,15 +109,15 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
     },
     xAxis: {
       type: 'value', name: xAxis === 'k' ? 'experts kept per input (k)' : 'fraction of experts kept', nameLocation: 'middle', nameGap: 30,
-      min: xAxis === 'k' ? 1 : 0, max: xAxis === 'k' ? n : 1, minInterval: xAxis === 'k' ? 1 : undefined,
-      axisLabel: { color: p.muted, formatter: xAxis === 'k' ? '{value}' : (v: number) => pct(v, 0) },
+      ...(xAxis === 'k' ? ticks : { min: 0, max: 1, interval: 0.125 }),
+      axisLabel: { color: p.muted, showMinLabel: xAxis === 'fraction' || ticks.min > 0, showMaxLabel: xAxis === 'fraction' || n % ticks.interval === 0, formatter: xAxis === 'k' ? '{value}' : (v: number) => pct(v, 1).replace(/\.0%$/, '%') },
       ...axisStyle(p), splitLine: { show: false },
     },
     yAxis: {
       type: 'value', name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
       ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) },
     },
-    series: seriesFor(curves, xAxis, p, markX, `k = ${k}`),
+    series: [...seriesFor(curves, xAxis, p, markX, `k = ${k}`), referenceLines(r, p)],
   }), summary, `Subset accuracy against ${xAxis === 'k' ? 'k' : 'fraction of experts'}, drop ${drop}`);
 }
 
@@ -106,18 +145,18 @@ export const curvesView: View = {
   id: 'curves',
   title: 'Subset accuracy',
   mount(container, ctx) {
-    const axisGroup = h('vscode-radio-group', { 'aria-label': 'Horizontal axis', class: 'axis-toggle' },
-      h('vscode-radio', { name: 'xaxis', value: 'k', label: 'k', checked: ctx.state.xAxis === 'k' }, 'number of experts (k)'),
-      h('vscode-radio', { name: 'xaxis', value: 'fraction', label: 'fraction', checked: ctx.state.xAxis === 'fraction' }, 'fraction of experts'),
-    );
-    axisGroup.addEventListener('change', (e) => {
-      const v = (e.target as HTMLInputElement).value;
-      if (v === 'k' || v === 'fraction') ctx.set({ xAxis: v });
+    const axisGroup = radioGroup({
+      label: 'Horizontal axis', name: 'xaxis', className: 'axis-toggle', value: ctx.state.xAxis,
+      choices: [{ value: 'k', text: 'number of experts (k)' }, { value: 'fraction', text: 'fraction of experts' }],
+      onChange: (v) => ctx.set({ xAxis: v }),
     });
     const chartEl = h('div', { class: 'chart chart-tall', id: 'chart-curves' });
     const tableEl = h('div', { class: 'curve-table' });
     setChartCsv(chartEl, () => curvesToCsv(ctx.result));
+    // What these curves leave out or rest on, beside them.
+    const notes = resultNotes(ctx.result).filter((x) => x.id === 'skipped' || x.id === 'tiny' || x.id === 'chance');
     container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup),
+      notes.length ? h('ul', { class: 'notes' }, ...notes.map((x) => h('li', { class: `note ${x.severity}`, 'data-note': x.id }, x.text))) : null,
       chartFrame(chartEl, 'subset accuracy'), tableFrame(tableEl, 'subset accuracy table')));
     const update = (c: ViewContext): void => {
       ctx = c;

@@ -1,5 +1,6 @@
 import { defaultedPreprocessing, describeSource, type Preprocessing } from '../../src/core/analysis/schema';
-import { clear, fmtInt, h, pct, stat } from '../dom';
+import { examplesText, resultNotes } from '../../src/core/report/resultNotes';
+import { clear, fmtDate, fmtInt, h, pct, plural, stat } from '../dom';
 import { tableFrame } from '../export/exportBar';
 import { layerLabel, pointAt } from '../model';
 import type { View, ViewContext } from './types';
@@ -14,6 +15,9 @@ function render(root: HTMLElement, ctx: ViewContext): void {
   const rand = pointAt(r, 'random', drop, k);
   const n = r.layers[0]?.numExperts ?? 0;
   const assumed = r.preprocessing ? defaultedPreprocessing(r.preprocessing) : [];
+  // A recommendation from a handful of examples, or from a model at chance, says nothing: say so on the card.
+  const unreliable = resultNotes(r).some((x) => x.severity === 'warn');
+  const caution = unreliable ? ' — not reliable, see the notes above' : '';
   clear(root);
   root.append(
     ...(assumed.length > 0
@@ -21,24 +25,24 @@ function render(root: HTMLElement, ctx: ViewContext): void {
         `Every number here was measured with preprocessing the checkpoint and its sidecars do not give: ${assumed.join('; ')}. Put the values used in training in softmoe.json beside the checkpoint to change them.`)]
       : []),
     h('div', { class: 'stats' },
-      stat('Full accuracy', pct(r.fullAccuracy), `${fmtInt(r.fullCorrect)} of ${fmtInt(r.numExamples)} examples`),
-      stat('Recommended k', rec.k === null ? 'none below n' : `${rec.k} of ${n}`,
-        `smallest k reaching ${pct(rec.target, 0)} of full accuracy (${rec.selector}, ${rec.drop})`),
-      stat('Expert FLOPs saved', pct(rec.expertFlopsSaved, 0), rec.accuracy === null ? '' : `at ${pct(rec.accuracy)} accuracy`),
+      stat('Full accuracy', pct(r.fullAccuracy), `${fmtInt(r.fullCorrect)} correct of ${examplesText(r)}`),
+      stat('Recommended k', rec.k === null ? `all ${n} needed` : `${rec.k} of ${n}`,
+        `${rec.k === null ? `no k below ${n} reaches` : 'smallest k reaching'} ${pct(rec.target, 0)} of full accuracy (${rec.selector}, ${rec.drop})${caution}`),
+      stat('Expert FLOPs saved', pct(rec.expertFlopsSaved ?? 0, 0), rec.accuracy === null ? 'every expert is needed' : `at ${pct(rec.accuracy)} accuracy${caution}`),
       stat(`At k = ${k} (${drop})`, heur ? pct(heur.accuracy) : '–',
         rand ? `heuristic vs random ${pct(rand.accuracy)}${rand.std !== undefined ? ` ± ${pct(rand.std)}` : ''}` : 'heuristic'),
     ),
     h('h3', null, 'Run'),
     h('dl', { class: 'facts' },
-      h('dt', null, 'Checkpoint'), h('dd', { title: r.checkpoint.path }, `${r.checkpoint.name} — ${r.checkpoint.format}, ${r.checkpoint.architecture}, ${fmtInt(r.checkpoint.parameterCount)} parameters`),
-      h('dt', null, 'Dataset'), h('dd', { title: r.dataset.path }, `${r.dataset.name} — ${fmtInt(r.numExamples)} examples, ${r.dataset.numClasses} classes`),
+      h('dt', null, 'Checkpoint'), h('dd', null, h('span', { class: 'mono' }, r.checkpoint.path || r.checkpoint.name), ` — ${r.checkpoint.format}, ${r.checkpoint.architecture}, ${fmtInt(r.checkpoint.parameterCount)} parameters`),
+      h('dt', null, 'Dataset'), h('dd', null, `${r.dataset.name} — ${examplesText(r)}, ${plural(r.dataset.numClasses, 'class')} · `, h('span', { class: 'mono' }, r.dataset.path)),
       ...(r.preprocessing ? [h('dt', null, 'Preprocessing'), h('dd', null, preprocessingText(r.preprocessing))] : []),
       h('dt', null, 'Drop modes'), h('dd', null, r.options.drops.join(', ')),
-      h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', ')),
-      h('dt', null, 'Random trials'), h('dd', null, `${r.options.trials} (seed ${r.options.seed})`),
+      h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', '), ...(r.options.skippedSelectors ?? []).map((x) => ` · ${x.selector} left out: it ${x.reason}`)),
+      h('dt', null, 'Random trials'), h('dd', null, `${plural(r.options.trials, 'trial')} (seed ${r.options.seed})`),
       h('dt', null, 'k values'), h('dd', null, r.options.ks.join(', ')),
       h('dt', null, 'Backend'), h('dd', null, `${r.tool.backend} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),
-      h('dt', null, 'Created'), h('dd', null, `${r.createdAt} by ${r.tool.name} ${r.tool.version}`),
+      h('dt', null, 'Created'), h('dd', { title: r.createdAt }, `${fmtDate(r.createdAt)} by ${r.tool.name} ${r.tool.version}`),
     ),
     h('h3', null, 'Soft MoE layers'),
     tableFrame(h('div', null, h('table', { class: 'grid-table' },

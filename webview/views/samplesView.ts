@@ -1,11 +1,12 @@
 import type { SampleRecord } from '../../src/core/analysis/schema';
 import { mountChart, disposeChartsUnder } from '../charts';
 import { chartFrame } from '../export/exportBar';
-import { clear, h, pct } from '../dom';
+import { append, clear, h, pct } from '../dom';
 import { heatmapOption } from '../heatmap';
-import { allKs, className, selectedExperts } from '../model';
+import { allKs, className, layerLabel, selectedExperts } from '../model';
 import { imageCanvas } from '../sampleCanvas';
 import { readPalette } from '../theme';
+import { layerPicker } from './layerPicker';
 import type { View, ViewContext } from './types';
 
 function predAt(s: SampleRecord, k: number): number {
@@ -28,8 +29,10 @@ function renderGrid(el: HTMLElement, ctx: ViewContext): void {
       class: `thumb${ctx.state.sample === s.index ? ' selected' : ''}`, type: 'button', 'data-index': s.index,
       'aria-pressed': ctx.state.sample === s.index ? 'true' : 'false',
       'aria-label': `Sample ${s.index}: ${className(r, s.label)}, predicted ${className(r, pk)} at k = ${k}`,
-      title: `#${s.index} — label ${className(r, s.label)}, at k = ${k}: ${className(r, pk)}`,
-    }, imageCanvas(s, 2), h('span', { class: `thumb-caption ${ok ? 'ok' : 'wrong'}` }, `${ok ? '✓' : '✗'} ${className(r, pk)}`));
+      title: `#${s.index} — true label ${className(r, s.label)}; at k = ${k} predicted ${className(r, pk)}`,
+    }, imageCanvas(s, 2),
+    h('span', { class: `thumb-caption ${ok ? 'ok' : 'wrong'}` }, `${ok ? '✓' : '✗'} ${className(r, pk)}`),
+    ok ? null : h('span', { class: 'thumb-label muted' }, `true: ${className(r, s.label)}`));
     btn.addEventListener('click', () => ctx.set({ sample: ctx.state.sample === s.index ? null : s.index }));
     el.append(btn);
     if (focused === String(s.index)) btn.focus();
@@ -48,9 +51,19 @@ function renderDetail(el: HTMLElement, ctx: ViewContext): void {
   const layer = s.layers[li];
   const p = readPalette();
   const chosen = layer ? selectedExperts(layer.ranking, k) : [];
-  const overlays = h('div', { class: 'overlays' }, ...chosen.map((e, i) => h('figure', { class: 'overlay' },
-    imageCanvas(s, 3, { weights: layer.dispatch[e] ?? [], color: p.series[1] }),
-    h('figcaption', null, `#${i + 1}: expert ${e}`, h('br'), `score ${(layer.scores[e] ?? 0).toFixed(3)}`))));
+  // One scale for every overlay, so brighter means more dispatch weight across them, not within each.
+  const weights = chosen.map((e) => layer?.dispatch[e] ?? []);
+  const max = Math.max(1e-12, ...weights.flat());
+  const overlays = h('div', { class: 'overlays' }, ...chosen.map((e, i) => h('figure', { class: 'overlay', 'data-expert': e },
+    imageCanvas(s, 3, { weights: weights[i] ?? [], color: p.series[1], max }),
+    h('figcaption', null, `#${i + 1}: expert ${e}`, h('br'), `score ${(layer?.scores[e] ?? 0).toFixed(3)}`))));
+  const ramp = h('span', { class: 'colour-ramp' });
+  // Through the CSSOM: the page's CSP refuses style attributes.
+  ramp.style.setProperty('--ramp', p.series[1] ?? 'currentColor');
+  const colourBar = h('div', { class: 'colour-bar', role: 'img', 'aria-label': `Overlay colour scale: dispatch weight from 0 to ${max.toFixed(3)}` },
+    h('span', null, '0'), ramp, h('span', null, max.toFixed(3)),
+    h('span', { class: 'muted' }, 'dispatch weight per patch (summed over the expert’s slots)'));
+  const layers = r.layers.length;
   const combineEl = h('div', { class: 'chart', id: 'chart-sample-combine' });
   const ks = allKs(r);
   const chips = h('ol', { class: 'chips', 'aria-label': 'Prediction at each k' }, ...ks.map((kk) => {
@@ -61,17 +74,19 @@ function renderDetail(el: HTMLElement, ctx: ViewContext): void {
   }));
   const close = h('vscode-button', { secondary: true, class: 'close-detail' }, 'Close');
   close.addEventListener('click', () => ctx.set({ sample: null }));
-  el.append(
+  const layerName = layer ? layerLabel(layer.layer, li) : '';
+  append(el, [
     h('div', { class: 'detail-head' },
-      h('h3', null, `Sample #${s.index} — label ${className(r, s.label)}, full model predicts ${className(r, s.prediction)}`), close),
+      h('h3', null, `Sample #${s.index} — true label ${className(r, s.label)}, full model predicts ${className(r, s.prediction)}`), close),
+    layers > 1 ? h('p', { class: 'detail-layer', 'data-layer': li }, `Routing of Soft MoE layer ${li + 1} of ${layers}: ${layerName} (choose another with Layer above)`) : null,
     h('div', { class: 'detail-body' },
       h('figure', { class: 'input' }, imageCanvas(s, 6), h('figcaption', null, 'input')),
       h('div', null,
-        h('p', { class: 'muted' }, `Dispatch weights of the ${chosen.length} expert${chosen.length === 1 ? '' : 's'} the heuristic keeps at k = ${k} (brighter patch = more weight)`),
-        overlays)),
+        h('p', { class: 'muted' }, `Dispatch weights of the ${chosen.length} expert${chosen.length === 1 ? '' : 's'} the heuristic keeps at k = ${k}${layers > 1 ? ` in ${layerName}` : ''} (brighter patch = more weight). Score: the expert's combine weight summed over all tokens and its slots — Algorithm 1 keeps the k highest.`),
+        overlays, colourBar)),
     h('h4', null, 'Combine weights: tokens × experts'), chartFrame(combineEl, `combine weights of sample ${s.index}`),
     h('h4', null, 'Prediction at each k'), chips,
-  );
+  ]);
   if (layer) {
     const tokens = layer.combine.length;
     const n = layer.combine[0]?.length ?? 0;
@@ -93,8 +108,22 @@ export const samplesView: View = {
     const grid = h('div', { class: 'thumbs', role: 'group', 'aria-label': 'Samples' });
     const detail = h('section', { class: 'sample-detail', 'aria-live': 'polite' });
     container.append(h('div', { class: 'view samples' },
-      h('p', { class: 'muted' }, 'Each tile shows the prediction with the heuristic subset at the current k. Select one to see which experts it uses.'),
+      h('div', { class: 'toolbar' }, layerPicker(() => ctx)),
+      h('p', { class: 'muted' }, 'Each tile shows the prediction with the heuristic subset at the current k (✓ right, ✗ wrong, with the true label). Select one to see which experts it uses; Escape closes it.'),
       grid, detail));
+    // Escape closes the drill-down (wherever the focus is while the Samples tab shows) and focuses its tile.
+    const onKey = (e: KeyboardEvent): void => {
+      if (!container.isConnected) {
+        document.removeEventListener('keydown', onKey);
+        return;
+      }
+      if (e.key !== 'Escape' || ctx.state.sample === null || grid.offsetParent === null) return;
+      const index = ctx.state.sample;
+      e.preventDefault();
+      ctx.set({ sample: null });
+      (grid.querySelector(`.thumb[data-index="${index}"]`) as HTMLElement | null)?.focus();
+    };
+    document.addEventListener('keydown', onKey);
     let lastSample: number | null = null;
     const update = (c: ViewContext): void => {
       ctx = c;

@@ -1,28 +1,56 @@
+import type { LayerSpecialisation } from '../../src/core/analysis/schema';
 import { axisStyle, mountChart } from '../charts';
 import { clear, h, pct } from '../dom';
 import { heatmapOption } from '../heatmap';
 import { chartFrame, tableFrame } from '../export/exportBar';
 import { className, layerLabel } from '../model';
+import { radioGroup } from '../radioGroup';
 import { layerPicker } from './layerPicker';
 import type { View, ViewContext } from './types';
 
-function drawHeatmap(el: HTMLElement, ctx: ViewContext, which: 'mass' | 'selected'): void {
+type Which = 'mass' | 'selected';
+
+function specOf(ctx: ViewContext): LayerSpecialisation | undefined {
   const r = ctx.result;
-  const spec = r.perClass.specialisation[ctx.state.layer] ?? r.perClass.specialisation[0];
+  return r.perClass.specialisation[ctx.state.layer] ?? r.perClass.specialisation[0];
+}
+
+/**
+ * The selection frequencies the heatmap shows: at the k of the slider when the result has them for every k, else
+ * at the one k it recorded (older results, or very large ones), which the caption then names.
+ */
+export function selectedAt(spec: LayerSpecialisation, k: number): { matrix: number[][]; k: number; followsSlider: boolean } {
+  const byK = spec.classExpertSelectedByK?.[String(k)];
+  return byK ? { matrix: byK, k, followsSlider: true } : { matrix: spec.classExpertSelected, k: spec.selectedAtK, followsSlider: false };
+}
+
+function drawHeatmap(el: HTMLElement, caption: HTMLElement, ctx: ViewContext, which: Which): void {
+  const r = ctx.result;
+  const spec = specOf(ctx);
   if (!spec) {
     el.textContent = 'No specialisation data in this result.';
     return;
   }
-  const matrix = which === 'mass' ? spec.classExpertMass : spec.classExpertSelected;
+  const k = ctx.state.k ?? 1;
+  const sel = selectedAt(spec, k);
+  const matrix = which === 'mass' ? spec.classExpertMass : sel.matrix;
   const n = matrix[0]?.length ?? 0;
-  mountChart(el, (p) => heatmapOption(p, {
-    xLabels: Array.from({ length: n }, (_, e) => String(e)),
-    yLabels: matrix.map((_, c) => className(r, c)),
-    xName: 'expert', yName: 'class', matrix, scale: 'sequential', min: 0,
-    max: which === 'selected' ? 1 : undefined,
-    format: (v) => (which === 'mass' ? v.toFixed(2) : pct(v, 0)),
-  }), { which, layer: spec.layer, rows: matrix.length, cols: n },
-  which === 'mass' ? 'Mean combine mass of each expert per class' : `How often the heuristic keeps each expert per class at k = ${spec.selectedAtK}`);
+  const uniform = n > 0 ? 1 / n : 0;
+  caption.textContent = which === 'mass'
+    ? `Mean combine mass of each expert over the inputs of each class (rows sum to 1). Centred on uniform routing, 1/n = ${uniform.toFixed(3)}: blue above, red below.`
+    : sel.followsSlider
+      ? `How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}.`
+      : `How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}: this result records it at that k only, not at the slider's k = ${k}.`;
+  mountChart(el, (p) => heatmapOption(p, which === 'mass'
+    ? {
+      xLabels: Array.from({ length: n }, (_, e) => String(e)), yLabels: matrix.map((_, c) => className(r, c)),
+      xName: 'expert', yName: 'class', matrix, scale: 'diverging', center: uniform, format: (v) => v.toFixed(3),
+    }
+    : {
+      xLabels: Array.from({ length: n }, (_, e) => String(e)), yLabels: matrix.map((_, c) => className(r, c)),
+      xName: 'expert', yName: 'class', matrix, scale: 'sequential', min: 0, max: 1, format: (v) => pct(v, 0),
+    }), { which, layer: spec.layer, rows: matrix.length, cols: n, k: which === 'selected' ? sel.k : null, ...(which === 'mass' ? { center: uniform } : {}) },
+  which === 'mass' ? 'Mean combine mass of each expert per class, centred on 1/n' : `How often the heuristic keeps each expert per class at k = ${sel.k}`);
 }
 
 function drawPerClass(el: HTMLElement, ctx: ViewContext): void {
@@ -46,7 +74,7 @@ function drawPerClass(el: HTMLElement, ctx: ViewContext): void {
 
 function topTable(el: HTMLElement, ctx: ViewContext): void {
   const r = ctx.result;
-  const spec = r.perClass.specialisation[ctx.state.layer] ?? r.perClass.specialisation[0];
+  const spec = specOf(ctx);
   clear(el);
   if (!spec) return;
   el.append(h('table', { class: 'grid-table' },
@@ -62,28 +90,26 @@ export const specialisationView: View = {
   id: 'specialisation',
   title: 'Specialisation',
   mount(container, ctx) {
-    let which: 'mass' | 'selected' = 'mass';
+    let which: Which = 'mass';
     const heat = h('div', { class: 'chart chart-tall', id: 'chart-class-expert' });
+    const caption = h('p', { class: 'muted heat-caption', 'aria-live': 'polite' });
     const bars = h('div', { class: 'chart', id: 'chart-per-class' });
     const table = h('div');
-    const spec0 = ctx.result.perClass.specialisation[0];
-    const toggle = h('vscode-radio-group', { 'aria-label': 'Heatmap values' },
-      h('vscode-radio', { name: 'heat', value: 'mass', label: 'mass', checked: true }, 'combine mass'),
-      h('vscode-radio', { name: 'heat', value: 'selected', label: 'selected' }, `kept by the heuristic (k = ${spec0?.selectedAtK ?? '?'})`));
-    toggle.addEventListener('change', (e) => {
-      const v = (e.target as HTMLInputElement).value;
-      if (v === 'mass' || v === 'selected') {
+    const toggle = radioGroup<Which>({
+      label: 'Heatmap values', name: 'heat', value: which,
+      choices: [{ value: 'mass', text: 'combine mass' }, { value: 'selected', text: 'kept by the heuristic at k' }],
+      onChange: (v) => {
         which = v;
-        drawHeatmap(heat, ctx, which);
-      }
+        drawHeatmap(heat, caption, ctx, which);
+      },
     });
     container.append(h('div', { class: 'view specialisation' },
       h('div', { class: 'toolbar' }, layerPicker(() => ctx), h('span', { class: 'toolbar-label' }, 'Show:'), toggle),
-      h('h3', null, 'Class × expert'), chartFrame(heat, 'class-expert heatmap'),
+      h('h3', null, 'Class × expert'), caption, chartFrame(heat, 'class-expert heatmap', 'Class × expert'),
       h('h3', null, 'Accuracy per class'), chartFrame(bars, 'accuracy per class'), tableFrame(table, 'top experts per class')));
     const update = (c: ViewContext): void => {
       ctx = c;
-      drawHeatmap(heat, c, which);
+      drawHeatmap(heat, caption, c, which);
       drawPerClass(bars, c);
       topTable(table, c);
     };

@@ -30,6 +30,8 @@ export interface LayerSummary extends LayerInfo {
   slotCosine: MatrixView | null;
   /** Per expert: Frobenius norm of each of its weight matrices, summed in quadrature. */
   expertNorms: number[];
+  /** Why `expertNorms` is empty when it is (e.g. the experts are too large to read when the editor opens). */
+  expertNormsNote?: string;
 }
 
 export interface CheckpointSummary {

@@ -37,7 +37,13 @@ export type ViewModel =
   | { kind: 'checkpoint'; summary: CheckpointSummary }
   | { kind: 'checkpoint-error'; path: string; error: ErrorPayload }
   | { kind: 'analysis'; result: AnalysisResult; cacheKey: string | null; fromCache: boolean }
-  | { kind: 'comparison'; mode: ComparisonMode; title: string; runs: ComparisonRun[] };
+  | { kind: 'comparison'; mode: ComparisonMode; title: string; runs: ComparisonRun[]; skipped?: SkippedRun[] };
+
+/** A run Compare Runs was asked for but could not read or analyse; the others are compared without it. */
+export interface SkippedRun {
+  label: string;
+  reason: string;
+}
 
 /** What the serializer needs to rebuild a comparison: labels and sources, never the results themselves. */
 export interface ComparisonRestore {
@@ -102,8 +108,14 @@ export interface ExportRequest {
   suggestedName: string;
   data: string;
 }
-/** Save the whole panel as a standalone HTML report; the host builds it from the panel's view. Answers `ExportResponse`. */
-export interface ExportReportRequest { type: 'exportReport'; requestId: number; suggestedName: string }
+/**
+ * Save the whole panel as a standalone HTML report; the host builds it from the panel's view. `state` is what the
+ * controls show (tab, k, drop mode, …): the report opens there. Answers `ExportResponse`.
+ */
+export interface ExportReportRequest { type: 'exportReport'; requestId: number; suggestedName: string; state?: ReportState }
+
+/** The UI state a standalone report opens at (the panel state without what only the host uses). */
+export type ReportState = Omit<PanelState, 'restore' | 'filter'>;
 /** The body of a successful export answer: whether the user saved (false: the dialog was dismissed) and the file name. */
 export interface ExportResponse { saved: boolean; name?: string }
 /** Open the output channel with details. */
@@ -183,6 +195,12 @@ export async function answerRequest(
     // The detail (a stack) stays in the host's log; the webview only ever shows the one-line message.
     return { type: 'response', inReplyTo: req.requestId, ok: false, error: { code: error.code, userMessage: error.userMessage } };
   }
+}
+
+/** The part of untrusted saved state a report embeds (checked like any saved state). */
+export function reportState(v: unknown): ReportState {
+  const { restore: _restore, filter: _filter, ...rest } = sanitizePanelState(v);
+  return rest;
 }
 
 /** Default UI state (used by the webview, and by the host to validate restored state). */

@@ -5,12 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AnalysisResult } from '../analysis/schema';
+import type { ReportState } from '../protocol/webviewProtocol';
 
 export interface StandaloneReportOptions {
   /** Page title; defaults to "<checkpoint> — Soft MoE analysis". */
   title?: string;
   /** CSP nonce; a fresh random one by default (tests pass a fixed one). */
   nonce?: string;
+  /** Where the views open (tab, k, drop mode, …): the panel's state when it was exported. */
+  state?: Partial<ReportState>;
 }
 
 /** Theme variables the views read, for readers outside VS Code (light by default, dark when the OS is dark). */
@@ -65,7 +68,7 @@ export function scriptForInline(js: string): string {
 }
 
 export function buildStandaloneReport(result: AnalysisResult, webviewJs: string, options: StandaloneReportOptions = {}): string {
-  return reportPage(result, webviewJs, options.title ?? `${result.checkpoint.name} — Soft MoE analysis`, `${result.tool.name} ${result.tool.version}`, options.nonce);
+  return reportPage(result, webviewJs, options.title ?? `${result.checkpoint.name} — Soft MoE analysis`, `${result.tool.name} ${result.tool.version}`, options);
 }
 
 /** What a comparison report embeds: the runs with their labels (and epochs in training mode). */
@@ -73,6 +76,8 @@ export interface ComparisonReportInput {
   mode: 'runs' | 'training';
   title: string;
   runs: Array<{ label: string; result: AnalysisResult; epoch?: number }>;
+  /** Runs left out of the comparison, and why. */
+  skipped?: Array<{ label: string; reason: string }>;
 }
 
 /**
@@ -82,14 +87,16 @@ export interface ComparisonReportInput {
 export function buildStandaloneComparisonReport(input: ComparisonReportInput, webviewJs: string, options: StandaloneReportOptions = {}): string {
   const embedded = {
     kind: 'comparison', mode: input.mode, title: input.title,
+    ...(input.skipped?.length ? { skipped: input.skipped } : {}),
     runs: input.runs.map((r) => ({ label: r.label, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}), result: { ...r.result, samples: [] } })),
   };
   const tool = input.runs[0]?.result.tool;
-  return reportPage(embedded, webviewJs, options.title ?? `${input.title || 'Comparison'} — Soft MoE comparison`, tool ? `${tool.name} ${tool.version}` : 'softmoe-inspector', options.nonce);
+  return reportPage(embedded, webviewJs, options.title ?? `${input.title || 'Comparison'} — Soft MoE comparison`, tool ? `${tool.name} ${tool.version}` : 'softmoe-inspector', options);
 }
 
-function reportPage(embedded: unknown, webviewJs: string, title: string, generator: string, givenNonce?: string): string {
-  const nonce = givenNonce ?? randomBytes(16).toString('base64');
+function reportPage(embedded: unknown, webviewJs: string, title: string, generator: string, options: StandaloneReportOptions): string {
+  const nonce = options.nonce ?? randomBytes(16).toString('base64');
+  const state = options.state ? `\n<script type="application/json" id="softmoe-state">${jsonForScript(options.state)}</script>` : '';
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -109,7 +116,7 @@ function reportPage(embedded: unknown, webviewJs: string, title: string, generat
 </head>
 <body>
 <main id="app"></main>
-<script type="application/json" id="softmoe-result">${jsonForScript(embedded)}</script>
+<script type="application/json" id="softmoe-result">${jsonForScript(embedded)}</script>${state}
 <script nonce="${nonce}">${scriptForInline(webviewJs)}</script>
 </body>
 </html>

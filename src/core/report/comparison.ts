@@ -98,7 +98,7 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
     // Runs preprocessed differently are not measuring the same thing: this row is marked when they differ.
     row('preprocessing', 'Preprocessing', 'text', rs.map((r) => preprocessingKey(r.preprocessing))),
     row('fullAccuracy', 'Full accuracy', 'pct', rs.map((r) => r.fullAccuracy)),
-    row('recommendedK', 'Recommended k', 'text', rs.map((r) => (r.recommended.k === null ? 'none below n' : `${r.recommended.k} of ${numExpertsOf(r)}`))),
+    row('recommendedK', 'Recommended k', 'text', rs.map((r) => (r.recommended.k === null ? `all ${numExpertsOf(r)} needed` : `${r.recommended.k} of ${numExpertsOf(r)}`))),
     row('recommendedFraction', 'Recommended fraction', 'pct', rs.map((r) => r.recommended.fraction)),
   ];
   for (const f of SUMMARY_FRACTIONS) {

@@ -4,7 +4,7 @@ import {
   classDeltas, differencesOnly, kAt, kAtFraction, overlaySeries, sharedDrops, sharedFractions, summaryRows, trainingSeries,
 } from '../../../src/core/report/comparison';
 import type { RunInput } from '../../../src/core/report/comparison';
-import { runLabels } from '../../../src/core/report/runLabels';
+import { runLabels, runName, runStem } from '../../../src/core/report/runLabels';
 import { syntheticResult } from './syntheticResult';
 
 const n4 = syntheticResult({ n: 4, examples: 1000, full: 0.84, heuristic: (k) => 0.2 * k, random: (k) => 0.15 * k, drops: ['zero', 'renorm'] });
@@ -78,9 +78,19 @@ test('training series are ordered by epoch with the figures at 1/4 of the expert
   assert.equal(pts[1].combineEntropy, 2 - 3 / 10);
 });
 
-test('run labels are the file name, with parent folders only where needed to be unique', () => {
+test('run labels are the file with its parent folder, with more folders only where needed to be unique', () => {
   assert.deepEqual(runLabels(['/r/n4/ep4_moe.safetensors', '/r/n16/ep4_moe.safetensors']), ['n4/ep4_moe.safetensors', 'n16/ep4_moe.safetensors']);
-  assert.deepEqual(runLabels(['/a/x.pt', '/b/y.pt']), ['x.pt', 'y.pt']);
-  assert.deepEqual(runLabels(['C:\\runs\\a\\m.pt', 'C:\\runs\\b\\m.pt', '/z/q.pt']), ['a/m.pt', 'b/m.pt', 'q.pt']);
+  assert.deepEqual(runLabels(['/a/x.pt', '/b/y.pt']), ['a/x.pt', 'b/y.pt'], 'always with the parent folder: runs are named like that everywhere');
+  assert.deepEqual(runLabels(['/r/a/n4/m.pt', '/r/b/n4/m.pt']), ['a/n4/m.pt', 'b/n4/m.pt']);
+  assert.deepEqual(runLabels(['C:\\runs\\a\\m.pt', 'C:\\runs\\b\\m.pt', '/z/q.pt']), ['a/m.pt', 'b/m.pt', 'z/q.pt']);
   assert.deepEqual(runLabels(['/a/x.pt', '/a/x.pt']), ['a/x.pt', 'a/x.pt (2)']);
+});
+
+test('a run on its own is named by its file and parent folder, and its exports by a file-safe stem', () => {
+  assert.equal(runName('/w/media/demo/models/n16/ep4_moe.safetensors'), 'n16/ep4_moe.safetensors');
+  assert.equal(runName('C:\\runs\\vit-b\\model.pt'), 'vit-b/model.pt');
+  assert.equal(runName('model.pt'), 'model.pt');
+  assert.equal(runStem('/w/n16/ep4_moe.safetensors'), 'n16-ep4_moe');
+  assert.equal(runStem('/w/docs/n8.softmoe.json'), 'docs-n8');
+  assert.equal(runStem('/w/my run (2)/last.ckpt'), 'my-run-2-last');
 });
