@@ -6,22 +6,23 @@
  */
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { SoftMoeError, throwIfAborted } from '../core/errors';
+import { SoftMoeError, throwIfAborted, toSoftMoeError } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { SETTINGS_SECTION, resolveAnalysisSettings } from './analysisSettings';
 import type { ResolvedSettings } from './analysisSettings';
 import { analysisCacheKey } from './cacheKey';
 import type { FileStamp } from './cacheKey';
+import { DEMO_DATASET_NAME, demoDatasetPath } from './datasetSetting';
 import { ProgressTracker } from './progressText';
 import type { Services } from './services';
 import { runWorkerJob } from './workerClient';
 
-export async function stamp(path: string, what: string): Promise<FileStamp> {
+export async function stamp(path: string, what: string, code: 'E_NOT_FOUND' | 'E_DATASET' = 'E_NOT_FOUND'): Promise<FileStamp> {
   try {
     const s = await stat(path);
     return { path, size: s.size, mtimeMs: s.mtimeMs };
   } catch {
-    throw new SoftMoeError('E_NOT_FOUND', `${what} ${path} does not exist or cannot be read.`);
+    throw new SoftMoeError(code, `${what} ${path} does not exist or cannot be read.`);
   }
 }
 
@@ -37,7 +38,7 @@ export async function prepareAnalysis(services: Services, uri: vscode.Uri, datas
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, uri);
   const resolved = resolveAnalysisSettings((k) => config.get(k));
   for (const w of resolved.warnings) services.log.warn(w);
-  const key = analysisCacheKey(await stamp(uri.fsPath, 'Checkpoint'), await stamp(datasetPath, 'Dataset'), resolved.settings);
+  const key = analysisCacheKey(await stamp(uri.fsPath, 'Checkpoint'), await stamp(datasetPath, 'Dataset', 'E_DATASET'), resolved.settings);
   return { uri, label, datasetPath, key, resolved };
 }
 
@@ -59,39 +60,80 @@ function runOne(services: Services, job: PreparedAnalysis, signal: AbortSignal, 
   });
 }
 
+/** What one job gave: its result (cached or new), or, when the caller keeps going past failures, its error. */
+export type JobOutcome = { result: AnalysisResult; fromCache: boolean } | { error: SoftMoeError };
+
+export interface AnalyzeAllOptions {
+  /** Ignore the cache. */
+  rerun?: boolean;
+  /** Record a job's failure in its outcome and go on with the others (Compare Runs); cancelling still stops all. */
+  keepGoing?: boolean;
+}
+
 /**
  * Results for every job, from the cache unless `rerun`, else analysed in the worker one after another with one
- * progress notification titled `title`. Each new result is cached as soon as it exists. Throws E_CANCELLED when
- * the user cancels (nothing after that starts).
+ * progress notification titled `title`. A job whose analysis is already running (another click, another panel)
+ * joins that run instead of starting an identical one. Each new result is cached as soon as it exists. Throws
+ * E_CANCELLED when the user cancels (nothing after that starts), and a job's error unless `keepGoing`.
  */
-export async function analyzeAll(services: Services, jobs: PreparedAnalysis[], title: string, rerun = false): Promise<Array<{ result: AnalysisResult; fromCache: boolean }>> {
-  const out: Array<{ result: AnalysisResult; fromCache: boolean } | null> = [];
+export async function analyzeAll(services: Services, jobs: PreparedAnalysis[], title: string, opts: AnalyzeAllOptions = {}): Promise<JobOutcome[]> {
+  const out: Array<JobOutcome | null> = [];
   const missing: number[] = [];
   for (const [i, job] of jobs.entries()) {
-    const cached = rerun ? null : await services.cache.get(job.key);
+    const cached = opts.rerun ? null : await services.cache.get(job.key);
     if (cached) services.log.info(`analysis of ${job.uri.fsPath} served from the cache (${job.key})`);
     out.push(cached ? { result: cached, fromCache: true } : null);
     if (!cached) missing.push(i);
   }
-  if (missing.length) {
+  const settle = async (i: number, promise: Promise<AnalysisResult>): Promise<void> => {
+    try {
+      out[i] = { result: await promise, fromCache: false };
+    } catch (err) {
+      const e = toSoftMoeError(err);
+      if (e.code === 'E_CANCELLED' || !opts.keepGoing) throw e;
+      out[i] = { error: e };
+    }
+  };
+  const joined = missing.flatMap((i) => {
+    const running = services.runs.get((jobs[i] as PreparedAnalysis).key);
+    return running ? [{ i, running }] : [];
+  });
+  const fresh = missing.filter((i) => !joined.some((j) => j.i === i));
+  if (joined.length) {
+    const names = joined.map((j) => (jobs[j.i] as PreparedAnalysis).label).join(', ');
+    services.log.info(`${names}: already being analyzed with the same settings; joining that run`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is already being analyzed; the result opens when that run finishes.', names));
+  }
+  if (fresh.length) {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       let reported = 0;
-      for (const [pos, i] of missing.entries()) {
+      for (const [pos, i] of fresh.entries()) {
         throwIfAborted(ac.signal);
-        const job = jobs[i];
-        const prefix = missing.length > 1 ? `${pos + 1}/${missing.length} ${job.label}: ` : '';
-        const result = await runOne(services, job, ac.signal, (percent, message) => {
-          const overall = (100 * pos + Math.min(100, percent)) / missing.length;
-          progress.report({ increment: Math.max(0, overall - reported), message: `${prefix}${message}` });
-          reported = Math.max(reported, overall);
+        const job = jobs[i] as PreparedAnalysis;
+        const prefix = fresh.length > 1 ? `${pos + 1}/${fresh.length} ${job.label}: ` : '';
+        const { promise } = services.runs.run(job.key, async () => {
+          const result = await runOne(services, job, ac.signal, (percent, message) => {
+            const overall = (100 * pos + Math.min(100, percent)) / fresh.length;
+            progress.report({ increment: Math.max(0, overall - reported), message: `${prefix}${message}` });
+            reported = Math.max(reported, overall);
+          });
+          if (job.datasetPath === demoDatasetPath(services.context.extensionPath)) result.dataset.name = DEMO_DATASET_NAME;
+          await services.cache.put(job.key, result);
+          services.log.info(`analysis of ${job.uri.fsPath} done in ${result.timing.seconds.toFixed(1)} s; cached as ${job.key}`);
+          return result;
         });
-        await services.cache.put(job.key, result);
-        services.log.info(`analysis of ${job.uri.fsPath} done in ${result.timing.seconds.toFixed(1)} s; cached as ${job.key}`);
-        out[i] = { result, fromCache: false };
+        await settle(i, promise);
       }
     });
   }
-  return out.map((x) => x as { result: AnalysisResult; fromCache: boolean });
+  for (const j of joined) await settle(j.i, j.running);
+  return out as JobOutcome[];
+}
+
+/** The result of an outcome, or its error thrown. */
+export function resultOf(o: JobOutcome): { result: AnalysisResult; fromCache: boolean } {
+  if ('error' in o) throw o.error;
+  return o;
 }

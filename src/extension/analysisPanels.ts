@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/analysis/schema';
+import { runName } from '../core/report/runLabels';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
 import { COMPARE_RUNS_COMMAND } from './compareCommand';
@@ -12,6 +13,11 @@ import { handleExport } from './exportHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 
 export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
+
+/** "Experts: n16/ep4_moe.safetensors": runs whose files are named alike keep apart in the tabs. */
+export function analysisPanelTitle(checkpointPath: string): string {
+  return vscode.l10n.t('Experts: {0}', runName(checkpointPath));
+}
 
 interface Shown {
   panel: vscode.WebviewPanel;
@@ -28,25 +34,36 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
     return { panels, disposable: vscode.window.registerWebviewPanelSerializer(ANALYSIS_PANEL_VIEW_TYPE, panels) };
   }
 
-  /** Show a result: reuse the checkpoint's panel (new data, same panel) or open one beside the editor. */
+  /**
+   * Show a result: reuse the checkpoint's panel (new data, same panel), else open one in the column the analysis
+   * panels already use, else beside the editor, like VS Code's own previews: analysing five checkpoints gives five
+   * tabs in one column, not five columns.
+   */
   show(result: AnalysisResult, cacheKey: string | null, fromCache: boolean): void {
     const key = result.checkpoint.path;
     const view: ViewModel = { kind: 'analysis', result, cacheKey, fromCache };
     const existing = this.open.get(key);
     if (existing) {
+      const same = existing.view.kind === 'analysis' && cacheKey !== null && existing.view.cacheKey === cacheKey;
       existing.view = view;
       existing.panel.reveal(undefined, false);
-      // A fresh page re-runs the handshake and picks the new view up.
-      setWebviewHtml(existing.panel.webview, this.services.extensionUri, existing.panel.title);
+      // A fresh page re-runs the handshake and picks the new view up (nothing to reload when it already shows it).
+      if (!same) setWebviewHtml(existing.panel.webview, this.services.extensionUri, existing.panel.title);
       return;
     }
     const panel = vscode.window.createWebviewPanel(
       ANALYSIS_PANEL_VIEW_TYPE,
-      vscode.l10n.t('Experts: {0}', result.checkpoint.name),
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      analysisPanelTitle(result.checkpoint.path || result.checkpoint.name),
+      { viewColumn: this.column(), preserveFocus: false },
       { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false },
     );
     this.attach(panel, key, view);
+  }
+
+  /** The column of the most recently shown analysis panel that is still open, else beside the active editor. */
+  private column(): vscode.ViewColumn {
+    const columns = [...this.open.values()].map((s) => s.panel.viewColumn).filter((c): c is vscode.ViewColumn => c !== undefined);
+    return columns[columns.length - 1] ?? vscode.ViewColumn.Beside;
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, rawState: unknown): Promise<void> {
@@ -62,6 +79,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       this.attach(panel, `restored:${Date.now()}`, view);
       return;
     }
+    panel.title = analysisPanelTitle(result.checkpoint.path || result.checkpoint.name);
     this.attach(panel, result.checkpoint.path, { kind: 'analysis', result, cacheKey, fromCache: true });
   }
 

@@ -1,13 +1,15 @@
 /**
  * Soft MoE: Analyze Experts. Resolves the checkpoint and the dataset, serves the cached result when the
- * checkpoint, dataset and settings are unchanged, else runs the analysis in the worker with a cancellable
- * progress notification, caches the result and shows the panel.
+ * checkpoint, dataset and settings are unchanged, joins the run when the same analysis is already running, else
+ * runs the analysis in the worker with a cancellable progress notification, caches the result and shows the panel.
+ * A dataset the model cannot take is answered with "Choose Dataset…", which asks again and re-runs.
  */
 import * as vscode from 'vscode';
 import { toSoftMoeError } from '../core/errors';
+import { runName } from '../core/report/runLabels';
 import type { AnalysisPanels } from './analysisPanels';
-import { analyzeAll, prepareAnalysis } from './analysisJobs';
-import { resolveDataset } from './datasetPicker';
+import { analyzeAll, prepareAnalysis, resultOf } from './analysisJobs';
+import { pickDataset, resolveDataset } from './datasetPicker';
 import type { Services } from './services';
 
 export interface AnalyzeArgs {
@@ -15,6 +17,9 @@ export interface AnalyzeArgs {
 }
 
 export const CHECKPOINT_EXTS = ['.safetensors', '.pt', '.pth', '.ckpt', '.bin'];
+
+/** Errors a different dataset would fix: the toast offers to choose one. */
+export const DATASET_ERRORS: ReadonlySet<string> = new Set(['E_DATASET', 'E_SHAPE']);
 
 /** The checkpoint: the argument (explorer, editor title), else the active checkpoint editor, else a file dialog. */
 async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
@@ -30,16 +35,18 @@ async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-export async function analyzeExperts(services: Services, panels: AnalysisPanels, arg: unknown, args: AnalyzeArgs = {}): Promise<void> {
+export async function analyzeExperts(services: Services, panels: AnalysisPanels, arg: unknown, args: AnalyzeArgs = {}, forcePick = false): Promise<void> {
   const { log, context } = services;
   const uri = await targetUri(arg);
   if (!uri) return;
   try {
-    const datasetPath = await resolveDataset(context.extensionPath, uri);
+    const datasetPath = await resolveDataset(context, uri, forcePick);
     if (!datasetPath) return;
-    const name = uri.path.split('/').pop() ?? uri.fsPath;
+    const name = runName(uri.fsPath);
     const job = await prepareAnalysis(services, uri, datasetPath, name);
-    const [{ result, fromCache }] = await analyzeAll(services, [job], vscode.l10n.t('Analyzing experts of {0}', name), args.rerun === true);
+    const [outcome] = await analyzeAll(services, [job], vscode.l10n.t('Analyzing experts of {0}', name), { rerun: args.rerun === true });
+    if (!outcome) return;
+    const { result, fromCache } = resultOf(outcome);
     panels.show(result, job.key, fromCache);
   } catch (err) {
     const e = toSoftMoeError(err);
@@ -48,6 +55,18 @@ export async function analyzeExperts(services: Services, panels: AnalysisPanels,
       void vscode.window.showInformationMessage(vscode.l10n.t('Analysis cancelled.'));
       return;
     }
-    await log.showError(e, `analyze ${uri.fsPath}`);
+    const choose = vscode.l10n.t('Choose Dataset…');
+    const picked = await log.showError(e, `analyze ${uri.fsPath}`, DATASET_ERRORS.has(e.code) ? [choose] : []);
+    if (picked === choose) await analyzeExperts(services, panels, uri, args, true);
   }
+}
+
+/** Soft MoE: Choose Dataset for Analysis… — for the checkpoint given or open (remembered for its folder), else the workspace default. */
+export async function chooseDataset(services: Services, arg: unknown): Promise<void> {
+  let uri = arg instanceof vscode.Uri ? arg : undefined;
+  if (!uri) {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (input instanceof vscode.TabInputCustom && CHECKPOINT_EXTS.some((e) => input.uri.path.toLowerCase().endsWith(e))) uri = input.uri;
+  }
+  await pickDataset(services.context, uri);
 }

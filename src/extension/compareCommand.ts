@@ -4,9 +4,10 @@
  * are analysed (cache first, then the worker, one progress notification); saved result JSONs are read as they are.
  */
 import * as vscode from 'vscode';
-import { toSoftMoeError } from '../core/errors';
+import type { AnalysisResult } from '../core/analysis/schema';
+import { SoftMoeError, toSoftMoeError } from '../core/errors';
 import { runLabels } from '../core/report/runLabels';
-import type { ComparisonRun } from '../core/protocol/webviewProtocol';
+import type { ComparisonRun, SkippedRun } from '../core/protocol/webviewProtocol';
 import { analyzeAll, prepareAnalysis } from './analysisJobs';
 import type { PreparedAnalysis } from './analysisJobs';
 import { CHECKPOINT_EXTS } from './analyzeCommand';
@@ -60,38 +61,76 @@ export async function compareRuns(services: Services, comparisons: ComparisonPan
     void vscode.window.showWarningMessage(vscode.l10n.t('Compare Runs needs at least two checkpoints or saved analyses.'));
     return;
   }
-  const labels = runLabels(targets.map((u) => u.fsPath));
   try {
-    const runs = await loadRuns(services, targets, labels, vscode.l10n.t('Comparing {0} runs', targets.length));
-    if (!runs) return;
-    comparisons.show({ kind: 'comparison', mode: 'runs', title: vscode.l10n.t('Compare: {0}', labels.join(' · ')).slice(0, 120), runs });
+    const loaded = await loadRuns(services, targets, null, vscode.l10n.t('Comparing {0} runs', targets.length));
+    if (!loaded) return;
+    const { runs, skipped } = loaded;
+    if (skipped.length) {
+      for (const x of skipped) services.log.warn(`compare runs: ${x.label} left out: ${x.reason}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Compare Runs left out {0}: {1}', skipped.length === 1 ? vscode.l10n.t('1 run') : vscode.l10n.t('{0} runs', skipped.length),
+        skipped.map((x) => `${x.label} (${x.reason})`).join('; ')));
+    }
+    if (runs.length < 2) {
+      throw new SoftMoeError('E_NOT_FOUND', vscode.l10n.t('Compare Runs needs at least two readable runs; {0} of {1} could be read.', runs.length, targets.length));
+    }
+    comparisons.show({ kind: 'comparison', mode: 'runs', title: vscode.l10n.t('Compare: {0}', runs.map((r) => r.label).join(' · ')).slice(0, 120), runs, ...(skipped.length ? { skipped } : {}) });
   } catch (err) {
     await reportFailure(services, err, 'compare runs');
   }
 }
 
-/** Each target's analysis (result files read, checkpoints analysed or served from the cache), in order. Null: no dataset chosen. */
-export async function loadRuns(services: Services, targets: vscode.Uri[], labels: string[], title: string, epochs?: number[]): Promise<ComparisonRun[] | null> {
+/**
+ * Each target's analysis (result files read, checkpoints analysed or served from the cache), in order. A target
+ * that cannot be read or analysed is left out and listed in `skipped` with its reason; cancelling stops all.
+ * `labels`: fixed labels (training epochs), or null to name runs by their checkpoints. Null: no dataset chosen.
+ */
+export async function loadRuns(services: Services, targets: vscode.Uri[], labels: string[] | null, title: string, epochs?: number[]): Promise<{ runs: ComparisonRun[]; skipped: SkippedRun[] } | null> {
+  // Saved analyses first: a run is named after the checkpoint it analysed, so they need reading before labels exist.
+  const files = new Map<number, AnalysisResult | SoftMoeError>();
+  for (const [i, uri] of targets.entries()) {
+    if (isCheckpoint(uri)) continue;
+    files.set(i, await readResultFile(uri).catch((err: unknown) => toSoftMoeError(err)));
+  }
+  const identities = targets.map((uri, i) => {
+    const f = files.get(i);
+    return f && !(f instanceof SoftMoeError) && f.checkpoint.path ? f.checkpoint.path : uri.fsPath;
+  });
+  // A saved analysis goes by the checkpoint it analysed, so it lines up with that checkpoint's other runs.
+  const names = labels ?? runLabels(identities);
   const checkpoints = targets.filter(isCheckpoint);
   let datasetPath: string | undefined;
   if (checkpoints.length) {
-    datasetPath = await resolveDataset(services.context.extensionPath, checkpoints[0]);
+    datasetPath = await resolveDataset(services.context, checkpoints[0]);
     if (!datasetPath) return null;
   }
-  const jobs: PreparedAnalysis[] = [];
-  for (const [i, uri] of targets.entries()) if (isCheckpoint(uri)) jobs.push(await prepareAnalysis(services, uri, datasetPath as string, labels[i]));
-  const analysed = await analyzeAll(services, jobs, title);
-  const runs: ComparisonRun[] = [];
-  let j = 0;
+  const skipped: SkippedRun[] = [];
+  const jobs: Array<{ i: number; job: PreparedAnalysis }> = [];
   for (const [i, uri] of targets.entries()) {
-    if (isCheckpoint(uri)) {
-      runs.push(comparisonRun(labels[i], analysed[j].result, { kind: 'cache', cacheKey: jobs[j].key }, epochs?.[i]));
-      j++;
-    } else {
-      runs.push(comparisonRun(labels[i], await readResultFile(uri), { kind: 'file', path: uri.fsPath }, epochs?.[i]));
+    if (!isCheckpoint(uri)) continue;
+    try {
+      jobs.push({ i, job: await prepareAnalysis(services, uri, datasetPath as string, names[i] as string) });
+    } catch (err) {
+      skipped.push({ label: names[i] as string, reason: toSoftMoeError(err).userMessage });
     }
   }
-  return runs;
+  const outcomes = await analyzeAll(services, jobs.map((j) => j.job), title, { keepGoing: true });
+  const byTarget = new Map(jobs.map((j, n) => [j.i, { job: j.job, outcome: outcomes[n] }]));
+  const runs: ComparisonRun[] = [];
+  for (const [i, uri] of targets.entries()) {
+    const label = names[i] as string;
+    const analysed = byTarget.get(i);
+    const file = files.get(i);
+    if (analysed?.outcome && !('error' in analysed.outcome)) {
+      runs.push(comparisonRun(label, analysed.outcome.result, { kind: 'cache', cacheKey: analysed.job.key }, epochs?.[i]));
+    } else if (analysed?.outcome && 'error' in analysed.outcome) {
+      skipped.push({ label, reason: analysed.outcome.error.userMessage });
+    } else if (file instanceof SoftMoeError) {
+      skipped.push({ label, reason: file.userMessage });
+    } else if (file) {
+      runs.push(comparisonRun(label, file, { kind: 'file', path: uri.fsPath }, epochs?.[i]));
+    }
+  }
+  return { runs, skipped };
 }
 
 export async function reportFailure(services: Services, err: unknown, what: string): Promise<void> {

@@ -1,27 +1,30 @@
 /**
- * Saves what a webview exports. Always through the save dialog (it asks before replacing a file), written with
- * workspace.fs; a dismissed dialog saves nothing. The whole-panel report is built here from the panel's view and
+ * Saves what a webview exports. Always through the save dialog (it asks before replacing a file), which opens beside
+ * the checkpoint with the run's name filled in; written with workspace.fs; a dismissed dialog saves nothing. The whole-panel report is built here from the panel's view and
  * the extension's own webview bundle.
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { SoftMoeError } from '../core/errors';
-import type { ExportReportRequest, ExportRequest, ExportResponse, ViewModel } from '../core/protocol/webviewProtocol';
+import { reportState } from '../core/protocol/webviewProtocol';
+import type { ExportReportRequest, ExportRequest, ExportResponse, ReportState, ViewModel } from '../core/protocol/webviewProtocol';
 import { buildStandaloneComparisonReport, buildStandaloneReport } from '../core/report/buildStandaloneReport';
-import { EXPORT_FILTERS, exportBytes, exportFileName } from './exportPayload';
+import { EXPORT_FILTERS, exportBytes, exportFileName, exportFolder } from './exportPayload';
 import type { SavedFormat } from './exportPayload';
 import type { Services } from './services';
 
-async function reportHtml(services: Services, view: ViewModel): Promise<string> {
+/** The report opens at `state`: what the panel's controls showed when it was exported. */
+async function reportHtml(services: Services, view: ViewModel, state: ReportState): Promise<string> {
   const js = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview.js')));
-  if (view.kind === 'analysis') return buildStandaloneReport(view.result, js);
-  if (view.kind === 'comparison') return buildStandaloneComparisonReport(view, js);
+  if (view.kind === 'analysis') return buildStandaloneReport(view.result, js, { state });
+  if (view.kind === 'comparison') return buildStandaloneComparisonReport(view, js, { state });
   throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('This panel has no report to export.'));
 }
 
+/** Beside the checkpoint when its folder is there (the run's figures live with the run), else the workspace. */
 function defaultFolder(view: ViewModel): vscode.Uri | undefined {
-  const path = view.kind === 'analysis' ? view.result.checkpoint.path : view.kind === 'comparison' ? view.runs[0]?.result.checkpoint.path : undefined;
-  const inWorkspace = path ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path)) : undefined;
-  return inWorkspace?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  const beside = exportFolder(view, (p) => existsSync(p));
+  return beside ? vscode.Uri.file(beside) : vscode.workspace.workspaceFolders?.[0]?.uri;
 }
 
 export async function handleExport(services: Services, req: ExportRequest | ExportReportRequest, view: ViewModel): Promise<ExportResponse> {
@@ -38,7 +41,7 @@ export async function handleExport(services: Services, req: ExportRequest | Expo
     title: vscode.l10n.t('Export {0}', filter.label),
   });
   if (!target) return { saved: false };
-  const data = bytes ?? new TextEncoder().encode(await reportHtml(services, view));
+  const data = bytes ?? new TextEncoder().encode(await reportHtml(services, view, reportState(req.type === 'exportReport' ? req.state : null)));
   await vscode.workspace.fs.writeFile(target, data);
   services.log.info(`exported ${format} to ${target.fsPath} (${data.byteLength} bytes)`);
   return { saved: true, name: target.path.split('/').pop() ?? name };

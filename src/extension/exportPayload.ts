@@ -4,7 +4,8 @@
  * parses). No vscode import, so it is unit-tested directly.
  */
 import { SoftMoeError } from '../core/errors';
-import type { ExportFormat } from '../core/protocol/webviewProtocol';
+import { dirname } from 'node:path';
+import type { ExportFormat, ViewModel } from '../core/protocol/webviewProtocol';
 
 export type SavedFormat = ExportFormat | 'html';
 
@@ -47,4 +48,17 @@ export function exportBytes(format: SavedFormat, data: string): Uint8Array {
     }
   }
   return Buffer.from(data, 'utf8');
+}
+
+/**
+ * Where an export of this view is saved by default: the folder of the checkpoint it shows (a comparison: of its
+ * first run), when `exists` says that folder is there (a result from another machine names folders that are not).
+ */
+export function exportFolder(view: ViewModel, exists: (path: string) => boolean): string | null {
+  const path = view.kind === 'analysis' ? view.result.checkpoint.path
+    : view.kind === 'comparison' ? (view.runs.find((r) => r.result.checkpoint.path && exists(dirname(r.result.checkpoint.path)))?.result.checkpoint.path ?? view.runs[0]?.result.checkpoint.path)
+      : view.kind === 'checkpoint' ? view.summary.path : undefined;
+  if (!path) return null;
+  const folder = dirname(path);
+  return exists(folder) ? folder : null;
 }

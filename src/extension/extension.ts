@@ -5,13 +5,12 @@
  */
 import * as vscode from 'vscode';
 import { AnalysisPanels } from './analysisPanels';
-import { analyzeExperts } from './analyzeCommand';
+import { analyzeExperts, chooseDataset } from './analyzeCommand';
 import type { AnalyzeArgs } from './analyzeCommand';
 import { CheckpointEditorProvider } from './checkpointEditor';
 import { COMPARE_RUNS_COMMAND, compareRuns } from './compareCommand';
 import { ComparisonPanels } from './comparisonPanels';
 import { ANALYZE_TRAINING_RUN_COMMAND, analyzeTrainingRun } from './trainingRunCommand';
-import { pickDataset } from './datasetPicker';
 import { Services } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -26,9 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('softmoe.analyzeExperts', (arg?: unknown, args?: AnalyzeArgs) =>
       analyzeExperts(services, panels, arg, args && typeof args === 'object' && !(args instanceof vscode.Uri) ? args : {})),
     vscode.commands.registerCommand('softmoe.rerunAnalysis', (arg?: unknown) => analyzeExperts(services, panels, arg, { rerun: true })),
-    vscode.commands.registerCommand('softmoe.chooseDataset', async (arg?: unknown) => {
-      await pickDataset(context.extensionPath, arg instanceof vscode.Uri ? arg : undefined);
-    }),
+    vscode.commands.registerCommand('softmoe.chooseDataset', (arg?: unknown) => chooseDataset(services, arg)),
     vscode.commands.registerCommand('softmoe.showLog', () => services.log.show()),
     vscode.commands.registerCommand(COMPARE_RUNS_COMMAND, (arg?: unknown, uris?: unknown) => compareRuns(services, comparisons, arg, uris)),
     vscode.commands.registerCommand(ANALYZE_TRAINING_RUN_COMMAND, (arg?: unknown) => analyzeTrainingRun(services, comparisons, arg)),

@@ -26,13 +26,17 @@ export class Log implements vscode.Disposable {
     this.out.show(true);
   }
 
-  /** Log the details, show the one-line message with a "Show Log" action. */
-  async showError(err: unknown, context: string): Promise<void> {
+  /**
+   * Log the details, show the one-line message with `actions` (e.g. "Choose Dataset…") and "Show Log". Resolves
+   * with the action picked (Show Log is handled here).
+   */
+  async showError(err: unknown, context: string, actions: string[] = []): Promise<string | undefined> {
     const e = toSoftMoeError(err);
     this.error(`${context}: [${e.code}] ${e.userMessage}${e.stack ? `\n${e.stack}` : ''}`);
     const showLog = vscode.l10n.t('Show Log');
-    const pick = await vscode.window.showErrorMessage(e.userMessage, showLog);
+    const pick = await vscode.window.showErrorMessage(e.userMessage, ...actions, showLog);
     if (pick === showLog) this.show();
+    return pick;
   }
 
   dispose(): void {

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { AnalysisResult } from '../core/analysis/schema';
+import { InFlight } from './inFlight';
 import { Log } from './log';
 import { ResultCache } from './resultCache';
 
@@ -6,6 +8,8 @@ import { ResultCache } from './resultCache';
 export class Services implements vscode.Disposable {
   readonly log = new Log();
   readonly cache: ResultCache;
+  /** Analyses running now, by cache key (a second request for one joins it). */
+  readonly runs = new InFlight<AnalysisResult>();
   readonly workerFile: string;
 
   constructor(readonly context: vscode.ExtensionContext) {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SoftMoeError } from '../../../src/core/errors';
-import { exportBytes, exportFileName } from '../../../src/extension/exportPayload';
+import type { AnalysisResult } from '../../../src/core/analysis/schema';
+import { exportBytes, exportFileName, exportFolder } from '../../../src/extension/exportPayload';
 
 test('export file names are plain names with the format\'s extension', () => {
   assert.equal(exportFileName('subset-accuracy.png', 'png'), 'subset-accuracy.png');
@@ -23,4 +24,16 @@ test('a PNG export must decode to PNG bytes; SVG must be an svg document; JSON m
   assert.throws(() => exportBytes('svg', '<html><script>x</script></html>'), SoftMoeError);
   assert.throws(() => exportBytes('json', '{"a":'), SoftMoeError);
   assert.equal(Buffer.from(exportBytes('csv', 'a,b\n1,é\n')).toString('utf8'), 'a,b\n1,é\n');
+});
+
+test('exports are saved beside the checkpoint they show, when its folder exists', () => {
+  const result = { checkpoint: { path: '/runs/n16/ep4_moe.safetensors' } } as unknown as AnalysisResult;
+  const other = { checkpoint: { path: '/elsewhere/n4/ep4_moe.safetensors' } } as unknown as AnalysisResult;
+  const here = new Set(['/runs/n16']);
+  const exists = (p: string): boolean => here.has(p);
+  assert.equal(exportFolder({ kind: 'analysis', result, cacheKey: null, fromCache: false }, exists), '/runs/n16');
+  assert.equal(exportFolder({ kind: 'analysis', result: other, cacheKey: null, fromCache: false }, exists), null, 'a result from another machine');
+  const run = (r: AnalysisResult) => ({ label: 'x', result: r, source: { kind: 'none' as const } });
+  assert.equal(exportFolder({ kind: 'comparison', mode: 'runs', title: '', runs: [run(other), run(result)] }, exists), '/runs/n16', 'the first run whose folder is here');
+  assert.equal(exportFolder({ kind: 'checkpoint-error', path: '', error: { code: 'E_NOT_FOUND', userMessage: '' } }, exists), null);
 });
