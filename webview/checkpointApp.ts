@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import type { CheckpointSummary, LayerSummary, MatrixView } from '../src/core/protocol/checkpointSummary';
 import { axisStyle, mountChart, redrawAll } from './charts';
+import { runName } from '../src/core/report/runLabels';
 import { clear, fmtBytes, fmtInt, h, plural, stat } from './dom';
 import { heatmapOption } from './heatmap';
 import { layerLabel } from './model';
@@ -126,7 +127,7 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
   });
   root.append(
     h('header', { class: 'app-header' },
-      h('div', null, h('h1', null, s.name), h('p', { class: 'muted', title: s.path }, s.path)),
+      h('div', null, h('h1', null, runName(s.path || s.name)), h('p', { class: 'muted mono', title: s.path }, s.path)),
       h('div', { class: 'actions' }, analyze, compare)),
     h('div', { class: 'stats' },
       stat('Format', s.format),

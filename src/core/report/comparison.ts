@@ -4,6 +4,7 @@
  * rationals, never as rounded floats. Pure: no DOM, no Node.
  */
 import { curvePoint, preprocessingKey, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
+import { runName } from './runLabels';
 
 export interface RunInput {
   label: string;
@@ -90,7 +91,7 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
   const rs = runs.map((x) => x.result);
   const at = (sel: SelectorName, num: number, den: number) => rs.map((r) => pointAtK(r, sel, drop, kAt(numExpertsOf(r), num, den))?.accuracy ?? null);
   const rows: SummaryRow[] = [
-    row('checkpoint', 'Checkpoint', 'text', rs.map((r) => r.checkpoint.name)),
+    row('checkpoint', 'Checkpoint', 'text', rs.map((r) => runName(r.checkpoint.path || r.checkpoint.name))),
     row('dataset', 'Dataset', 'text', rs.map((r) => r.dataset.name)),
     row('examples', 'Examples analysed', 'int', rs.map((r) => r.numExamples)),
     row('experts', 'Experts (n)', 'int', rs.map((r) => numExpertsOf(r))),

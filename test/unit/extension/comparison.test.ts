@@ -39,10 +39,10 @@ test('the summary has one value per run; 1/8 of 4 experts is empty; differences-
   assert.deepEqual(byId.get('random@1/8')?.values, [null, n16.curves[1].points[1].accuracy]);
   assert.deepEqual(byId.get('deadExperts')?.values, [0, 1]);
   assert.equal(byId.get('dataset')?.differs, false);
-  assert.equal(byId.get('checkpoint')?.differs, false, 'both files are called ep4.safetensors');
+  assert.deepEqual(byId.get('checkpoint')?.values, ['n4/ep4.safetensors', 'n16/ep4.safetensors'], 'both files are called ep4.safetensors: the run folder tells them apart');
   const diff = differencesOnly(rows).map((r) => r.id);
-  assert.ok(diff.includes('experts') && diff.includes('fullAccuracy'));
-  assert.ok(!diff.includes('dataset') && !diff.includes('checkpoint'));
+  assert.ok(diff.includes('experts') && diff.includes('fullAccuracy') && diff.includes('checkpoint'));
+  assert.ok(!diff.includes('dataset'));
   const same = differencesOnly(summaryRows([{ label: 'a', result: n4 }, { label: 'b', result: structuredClone(n4) }], 'zero'));
   assert.deepEqual(same, [], 'a run compared with itself differs nowhere');
 });

@@ -46,7 +46,7 @@ test('the summary CSV has a column per run and raw numbers that read back equal'
   assert.equal(csv.length, rows.length + 1);
   const full = csv.find((r) => r[0] === 'Full accuracy');
   assert.deepEqual(full?.slice(1).map(Number), [a.fullAccuracy, b.fullAccuracy]);
-  assert.equal(csv.find((r) => r[0] === 'Checkpoint')?.[2], b.checkpoint.name);
+  assert.equal(csv.find((r) => r[0] === 'Checkpoint')?.[2], `n8/${b.checkpoint.name}`, 'the run folder and the file, quotes and comma kept');
 });
 
 test('curves, deltas and training CSVs have one row per point, class and epoch', () => {
