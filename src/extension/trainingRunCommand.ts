@@ -48,11 +48,11 @@ export async function analyzeTrainingRun(services: Services, comparisons: Compar
     if (epochs.length === 0) {
       throw new SoftMoeError('E_NOT_FOUND', `${folder.fsPath}: no epoch checkpoints here (ep<E>.safetensors, ep<E>_moe.safetensors, ep<E>_moe.pt …).`);
     }
-    if (!existsSync(join(folder.fsPath, 'args.json'))) services.log.warn(`${folder.fsPath}: no args.json beside the checkpoints; analysing them with the settings their tensors imply.`);
+    if (!existsSync(join(folder.fsPath, 'args.json'))) services.log.warn(`${folder.fsPath}: no args.json beside the checkpoints; analyzing them with the settings their tensors imply.`);
     const loaded = await loadRuns(services, epochs.map((e) => vscode.Uri.file(e.path)), epochs.map((e) => `epoch ${e.epoch}`),
       epochs.length === 1 ? vscode.l10n.t('Analyzing 1 epoch of {0}', name) : vscode.l10n.t('Analyzing {0} epochs of {1}', epochs.length, name), epochs.map((e) => e.epoch));
     if (!loaded) return;
-    if (loaded.runs.length === 0) throw new SoftMoeError('E_NOT_FOUND', `${folder.fsPath}: no epoch could be analysed (${loaded.skipped.map((x) => `${x.label}: ${x.reason}`).join('; ')}).`);
+    if (loaded.runs.length === 0) throw new SoftMoeError('E_NOT_FOUND', `${folder.fsPath}: no epoch could be analyzed (${loaded.skipped.map((x) => `${x.label}: ${x.reason}`).join('; ')}).`);
     const { runs, skipped } = loaded;
     comparisons.show({ kind: 'comparison', mode: 'training', title: vscode.l10n.t('Training run {0}{1}', name, await runNote(folder.fsPath)), runs, ...(skipped.length ? { skipped } : {}) });
   } catch (err) {

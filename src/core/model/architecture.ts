@@ -58,7 +58,7 @@ export function describeArchitecture(tensors: ShapeMap, layers: readonly Detecte
 /** "2 lucidrains Soft MoE layers ('a', 'b'; n = 4, p = 2, d = 64)" */
 function describeLayers(layers: readonly DetectedLayer[]): string {
   const layouts = [...new Set(layers.map((l) => l.layout))].join('/');
-  const names = layers.slice(0, 4).map((l) => `'${l.name}'`).join(', ') + (layers.length > 4 ? ', …' : '');
+  const names = layers.slice(0, 4).map((l) => (l.name === '' ? 'at the top level' : `'${l.name}'`)).join(', ') + (layers.length > 4 ? ', …' : '');
   const l = layers[0];
   const p = l.slots === 'dynamic' ? 'p = ⌈m/n⌉' : `p = ${l.slotsPerExpert}`;
   return `recognised ${layers.length} ${layouts} Soft MoE layer${layers.length > 1 ? 's' : ''} (${names}; n = ${l.numExperts}, ${p}, d = ${l.dim})`;
@@ -103,7 +103,7 @@ function describeVit(tensors: ShapeMap, layers: readonly DetectedLayer[], nearMi
   const matches = layers.map((l) => VIT_MLP.exec(l.name));
   const bad = layers.find((_, i) => !matches[i]);
   if (bad) {
-    nearMisses.push(`a Soft MoE ViT has its layers at blocks.<i>.mlp, not '${bad.name}'`);
+    nearMisses.push(`a Soft MoE ViT has its layers at blocks.<i>.mlp, not ${bad.name === '' ? 'at the top level' : `'${bad.name}'`}`);
     return null;
   }
   const prefixes = [...new Set(matches.map((m) => (m as RegExpExecArray)[1]))];

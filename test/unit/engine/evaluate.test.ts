@@ -90,7 +90,7 @@ describe('loadModel', () => {
       const file = join(dir, 'lucid.safetensors');
       await writeSafetensors(file, tensors);
       await assert.rejects(loadModel(file), (e: unknown) => e instanceof SoftMoeError && e.code === 'E_UNSUPPORTED'
-        && e.userMessage.includes(`${file}: recognised 1 lucidrains Soft MoE layer ('';`)
+        && e.userMessage.includes(`${file}: recognised 1 lucidrains Soft MoE layer (at the top level;`)
         && e.userMessage.includes("see README, 'Your own model'") && e.userMessage.includes('--engine torch')
         && e.userMessage.includes('softmoe inspect shows the layers'));
       // The same layer with the paper's decoder beside it is the MNIST model, and runs.

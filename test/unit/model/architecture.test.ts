@@ -71,7 +71,7 @@ test('any layout in the ViT skeleton\'s MLP slots', () => {
 test('layers inside an unknown model are layer-only, saying what was recognised and where to go', () => {
   const l = describe(lucidrains('', 2, 1, 4));
   assert.equal(l.kind, 'layer-only');
-  assert.match(l.reason, /recognised 1 lucidrains Soft MoE layer \(''; n = 2, p = 1, d = 4\)/);
+  assert.match(l.reason, /recognised 1 lucidrains Soft MoE layer \(at the top level; n = 2, p = 1, d = 4\)/, "a top-level layer is not named ''");
   assert.match(l.reason, /no decoder\.1\.weight/);
   assert.match(l.reason, /your own model code: see README, 'Your own model'.*softmoe\.json.*"factory": "module:function".*--engine torch/);
   const v = describe(vmoe('encoder/', '/', 2, 1, 4, 4));
