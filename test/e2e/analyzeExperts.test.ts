@@ -81,7 +81,7 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
       }
       const frame = await webviewFrame(s.page, '.content[data-tab]', { text: 'Subset accuracy', timeout: 120_000 });
       const toasts = await recordedToasts(s.page);
-      assert.ok(toasts.some((t) => /Analyzing experts of ep4_moe\.safetensors/.test(t) && /\d+%/.test(t)),
+      assert.ok(toasts.some((t) => /Analyzing experts of n16\/ep4_moe\.safetensors/.test(t) && /\d+%/.test(t)),
         `no progress notification with a percentage was seen; toasts seen: ${JSON.stringify(toasts)}`);
       assert.ok(toasts.some((t) => /Cancel/.test(t)), `the progress notification has no Cancel button; toasts seen: ${JSON.stringify(toasts)}`);
       await s.shot('analysis-overview');
@@ -155,12 +155,12 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
         const compare = await webviewFrame(s.page, '#chart-compare-curves[data-drawn="true"]', { timeout: 60_000 });
         assert.ok(JSON.parse(await compare.locator('#chart-compare-curves').getAttribute('data-summary') ?? '{}').series?.length > 0);
         await s.shot('comparison-restored-after-reload');
-        await editorTab(s.page, 'Experts: ep4_moe.safetensors').click();
+        await editorTab(s.page, `Experts: ${CHECKPOINT}`).click();
       }
       const frame = await webviewFrame(s.page, '.content[data-tab="curves"] #chart-curves[data-drawn="true"]', { timeout: 60_000 });
       const summary = JSON.parse(await frame.locator('#chart-curves').getAttribute('data-summary') ?? '{}') as ChartSummary;
       assert.ok(summary.series.length > 0, 'the restored chart has no curves');
-      assert.ok(await editorTab(s.page, 'Experts: ep4_moe.safetensors').count() > 0, 'no "Experts: ep4_moe.safetensors" tab after the reload');
+      assert.ok(await editorTab(s.page, `Experts: ${CHECKPOINT}`).count() > 0, `no "Experts: ${CHECKPOINT}" tab after the reload`);
       await s.shot('restored-after-reload');
     });
   });

@@ -40,7 +40,7 @@ describe('Cancelling Analyze Experts in code-server', { timeout: 300_000 }, () =
       await contextMenu(s.page, row, 'Analyze Experts');
       // Wait until the worker reports progress through the examples, so the cancel hits a running analysis.
       const progress = toast(s.page, 'Analyzing experts');
-      await progress.filter({ hasText: /analysing.*\d+%/ }).waitFor({ timeout: 60_000 });
+      await progress.filter({ hasText: /analyzing.*\d+%/ }).waitFor({ timeout: 60_000 });
       await s.shot('running');
       await progress.getByRole('button', { name: 'Cancel' }).click();
       await progress.waitFor({ state: 'hidden', timeout: 30_000 });

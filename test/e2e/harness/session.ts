@@ -27,6 +27,8 @@ export interface SessionOptions {
   runs: string[];
   /** Workspace settings merged over test/fixtures/e2e/workspace/.vscode/settings.json. */
   settings?: Record<string, unknown>;
+  /** More files for the workspace, by relative path (folders are created). */
+  files?: Record<string, string | Uint8Array>;
 }
 
 export class E2eSession {
@@ -62,6 +64,10 @@ export class E2eSession {
     writeUserSettings(this.dirs.userDataDir);
     this.installedList = installExtension(bin, this.dirs, this.vsix.vsix, EXTENSION_ID);
     makeWorkspace(this.workspace, this.opts.runs, this.opts.settings);
+    for (const [rel, data] of Object.entries(this.opts.files ?? {})) {
+      mkdirSync(dirname(join(this.workspace, rel)), { recursive: true });
+      writeFileSync(join(this.workspace, rel), data);
+    }
     this.server = await CodeServer.start(bin, this.workspace, this.dirs);
     this.browser = await chromium.launch({
       executablePath: CHROMIUM,
