@@ -6,9 +6,10 @@
 // process, so its maxRSS is its own. No timing is asserted anywhere; this prints figures.
 //   npm run bench -- bigCheckpoint                 (SOFTMOE_BENCH_GB=1.4 by default: the checkpoint's size in GB)
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeSparsePaperMnist } from '../test/helpers/paperMnistCheckpoint';
 
 const ROOT = join(__dirname, '..');
 const DEMO_DATA = join(ROOT, 'media', 'demo', 'data');
@@ -30,35 +31,9 @@ interface CaseResult {
   progressEvents: number;
 }
 
-async function writeSparseCheckpoint(path: string, bytes: number, classes: number): Promise<number> {
-  // Per expert: fc1 [h, d] and fc2 [d, h] in F32 → 8·d·h bytes; h chosen to reach `bytes` in all.
-  const h = Math.max(1, Math.floor(bytes / (N * 8 * D)));
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let at = 0;
-  const add = (name: string, shape: number[]): void => {
-    const len = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + len] };
-    at += len;
-  };
-  add('phi', [D, N]);
-  add('normalization_scale_param', [1]);
-  for (let e = 0; e < N; e++) {
-    add(`experts.${e}.1.weight`, [h, D]);
-    add(`experts.${e}.3.weight`, [D, h]);
-  }
-  add('decoder.1.weight', [classes, TOKENS * D]);
-  const json = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  const fh = await open(path, 'w');
-  try {
-    await fh.write(len, 0, 8, 0);
-    await fh.write(json, 0, json.length, 8);
-    await fh.truncate(8 + json.length + at);
-  } finally {
-    await fh.close();
-  }
-  return 8 + json.length + at;
+/** Paper MNIST layout, n = 16 experts, h chosen to reach `bytes` in all (per expert: fc1 [h, d] + fc2 [d, h], F32). */
+function writeSparseCheckpoint(path: string, bytes: number, classes: number): Promise<number> {
+  return writeSparsePaperMnist(path, { d: D, n: N, h: Math.max(1, Math.floor(bytes / (N * 8 * D))), classes, tokens: TOKENS });
 }
 
 /** In the child: one analysis, its outcome and this process's peak RSS, as one JSON line on stdout. */

@@ -7,34 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { paperMnistBytes } from '../helpers/paperMnistCheckpoint';
 import { E2eSession } from './harness/session';
 import { contextMenu, editorTab, explorerRow, recordToasts, recordedToasts, toast, webviewFrame } from './harness/workbench';
 import { cachedResults } from './harness/workspace';
-
-/** The paper's MNIST layout predicting 1000 classes (zeros, a few KiB): the demo set's 10 classes cannot fit it. */
-function thousandClassCheckpoint(): Uint8Array {
-  const d = 196;
-  const n = 2;
-  const h = 4;
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  const add = (name: string, shape: number[]): void => {
-    const len = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + len] };
-    at += len;
-  };
-  add('phi', [d, n]);
-  add('normalization_scale_param', [1]);
-  for (let e = 0; e < n; e++) {
-    add(`experts.${e}.1.weight`, [h, d]);
-    add(`experts.${e}.3.weight`, [d, h]);
-  }
-  add('decoder.1.weight', [1000, 4 * d]);
-  const json = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, Buffer.alloc(at)]);
-}
 
 describe('Panels in code-server: columns, joined runs, partial comparisons, header-first dataset checks', { timeout: 600_000 }, () => {
   const s = new E2eSession({
@@ -44,7 +20,8 @@ describe('Panels in code-server: columns, joined runs, partial comparisons, head
     settings: { 'softmoeInspector.batchSize': 16, 'softmoeInspector.randomTrials': 100 },
     files: {
       'saved/broken.softmoe.json': 'this is not JSON',
-      'wrong/model.safetensors': thousandClassCheckpoint(),
+      // The paper's MNIST layout predicting 1000 classes (a few KiB of zeros): the demo set's 10 classes cannot fit it.
+      'wrong/model.safetensors': paperMnistBytes({ d: 196, n: 2, h: 4, classes: 1000, tokens: 4 }),
     },
   });
   const log = (): string => {

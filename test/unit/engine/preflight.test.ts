@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCheckpoint } from '../../../src/core/analysis/analyzeCheckpoint';
@@ -13,46 +13,17 @@ import { CountingByteSource } from '../../../src/core/io/fileSource';
 import { openCheckpoint } from '../../../src/core/io/openCheckpoint';
 import { readSidecars } from '../../../src/core/model/sidecar';
 import { SoftMoeError } from '../../../src/core/errors';
+import { writeSparsePaperMnist } from '../../helpers/paperMnistCheckpoint';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DEMO_DATA = join(ROOT, 'media', 'demo', 'data');
 const DEMO_N16 = join(ROOT, 'media', 'demo', 'models', 'n16', 'ep4_moe.safetensors');
 
-/** The paper's MNIST layout with experts of hidden width h, F32, all zeros (sparse: the file costs no disk). */
-async function sparseMnistCheckpoint(path: string, o: { d: number; n: number; h: number; classes: number; tokens: number }): Promise<number> {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let at = 0;
-  const add = (name: string, shape: number[]): void => {
-    const len = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + len] };
-    at += len;
-  };
-  add('phi', [o.d, o.n]);
-  add('normalization_scale_param', [1]);
-  for (let e = 0; e < o.n; e++) {
-    add(`experts.${e}.1.weight`, [o.h, o.d]);
-    add(`experts.${e}.3.weight`, [o.d, o.h]);
-  }
-  add('decoder.1.weight', [o.classes, o.tokens * o.d]);
-  const json = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  const fh = await open(path, 'w');
-  try {
-    await fh.write(len, 0, 8, 0);
-    await fh.write(json, 0, json.length, 8);
-    await fh.truncate(8 + json.length + at);
-  } finally {
-    await fh.close();
-  }
-  return 8 + json.length + at;
-}
-
 test('a 2 GB checkpoint predicting 1000 classes is refused for a 10-class dataset before any tensor is read', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'softmoe-preflight-'));
   try {
     const path = join(dir, 'wide.safetensors');
-    const size = await sparseMnistCheckpoint(path, { d: 196, n: 16, h: 80_000, classes: 1000, tokens: 4 });
+    const size = await writeSparsePaperMnist(path, { d: 196, n: 16, h: 80_000, classes: 1000, tokens: 4 });
     assert.ok(size > 2e9, `the checkpoint is ${size} bytes`);
     const loaded: number[] = [];
     await assert.rejects(
@@ -88,7 +59,7 @@ test('images of another geometry are refused from the header with E_SHAPE (3-cha
   try {
     const path = join(dir, 'rgb.safetensors');
     // d = 3 · 14 · 14: 14×14 patches of a 28×28 RGB image.
-    await sparseMnistCheckpoint(path, { d: 588, n: 4, h: 8, classes: 10, tokens: 4 });
+    await writeSparsePaperMnist(path, { d: 588, n: 4, h: 8, classes: 10, tokens: 4 });
     await writeFile(join(dir, 'args.json'), JSON.stringify({ patch_size: 14, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }));
     await assert.rejects(analyzeCheckpoint(path, DEMO_DATA, { limit: 8 }), (err: unknown) => {
       assert.ok(err instanceof SoftMoeError);
