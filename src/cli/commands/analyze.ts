@@ -18,6 +18,7 @@ import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
 import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
+import { TOOL_VERSION } from '../../core/version';
 
 interface AnalyzeFlags extends DataFlags, EngineFlags {
   drop: string;
@@ -90,7 +91,7 @@ export function register(program: Command): void {
           samples: intFlag(flags.samples, '--samples', 0),
           batchSize: data.batchSize,
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
-          toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
+          toolVersion: process.env.SOFTMOE_VERSION ?? TOOL_VERSION,
         }, {
           signal: ac.signal,
           onPreprocessing: (p) => process.stderr.write(preprocessingWarnings(p, checkpoint)),

@@ -13,6 +13,7 @@ import { throwIfAborted } from '../errors';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
+import { runIdentity, runRecord } from './runIdentity';
 import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
 
 /** Why a model without the fast path cannot run the oracle (in logs and in the result). */
@@ -54,6 +55,8 @@ export async function analyzeCheckpoint(
 ): Promise<AnalysisPartial> {
   const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, ...analyzeOptions } = options;
   hooks.onPhase?.('loading model');
+  // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
+  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}) }, toolVersion: analyzeOptions.toolVersion }));
   // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
   // check is the one analysed.
   const checked: { dataset: Dataset | null } = { dataset: null };
@@ -89,6 +92,7 @@ export async function analyzeCheckpoint(
         ...analyzeOptions,
         ...(selectors ? { selectors } : {}),
         limit,
+        run,
         checkpoint,
       }, hooks);
       // Written into the result, so every view can say what was left out and why.

@@ -8,7 +8,7 @@ import type { AnalysisStats } from './stats';
 export const PARTIAL_KIND = 'softmoe-analysis-partial';
 
 /** Everything of the result that does not depend on the data. */
-export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing'>;
+export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing' | 'run'>;
 
 export interface AnalysisPartial {
   kind: typeof PARTIAL_KIND;

@@ -4,7 +4,7 @@
  * and a benchmark can count exactly which bytes were read.
  */
 import { constants, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SoftMoeError } from '../errors';
 import { bytesText } from '../quote';
@@ -156,4 +156,19 @@ export async function readFileCapped(path: string, maxBytes: number, what = 'fil
 /** The bytes [start, end) of a source as a stream of chunks of at most `chunk` bytes (for gunzip and inflate). */
 export async function* sourceChunks(src: ByteSource, start = 0, end = src.size, chunk = 1 << 16): AsyncGenerator<Uint8Array> {
   for (let p = start; p < end; p += chunk) yield await src.read(p, Math.min(chunk, end - p));
+}
+
+/**
+ * A file's stamp now: size, mtime and ctime (links followed), or `missing` when it does not exist. A run's identity
+ * (analysis/runIdentity.ts) stamps every file the run reads; ctime changes on any rewrite, even one that keeps the mtime.
+ */
+export async function stampFile(path: string): Promise<{ path: string; size: number; mtimeMs: number; ctimeMs: number } | { path: string; missing: true }> {
+  try {
+    const s = await stat(path);
+    return { path, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { path, missing: true };
+    throw new SoftMoeError('E_NOT_FOUND', `${path}: cannot read (${code ?? String(err)})`, { cause: err });
+  }
 }

@@ -1,36 +1,166 @@
+// The extension's cache key is the run identity: every input that can change a result gives a fresh run (one test
+// per field), and nothing else does. The first test is the stale-cache bug of issue 16: with the `batch` selector,
+// a batch-size change used to be served the result of the old batch size.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analysisCacheKey, isCacheKey, stableStringify } from '../../../src/extension/cacheKey';
-import { resolveAnalysisSettings } from '../../../src/extension/analysisSettings';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runIdentity, runKey, stableStringify } from '../../../src/core/analysis/runIdentity';
+import type { AnalysisResult } from '../../../src/core/analysis/schema';
+import { resolveAnalysisSettings, type ResolvedSettings } from '../../../src/extension/analysisSettings';
+import { analysisCacheKey, isCacheKey, jobIdentity, jobRequest, staleReason } from '../../../src/extension/cacheKey';
+import { ResultCache } from '../../../src/extension/resultCache';
 
-const ckpt = { path: '/w/ep14_moe.pt', size: 1000, mtimeMs: 1700000000000.5 };
-const data = { path: '/w/data', size: 4096, mtimeMs: 1600000000000 };
-const settings = resolveAnalysisSettings(() => undefined).settings;
+const ROOT = join(__dirname, '../../..');
+const RESULT = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/webview/analysis-n16.json'), 'utf8')) as AnalysisResult;
 
-test('the same checkpoint, dataset and settings give the same key', () => {
-  const a = analysisCacheKey(ckpt, data, settings);
-  assert.ok(isCacheKey(a));
-  assert.equal(analysisCacheKey({ ...ckpt }, { ...data }, structuredClone(settings)), a);
+/** A workspace of its own: the demo n16 checkpoint with its args.json, and the demo dataset. */
+function workspace(t: { after: (f: () => void) => void }): { dir: string; ckpt: string; data: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'softmoe-identity-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'run'));
+  cpSync(join(ROOT, 'media/demo/models/n16/ep4_moe.safetensors'), join(dir, 'run/ep4_moe.safetensors'));
+  cpSync(join(ROOT, 'media/demo/models/n16/args.json'), join(dir, 'run/args.json'));
+  cpSync(join(ROOT, 'media/demo/data'), join(dir, 'data'), { recursive: true });
+  return { dir, ckpt: join(dir, 'run/ep4_moe.safetensors'), data: join(dir, 'data') };
+}
+
+function settings(values: Record<string, unknown> = {}): ResolvedSettings {
+  return resolveAnalysisSettings((k) => values[k]);
+}
+
+const key = async (ckpt: string, data: string, s: ResolvedSettings): Promise<string> => (await jobIdentity(ckpt, data, s)).key;
+
+/** Rewrite a file with the same size and the same mtime: only its ctime (and content) says it changed. */
+function rewriteKeepingMtime(path: string): void {
+  const st = statSync(path);
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(path, bytes);
+  utimesSync(path, st.atime, st.mtime);
+}
+
+test('stale cache: with the batch selector, a batch-size change is a fresh run, not the cached result', async (t) => {
+  const w = workspace(t);
+  const cache = new ResultCache(join(w.dir, 'cache'));
+  const at512 = settings({ selectors: ['heuristic', 'batch'], batchSize: 512 });
+  const at4 = settings({ selectors: ['heuristic', 'batch'], batchSize: 4 });
+  const k512 = await key(w.ckpt, w.data, at512);
+  await cache.put(k512, RESULT);
+  const k4 = await key(w.ckpt, w.data, at4);
+  assert.notEqual(k4, k512);
+  assert.equal(await cache.get(k4), null, 'the batch-4 run is not served the batch-512 result');
 });
 
-test('a changed checkpoint (size or mtime), dataset or result-changing setting changes the key', () => {
-  const a = analysisCacheKey(ckpt, data, settings);
-  const variants = [
-    analysisCacheKey({ ...ckpt, size: 1001 }, data, settings),
-    analysisCacheKey({ ...ckpt, mtimeMs: ckpt.mtimeMs + 1000 }, data, settings),
-    analysisCacheKey({ ...ckpt, path: '/w/ep15_moe.pt' }, data, settings),
-    analysisCacheKey(ckpt, { ...data, path: '/w/other' }, settings),
-    analysisCacheKey(ckpt, data, { ...settings, trials: settings.trials + 1 }),
-    analysisCacheKey(ckpt, data, { ...settings, drops: ['zero'] }),
-    analysisCacheKey(ckpt, data, { ...settings, limit: 100 }),
-  ];
-  assert.equal(new Set([a, ...variants]).size, variants.length + 1);
+test('every input of the run gives a fresh key', async (t) => {
+  const w = workspace(t);
+  const s = settings({ selectors: ['heuristic', 'random', 'oracle', 'batch'] });
+  const base = await key(w.ckpt, w.data, s);
+  assert.ok(isCacheKey(base));
+  const changed = async (what: string, f: () => Promise<string>): Promise<void> => {
+    const k = await f();
+    assert.notEqual(k, base, `${what} must change the key`);
+  };
+  const withSettings = (patch: Partial<ResolvedSettings['settings']>, exec: Partial<ResolvedSettings['execution']> = {}) =>
+    key(w.ckpt, w.data, { ...s, settings: { ...s.settings, ...patch }, execution: { ...s.execution, ...exec } });
+  // Options.
+  await changed('selectors', () => withSettings({ selectors: ['heuristic', 'random'] }));
+  await changed('drop modes', () => withSettings({ drops: ['zero'] }));
+  await changed('random trials', () => withSettings({ trials: s.settings.trials + 1 }));
+  await changed('seed', () => withSettings({ seed: 1 }));
+  await changed('example limit', () => withSettings({ limit: 100 }));
+  await changed('target', () => withSettings({ target: 0.95 }));
+  await changed('samples kept', () => withSettings({ samples: 3 }));
+  await changed('batch size (batch selector)', () => withSettings({}, { batchSize: 64 }));
+  // Tool and schema.
+  const id = (await jobIdentity(w.ckpt, w.data, s)).identity;
+  await changed('tool version', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), toolVersion: '99.0.0' })));
+  await changed('schema major version', async () => runKey({ ...id, schema: '2' }));
+  // Split (the extension analyses the test split; the CLI can ask for train).
+  cpSync(join(w.data, 't10k-images-idx3-ubyte.gz'), join(w.data, 'train-images-idx3-ubyte.gz'));
+  cpSync(join(w.data, 't10k-labels-idx1-ubyte.gz'), join(w.data, 'train-labels-idx1-ubyte.gz'));
+  assert.equal(await key(w.ckpt, w.data, s), base, 'train files do not change a test-split run');
+  await changed('split', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), split: 'train' })));
+  // Checkpoint: its bytes (same size, same mtime: ctime), its mtime, its path.
+  rewriteKeepingMtime(w.ckpt);
+  const afterRewrite = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterRewrite, base, 'checkpoint rewritten in place (same size and mtime)');
+  utimesSync(w.ckpt, new Date(), new Date(Date.now() + 5000));
+  assert.notEqual(await key(w.ckpt, w.data, s), afterRewrite, 'checkpoint mtime');
+  cpSync(w.ckpt, join(w.dir, 'run/ep5_moe.safetensors'));
+  await changed('checkpoint path', () => key(join(w.dir, 'run/ep5_moe.safetensors'), w.data, s));
+  // Sidecars: args.json edited, config.json and softmoe.json created.
+  const before = await key(w.ckpt, w.data, s);
+  writeFileSync(join(w.dir, 'run/args.json'), readFileSync(join(w.dir, 'run/args.json'), 'utf8').replace('}', ', "note": 1}'));
+  const afterArgs = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterArgs, before, 'args.json edited');
+  writeFileSync(join(w.dir, 'run/config.json'), '{"num_heads": 4}');
+  const afterConfig = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterConfig, afterArgs, 'config.json created');
+  writeFileSync(join(w.dir, 'run/softmoe.json'), '{"mean": [0.5]}');
+  const afterSoftmoe = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterSoftmoe, afterConfig, 'softmoe.json created');
+  // Dataset: the images file, the labels file, a class list created, another folder.
+  rewriteKeepingMtime(join(w.data, 't10k-images-idx3-ubyte.gz'));
+  const afterImages = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterImages, afterSoftmoe, 'dataset images rewritten');
+  rewriteKeepingMtime(join(w.data, 't10k-labels-idx1-ubyte.gz'));
+  const afterLabels = await key(w.ckpt, w.data, s);
+  assert.notEqual(afterLabels, afterImages, 'dataset labels rewritten');
+  rmSync(join(w.data, 'classes.txt'));
+  assert.notEqual(await key(w.ckpt, w.data, s), afterLabels, 'class list removed');
+  cpSync(w.data, join(w.dir, 'data2'), { recursive: true });
+  await changed('dataset path', () => key(w.ckpt, join(w.dir, 'data2'), s));
 });
 
-test('key order in the settings object does not change the key', () => {
-  const reordered = Object.fromEntries(Object.entries(settings).reverse()) as typeof settings;
-  assert.equal(analysisCacheKey(ckpt, data, reordered), analysisCacheKey(ckpt, data, settings));
+test('every shard of a sharded checkpoint and every image of an image folder is part of the run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'softmoe-identity-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(ROOT, 'test/fixtures/io/sharded'), join(dir, 'sharded'), { recursive: true });
+  cpSync(join(ROOT, 'test/fixtures/data/images'), join(dir, 'images'), { recursive: true });
+  const index = join(dir, 'sharded/model.safetensors.index.json');
+  const s = settings();
+  const base = await key(index, join(dir, 'images'), s);
+  rewriteKeepingMtime(join(dir, 'sharded/model-00002-of-00002.safetensors'));
+  const afterShard = await key(index, join(dir, 'images'), s);
+  assert.notEqual(afterShard, base, 'a shard rewritten');
+  rewriteKeepingMtime(join(dir, 'images/test/dog/c.png'));
+  const afterImage = await key(index, join(dir, 'images'), s);
+  assert.notEqual(afterImage, afterShard, 'an image rewritten');
+  cpSync(join(dir, 'images/test/dog/c.png'), join(dir, 'images/test/dog/e.png'));
+  assert.notEqual(await key(index, join(dir, 'images'), s), afterImage, 'an image added');
+});
+
+test('what cannot change the result does not change the key', async (t) => {
+  const w = workspace(t);
+  const s = settings();
+  const base = await key(w.ckpt, w.data, s);
+  assert.equal(await key(w.ckpt, w.data, s), base, 'the same inputs, stamped again');
+  assert.equal(await key(w.ckpt, w.data, { ...s, execution: { ...s.execution, backend: 'cpu' } }), base, 'backend (same results, other speed)');
+  assert.equal(await key(w.ckpt, w.data, { ...s, execution: { ...s.execution, batchSize: 4 } }), base, 'batch size without the batch selector');
+  const noRandom = settings({ selectors: ['heuristic', 'oracle'] });
+  const k = await key(w.ckpt, w.data, noRandom);
+  assert.equal(await key(w.ckpt, w.data, { ...noRandom, settings: { ...noRandom.settings, trials: 99, seed: 7 } }), k, 'trials and seed without the random selector');
+  writeFileSync(join(w.data, 'README.md'), 'edited: the dataset reader never reads this');
+  writeFileSync(join(w.dir, 'run', 'train_log.json'), '{}');
+  assert.equal(await key(w.ckpt, w.data, s), base, 'files beside the data that no reader reads');
+  const reordered = Object.fromEntries(Object.entries(s.settings).reverse()) as typeof s.settings;
+  assert.equal(await key(w.ckpt, w.data, { ...s, settings: reordered }), base, 'key order of the settings');
   assert.equal(stableStringify({ b: 1, a: [2, { d: 3, c: 4 }] }), '{"a":[2,{"c":4,"d":3}],"b":1}');
+});
+
+test('a restored result is out of date once its checkpoint changes; until then it is current', async (t) => {
+  const w = workspace(t);
+  const { identity, key: k } = await jobIdentity(w.ckpt, w.data, settings());
+  const result: AnalysisResult = { ...RESULT, run: { key: k, identity } };
+  assert.equal(await staleReason(result), null);
+  assert.equal(analysisCacheKey(identity), k);
+  utimesSync(w.ckpt, new Date(), new Date(Date.now() + 5000));
+  assert.match(await staleReason(result) ?? '', /the checkpoint file ep4_moe\.safetensors is not the same file/);
+  rmSync(w.ckpt);
+  assert.match(await staleReason(result) ?? '', /ep4_moe\.safetensors: no such file/);
+  assert.match(await staleReason(RESULT) ?? '', /no run identity/);
 });
 
 test('isCacheKey refuses anything that could name another file', () => {
