@@ -46,7 +46,7 @@ export async function gzipTrailerSize(src: ByteSource): Promise<number | undefin
  */
 export async function checkGunzipLength(src: ByteSource, label: string, needed: number): Promise<void> {
   if (needed > src.size * GZIP_MAX_RATIO + 1024) {
-    throw datasetError(`${label} is truncated or corrupt: its header promises ${bytesText(needed)} uncompressed, more than a ${bytesText(src.size)} gzip file can hold`);
+    throw datasetError(`${label} is truncated or corrupt: its header promises ${bytesText(needed)} uncompressed, more than a gzip file of ${bytesText(src.size)} can hold`);
   }
   const trailer = await gzipTrailerSize(src);
   if (trailer !== undefined && needed < 2 ** 32 && trailer === needed) return;

@@ -49,7 +49,11 @@ async function openGzippedIdx(path: string, src: ByteSource): Promise<IdxFile> {
   const reader = new StreamReader(openGunzip(src).stream, path);
   let dims: number[];
   try {
-    const magic = await reader.readExact(4).catch(() => new Uint8Array(0));
+    // Too short for a magic number reads as an empty one; a stream that cannot be decompressed says so.
+    const magic = await reader.readExact(4).catch((err: unknown) => {
+      if (err instanceof Error && /is truncated/.test(err.message)) return new Uint8Array(0);
+      throw err;
+    });
     dims = await parseHeader(path, magic, (n) => reader.readExact(n), Infinity);
   } finally {
     await reader.close();

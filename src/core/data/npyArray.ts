@@ -88,7 +88,8 @@ export async function openNpzFile(path: string): Promise<NpzFile> {
         const size = entry.uncompressedSize;
         const len = npyHeaderLength(label, await zip.readRange(member, 0, Math.min(12, size)));
         if (len > size || len > (1 << 20) + 12) throw datasetError(`${label}: its .npy header length ${len} runs past the end of the entry`);
-        header = await readDatasetNpyHeader(prefixSource(await zip.readRange(member, 0, len), size), label);
+        // At least the 12 bytes a header's preamble has, so a header length shorter than that reads as what it is.
+        header = await readDatasetNpyHeader(prefixSource(await zip.readRange(member, 0, Math.min(size, Math.max(len, 12))), size, label), label);
       } catch (err) {
         throw asDatasetError(err);
       }

@@ -74,7 +74,7 @@ export class ZipArchive {
     }
     if (zip.entryCount * CENTRAL_RECORD_BYTES > source.size) {
       zip.close();
-      throw new SoftMoeError('E_CORRUPT', `${label}: zip directory claims ${zip.entryCount.toLocaleString('en-US')} entries, more than a ${bytesText(source.size)} file can hold`);
+      throw new SoftMoeError('E_CORRUPT', `${label}: zip directory claims ${zip.entryCount.toLocaleString('en-US')} entries, more than a file of ${bytesText(source.size)} can hold`);
     }
     const raw = new Map<string, yauzl.Entry>();
     const entries = new Map<string, ZipEntryInfo>();
@@ -224,7 +224,7 @@ function entryProblem(e: yauzl.Entry, fileSize: number): string | undefined {
   const sizes = [e.compressedSize, e.uncompressedSize, e.relativeOffsetOfLocalHeader];
   if (!sizes.every((v) => Number.isSafeInteger(v) && v >= 0)) return 'has an impossible size or offset in the zip directory';
   if (e.relativeOffsetOfLocalHeader + 30 > fileSize) return `starts at byte ${e.relativeOffsetOfLocalHeader}, past the end of the file (${bytesText(fileSize)})`;
-  if (e.compressedSize > fileSize) return `claims ${bytesText(e.compressedSize)} of data in a ${bytesText(fileSize)} file`;
+  if (e.compressedSize > fileSize) return `claims ${bytesText(e.compressedSize)} of data in a file of ${bytesText(fileSize)}`;
   if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) return 'is stored (not compressed) but its two sizes differ';
   if (e.compressionMethod === 8 && e.uncompressedSize > DEFLATE_MAX_RATIO * e.compressedSize + 1024) {
     return `claims ${bytesText(e.uncompressedSize)} inflated from ${bytesText(e.compressedSize)}, more than deflate can expand`;
