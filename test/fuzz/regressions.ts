@@ -5,7 +5,7 @@
  * through the built CLI under the campaign's limits and checks the specific one-line refusal.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { ROOT } from './corpus';
@@ -199,6 +199,17 @@ export const REGRESSIONS: Regression[] = [
       cpSync(DEMO_DATA, join(d, 'data'), { recursive: true });
       rmSync(join(d, 'data', 'classes.txt'));
       link('/dev/zero', join(d, 'data', 'classes.txt'));
+    },
+  },
+  {
+    name: 'sidecar-long-value', finding: 'a message of 200,118 characters quoting a sidecar value (our campaign, seed 16 on the original main)', probe: 'eval-checkpoint',
+    target: 'vit/model.pt', partner: join(ROOT, 'test/fixtures/data/images'),
+    expect: /config\.json: "std" is "y+… \(200002 characters\); expected 3 positive numbers/,
+    special: (d) => {
+      mkdirSync(join(d, 'vit'));
+      cpSync(VIT_RGB, join(d, 'vit', 'model.pt'));
+      const config = JSON.parse(readFileSync(join(VIT_RGB, '..', 'config.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(d, 'vit', 'config.json'), JSON.stringify({ ...config, std: 'y'.repeat(200_000) }));
     },
   },
   {
