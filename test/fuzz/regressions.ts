@@ -135,6 +135,7 @@ export function makeFixtures(out = FIXTURES): void {
   put('zip-200001-entries.npz', withZip64(writeZip([{ name: 'x.npy', data: x, deflate: false }]), { entries: 200_001n }));
   put('idx-gz-lying/t10k-images-idx3-ubyte.gz', lyingIdxGz(60_000));
   put('idx-gz-lying/t10k-labels-idx1-ubyte.gz', labelsIdx(60_000));
+  put('pickle-long-global.pt', torchZip([op(0x4b, [2]), op(0x85)], [op(0x4b, [1]), op(0x85)], 2, [unicode('x'), op(0x63, Buffer.from(`torch\n${'x'.repeat(5000)}\n`, 'latin1'))]));
   put('empty-huge.safetensors', writeSafetensors(JSON.stringify({ w: { dtype: 'F32', shape: [0, 1e12], data_offsets: [0, 0] } }), new Uint8Array(0)));
   put('shape-3000-ones.safetensors', writeSafetensors(JSON.stringify({ w: { dtype: 'F32', shape: new Array(3000).fill(1), data_offsets: [0, 4] } }), new Uint8Array(4)));
   put('dtype-long.safetensors', writeSafetensors(JSON.stringify({ w: { dtype: 'a'.repeat(5000), shape: [1], data_offsets: [0, 4] } }), new Uint8Array(4)));
@@ -169,6 +170,7 @@ export const REGRESSIONS: Regression[] = [
   { name: 'npz-zip64-offset', finding: 'a zip64 offset of 2^64−1 in an npz dataset escaped as an uncaught RangeError', probe: 'eval-data', target: 'npz-zip64-offset/data.npz', partner: VIT_RGB, expect: /data\.npz: read of 56 bytes at offset \d+ is outside the file \(421 bytes\)/ },
   { name: 'zip-200001-entries', finding: 'a zip of 200,001 entries took 8 s to refuse', probe: 'inspect', target: 'zip-200001-entries.npz', expect: /zip directory lists 200,001 entries, more than the 200,000/ },
   { name: 'idx-gz-lying', finding: 'IDX .gz dimensions that lie exhausted the heap', probe: 'eval-data', target: 'idx-gz-lying', partner: MNIST16, expect: /t10k-images-idx3-ubyte\.gz is truncated or corrupt: its header promises 44\.9 MiB .* more than a gzip file of \d+ bytes can hold/ },
+  { name: 'pickle-long-global', finding: 'a refused pickle global of 5,000 characters echoed whole (our long campaign, seed 1601)', probe: 'inspect', target: 'pickle-long-global.pt', expect: /refuses to load pickle global 'torch\.x{30,}… \(5006 characters\)' \(only tensors and containers are read\)/ },
   { name: 'empty-huge', finding: 'safetensors shapes that lie exceeded the RSS cap', probe: 'eval-checkpoint', target: 'empty-huge.safetensors', partner: DEMO_DATA, expect: /shape \[0, 1000000000000\] is empty but its other dimensions ask for 1,000,000,000,000 elements/ },
   { name: 'shape-3000-ones', finding: 'a message echoing a shape of 3,000 ones', probe: 'inspect', target: 'shape-3000-ones.safetensors', expect: /tensor 'w' has 3000 dimensions \(at most 64 are read\)/ },
   { name: 'dtype-long', finding: "a message echoing a dtype string of 'aaaa…'", probe: 'inspect', target: 'dtype-long.safetensors', expect: /tensor 'w' has an unknown dtype "a{20,30}… \(5002 characters\)/ },

@@ -4,7 +4,7 @@
  * that build containers and tensor references. Nothing Python is ever called.
  */
 import { SoftMoeError } from '../errors';
-import { quoteValue, shapeText } from '../quote';
+import { clip, quoteValue, shapeText } from '../quote';
 import { MetaTensorRef, NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, toJsonSafe, type PyValue } from './pickleValues';
 import type { DType } from './types';
 
@@ -174,14 +174,14 @@ export function resolveGlobal(module: string, name: string, label: string): PyGl
   if (mod === 'torch' && UNSUPPORTED_STORAGES.includes(name)) {
     throw new SoftMoeError('E_UNSUPPORTED', `${label}: holds tensors of type ${name}, which is not supported (float, int and bool tensors are)`);
   }
-  throw new SoftMoeError('E_UNSAFE', `${label}: refuses to load pickle global '${q}' (only tensors and containers are read)`);
+  throw new SoftMoeError('E_UNSAFE', `${label}: refuses to load pickle global '${clip(q)}' (only tensors and containers are read)`);
 }
 
 /** Call an allowlisted callable. Type markers (storages, dtypes) are not callable. */
 export function callGlobal(fn: PyValue, args: PyValue[], label: string): PyValue {
   if (!(fn instanceof PyGlobal)) throw new SoftMoeError('E_UNSAFE', `${label}: pickle calls something that is not an allowlisted function`);
   const impl = CALLABLES[fn.qualname];
-  if (!impl) throw new SoftMoeError('E_UNSAFE', `${label}: refuses to call pickle global '${fn.qualname}' (only tensors and containers are read)`);
+  if (!impl) throw new SoftMoeError('E_UNSAFE', `${label}: refuses to call pickle global '${clip(fn.qualname)}' (only tensors and containers are read)`);
   return impl(args, label);
 }
 
