@@ -101,6 +101,17 @@ export function readZip(b: Uint8Array): ZipMember[] {
   return out;
 }
 
+/** A record of `size` bytes: its signature, then [offset, width, value] little-endian fields. */
+function record(size: number, signature: number, fields: Array<[number, 2 | 4, number]>): Buffer {
+  const b = Buffer.alloc(size);
+  b.writeUInt32LE(signature, 0);
+  for (const [o, w, v] of fields) {
+    if (w === 2) b.writeUInt16LE(v, o);
+    else b.writeUInt32LE(v, o);
+  }
+  return b;
+}
+
 /** A zip of `members` (no data descriptors, no zip64), sizes and CRCs right. */
 export function writeZip(members: ZipMember[]): Uint8Array {
   const locals: Buffer[] = [];
@@ -110,24 +121,9 @@ export function writeZip(members: ZipMember[]): Uint8Array {
     const name = Buffer.from(m.name);
     const body = m.deflate ? deflateRawSync(m.data) : Buffer.from(m.data);
     const crc = crc32(m.data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(m.deflate ? 8 : 0, 8);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(body.length, 18);
-    lh.writeUInt32LE(m.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(m.deflate ? 8 : 0, 10);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(body.length, 20);
-    ch.writeUInt32LE(m.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
+    const method = m.deflate ? 8 : 0;
+    const lh = record(30, 0x04034b50, [[4, 2, 20], [8, 2, method], [14, 4, crc], [18, 4, body.length], [22, 4, m.data.length], [26, 2, name.length]]);
+    const ch = record(46, 0x02014b50, [[4, 2, 20], [6, 2, 20], [10, 2, method], [16, 4, crc], [20, 4, body.length], [24, 4, m.data.length], [28, 2, name.length], [42, 4, offset]]);
     locals.push(lh, name, body);
     centrals.push(ch, name);
     offset += 30 + name.length + body.length;
