@@ -63,6 +63,14 @@ export function runOptions(o: RunRequest['options']): RunOptions {
   };
 }
 
+/** More dataset files than this are recorded by their count and digest, not one by one. */
+export const MAX_LISTED_FILES = 100;
+
+function fileSet(stamps: FileStamp[]): { files: FileStamp[]; digest?: { count: number; sha256: string } } {
+  if (stamps.length <= MAX_LISTED_FILES) return { files: stamps };
+  return { files: [], digest: { count: stamps.length, sha256: createHash('sha256').update(stableStringify(stamps)).digest('hex') } };
+}
+
 /** The identity of a run as its inputs are now. Reads folder listings, file stamps and a shard index, nothing else. */
 export async function runIdentity(req: RunRequest): Promise<RunIdentity> {
   const checkpoint = resolve(req.checkpoint);
@@ -77,7 +85,7 @@ export async function runIdentity(req: RunRequest): Promise<RunIdentity> {
     schema: SCHEMA_VERSION.split('.')[0] as string,
     checkpoint: { path: checkpoint, files: await stamps(ckptFiles) },
     sidecars: await stamps(sidecarPaths(checkpoint)),
-    dataset: { path: dataset, split, files: await stamps(dataFiles) },
+    dataset: { path: dataset, split, ...fileSet(await stamps(dataFiles)) },
     options: runOptions(req.options),
   };
 }
@@ -135,6 +143,9 @@ export function identityDifference(then: RunIdentity, now: RunIdentity): string 
   }
   const data = filesDifference('the dataset file', then.dataset.files, now.dataset.files);
   if (data) return data;
+  if (stableStringify(then.dataset.digest) !== stableStringify(now.dataset.digest)) {
+    return `the dataset's files changed (${then.dataset.digest?.count ?? then.dataset.files.length} files then, ${now.dataset.digest?.count ?? now.dataset.files.length} now)`;
+  }
   for (const k of new Set([...Object.keys(then.options), ...Object.keys(now.options)]) as Set<keyof RunOptions>) {
     if (stableStringify(then.options[k]) !== stableStringify(now.options[k])) {
       const text = (v: unknown): string => (v === undefined ? 'unset' : stableStringify(v));

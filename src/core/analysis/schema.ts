@@ -272,7 +272,11 @@ export interface RunIdentity {
   checkpoint: { path: string; files: FileStamp[] };
   /** args.json, config.json and softmoe.json beside the checkpoint (each present or missing). */
   sidecars: FileStamp[];
-  dataset: { path: string; split: 'train' | 'test'; files: FileStamp[] };
+  /**
+   * The dataset's files; an image folder of more than 100 images is recorded by the count and a SHA-256 of all their
+   * stamps (`digest`, `files` then empty), so a result stays small whatever the dataset.
+   */
+  dataset: { path: string; split: 'train' | 'test'; files: FileStamp[]; digest?: { count: number; sha256: string } };
   options: RunOptions;
 }
 

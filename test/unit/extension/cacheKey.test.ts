@@ -168,3 +168,21 @@ test('isCacheKey refuses anything that could name another file', () => {
     assert.equal(isCacheKey(bad), false, bad);
   }
 });
+
+test('a dataset of many files is recorded by a digest, and still any change to one of them is a fresh run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'softmoe-identity-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(ROOT, 'test/fixtures/io/sharded'), join(dir, 'sharded'), { recursive: true });
+  for (const cls of ['a', 'b']) {
+    mkdirSync(join(dir, 'images', cls), { recursive: true });
+    for (let i = 0; i < 80; i++) cpSync(join(ROOT, 'test/fixtures/data/images/test/dog/c.png'), join(dir, 'images', cls, `${i}.png`));
+  }
+  const index = join(dir, 'sharded/model.safetensors.index.json');
+  const { identity, key: k } = await jobIdentity(index, join(dir, 'images'), settings());
+  assert.deepEqual(identity.dataset.files, []);
+  assert.equal(identity.dataset.digest?.count, 160);
+  assert.ok(JSON.stringify(identity).length < 4000, 'the identity stays small');
+  rewriteKeepingMtime(join(dir, 'images', 'b', '42.png'));
+  assert.notEqual(await key(index, join(dir, 'images'), settings()), k);
+  assert.match(await staleReason({ ...RESULT, run: { key: k, identity } }) ?? '', /the dataset's files changed \(160 files then, 160 now\)/);
+});
