@@ -53,65 +53,63 @@ test('stale cache: with the batch selector, a batch-size change is a fresh run, 
   assert.equal(await cache.get(k4), null, 'the batch-4 run is not served the batch-512 result');
 });
 
-test('every input of the run gives a fresh key', async (t) => {
+test('every input of the run gives a fresh key (one subtest per field)', async (t) => {
   const w = workspace(t);
   const s = settings({ selectors: ['heuristic', 'random', 'oracle', 'batch'] });
   const base = await key(w.ckpt, w.data, s);
   assert.ok(isCacheKey(base));
-  const changed = async (what: string, f: () => Promise<string>): Promise<void> => {
-    const k = await f();
-    assert.notEqual(k, base, `${what} must change the key`);
-  };
   const withSettings = (patch: Partial<ResolvedSettings['settings']>, exec: Partial<ResolvedSettings['execution']> = {}) =>
     key(w.ckpt, w.data, { ...s, settings: { ...s.settings, ...patch }, execution: { ...s.execution, ...exec } });
-  // Options.
-  await changed('selectors', () => withSettings({ selectors: ['heuristic', 'random'] }));
-  await changed('drop modes', () => withSettings({ drops: ['zero'] }));
-  await changed('random trials', () => withSettings({ trials: s.settings.trials + 1 }));
-  await changed('seed', () => withSettings({ seed: 1 }));
-  await changed('example limit', () => withSettings({ limit: 100 }));
-  await changed('target', () => withSettings({ target: 0.95 }));
-  await changed('samples kept', () => withSettings({ samples: 3 }));
-  await changed('batch size (batch selector)', () => withSettings({}, { batchSize: 64 }));
-  // Tool and schema.
   const id = (await jobIdentity(w.ckpt, w.data, s)).identity;
-  await changed('tool version', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), toolVersion: '99.0.0' })));
-  await changed('schema major version', async () => runKey({ ...id, schema: '2' }));
-  // Split (the extension analyses the test split; the CLI can ask for train).
-  cpSync(join(w.data, 't10k-images-idx3-ubyte.gz'), join(w.data, 'train-images-idx3-ubyte.gz'));
-  cpSync(join(w.data, 't10k-labels-idx1-ubyte.gz'), join(w.data, 'train-labels-idx1-ubyte.gz'));
-  assert.equal(await key(w.ckpt, w.data, s), base, 'train files do not change a test-split run');
-  await changed('split', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), split: 'train' })));
-  // Checkpoint: its bytes (same size, same mtime: ctime), its mtime, its path.
-  rewriteKeepingMtime(w.ckpt);
-  const afterRewrite = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterRewrite, base, 'checkpoint rewritten in place (same size and mtime)');
-  utimesSync(w.ckpt, new Date(), new Date(Date.now() + 5000));
-  assert.notEqual(await key(w.ckpt, w.data, s), afterRewrite, 'checkpoint mtime');
-  cpSync(w.ckpt, join(w.dir, 'run/ep5_moe.safetensors'));
-  await changed('checkpoint path', () => key(join(w.dir, 'run/ep5_moe.safetensors'), w.data, s));
-  // Sidecars: args.json edited, config.json and softmoe.json created.
-  const before = await key(w.ckpt, w.data, s);
-  writeFileSync(join(w.dir, 'run/args.json'), readFileSync(join(w.dir, 'run/args.json'), 'utf8').replace('}', ', "note": 1}'));
-  const afterArgs = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterArgs, before, 'args.json edited');
-  writeFileSync(join(w.dir, 'run/config.json'), '{"num_heads": 4}');
-  const afterConfig = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterConfig, afterArgs, 'config.json created');
-  writeFileSync(join(w.dir, 'run/softmoe.json'), '{"mean": [0.5]}');
-  const afterSoftmoe = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterSoftmoe, afterConfig, 'softmoe.json created');
-  // Dataset: the images file, the labels file, a class list created, another folder.
-  rewriteKeepingMtime(join(w.data, 't10k-images-idx3-ubyte.gz'));
-  const afterImages = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterImages, afterSoftmoe, 'dataset images rewritten');
-  rewriteKeepingMtime(join(w.data, 't10k-labels-idx1-ubyte.gz'));
-  const afterLabels = await key(w.ckpt, w.data, s);
-  assert.notEqual(afterLabels, afterImages, 'dataset labels rewritten');
-  rmSync(join(w.data, 'classes.txt'));
-  assert.notEqual(await key(w.ckpt, w.data, s), afterLabels, 'class list removed');
-  cpSync(w.data, join(w.dir, 'data2'), { recursive: true });
-  await changed('dataset path', () => key(w.ckpt, join(w.dir, 'data2'), s));
+  // Options, the tool and the schema: each against the base key.
+  const variants: Array<[string, () => Promise<string>]> = [
+    ['selectors', () => withSettings({ selectors: ['heuristic', 'random'] })],
+    ['drop modes', () => withSettings({ drops: ['zero'] })],
+    ['random trials', () => withSettings({ trials: s.settings.trials + 1 })],
+    ['seed', () => withSettings({ seed: 1 })],
+    ['example limit', () => withSettings({ limit: 100 })],
+    ['target', () => withSettings({ target: 0.95 })],
+    ['samples kept', () => withSettings({ samples: 3 })],
+    ['batch size (batch selector)', () => withSettings({}, { batchSize: 64 })],
+    ['engine', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), options: { ...jobRequest(w.ckpt, w.data, s).options, engine: 'torch' } }))],
+    ['tool version', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), toolVersion: '99.0.0' }))],
+    ['schema major version', async () => runKey({ ...id, schema: '2' })],
+  ];
+  for (const [field, f] of variants) await t.test(field, async () => assert.notEqual(await f(), base));
+  await t.test('split', async () => {
+    cpSync(join(w.data, 't10k-images-idx3-ubyte.gz'), join(w.data, 'train-images-idx3-ubyte.gz'));
+    cpSync(join(w.data, 't10k-labels-idx1-ubyte.gz'), join(w.data, 'train-labels-idx1-ubyte.gz'));
+    assert.equal(await key(w.ckpt, w.data, s), base, 'train files do not change a test-split run');
+    assert.notEqual(runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), split: 'train' })), base);
+  });
+  await t.test('checkpoint path', async () => {
+    cpSync(w.ckpt, join(w.dir, 'run/ep5_moe.safetensors'));
+    assert.notEqual(await key(join(w.dir, 'run/ep5_moe.safetensors'), w.data, s), base);
+  });
+  await t.test('dataset path', async () => {
+    cpSync(w.data, join(w.dir, 'data2'), { recursive: true });
+    assert.notEqual(await key(w.ckpt, join(w.dir, 'data2'), s), base);
+  });
+  // Files, each changed in turn: every change gives a key not seen before.
+  const seen = new Set([base]);
+  const files: Array<[string, () => void]> = [
+    ['checkpoint rewritten in place (same size and mtime: ctime)', () => rewriteKeepingMtime(w.ckpt)],
+    ['checkpoint mtime', () => utimesSync(w.ckpt, new Date(), new Date(Date.now() + 5000))],
+    ['args.json edited', () => writeFileSync(join(w.dir, 'run/args.json'), readFileSync(join(w.dir, 'run/args.json'), 'utf8').replace('}', ', "note": 1}'))],
+    ['config.json created', () => writeFileSync(join(w.dir, 'run/config.json'), '{"num_heads": 4}')],
+    ['softmoe.json created', () => writeFileSync(join(w.dir, 'run/softmoe.json'), '{"mean": [0.5]}')],
+    ['dataset images rewritten in place', () => rewriteKeepingMtime(join(w.data, 't10k-images-idx3-ubyte.gz'))],
+    ['dataset labels rewritten in place', () => rewriteKeepingMtime(join(w.data, 't10k-labels-idx1-ubyte.gz'))],
+    ['class list removed', () => rmSync(join(w.data, 'classes.txt'))],
+  ];
+  for (const [field, change] of files) {
+    await t.test(field, async () => {
+      change();
+      const k = await key(w.ckpt, w.data, s);
+      assert.ok(!seen.has(k), 'a key seen before');
+      seen.add(k);
+    });
+  }
 });
 
 test('every shard of a sharded checkpoint and every image of an image folder is part of the run', async (t) => {
