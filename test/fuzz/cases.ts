@@ -73,6 +73,7 @@ export function makeCase(campaignSeed: number, index: number, root: string): Fuz
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const [src, dst] of seed.copy) cpSync(join(ROOT, src), join(dir, dst), { recursive: true });
+  seed.build?.(dir);
   const notes = [`seed ${seed.id}`];
   const files = regularFiles(dir).filter((f) => !/(^|\/)(LICENSE|README\.md)$/.test(f));
   const mutations = rng.chance(0.25) ? 2 : 1;

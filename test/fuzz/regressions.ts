@@ -71,11 +71,13 @@ function npyU8(shape: number[], data: Uint8Array): Uint8Array {
   return writeNpy(`{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`, data);
 }
 
+/** An image folder of the ViT fixtures' 10 classes (c0 … c9), `file` the first image of c0 (read by the first batch). */
 function imageFolder(dir: string, file: string, bytes: Uint8Array): void {
-  mkdirSync(join(dir, 'test', 'cat'), { recursive: true });
-  mkdirSync(join(dir, 'test', 'dog'), { recursive: true });
-  cpSync(join(ROOT, 'test/fixtures/data/images/test/dog/c.png'), join(dir, 'test', 'dog', 'c.png'));
-  writeFileSync(join(dir, 'test', 'cat', file), bytes);
+  for (let c = 0; c < 10; c++) {
+    mkdirSync(join(dir, 'test', `c${c}`), { recursive: true });
+    cpSync(join(ROOT, 'test/fixtures/data/images/test/dog/c.png'), join(dir, 'test', `c${c}`, 'z.png'));
+  }
+  writeFileSync(join(dir, 'test', 'c0', file), bytes);
 }
 
 /** Ten IDX images, gzipped, behind a header that promises `count`. */
@@ -191,7 +193,7 @@ export const REGRESSIONS: Regression[] = [
     expect: /cannot read image .*a\.png: is a character device, not a regular file/,
     special: (d) => {
       imageFolder(join(d, 'images'), 'b.png', png(4, 4, true));
-      link('/dev/zero', join(d, 'images', 'test', 'cat', 'a.png'));
+      link('/dev/zero', join(d, 'images', 'test', 'c0', 'a.png'));
     },
   },
   {
