@@ -21,8 +21,9 @@ for (const r of REGRESSIONS) {
     }
     const target = join(base, r.target);
     const args = r.probe === 'inspect' ? [CLI, 'inspect', '--json', target]
-      : r.probe === 'eval-checkpoint' ? [CLI, 'eval', target, '--data', r.partner as string, '--limit', '8']
-        : [CLI, 'eval', r.partner as string, '--data', target, '--limit', '8'];
+      : r.probe === 'merge' ? [CLI, 'merge', target]
+        : r.probe === 'eval-checkpoint' ? [CLI, 'eval', target, '--data', r.partner as string, '--limit', '8']
+          : [CLI, 'eval', r.partner as string, '--data', target, '--limit', '8'];
     const o = await runNode(args, DEFAULT_LIMITS, base);
     const v = judgeCli(o, DEFAULT_LIMITS, r.probe === 'inspect');
     if (r.expect === 'accepted') {

@@ -20,8 +20,8 @@ export interface Regression {
   name: string;
   /** What failed before (the finding), for the test's name. */
   finding: string;
-  /** inspect --json of `target`; eval of `target` (a checkpoint) on `partner`; eval of `partner` (a checkpoint) on `target` (a dataset). */
-  probe: 'inspect' | 'eval-checkpoint' | 'eval-data';
+  /** inspect --json of `target`; eval of `target` (a checkpoint) on `partner`; eval of `partner` (a checkpoint) on `target` (a dataset); merge of `target`. */
+  probe: 'inspect' | 'eval-checkpoint' | 'eval-data' | 'merge';
   /** Relative to test/fixtures/fuzz, or to the temporary folder when `special` makes it. */
   target: string;
   partner?: string;
@@ -216,6 +216,7 @@ export const REGRESSIONS: Regression[] = [
       writeFileSync(join(d, 'vit', 'config.json'), JSON.stringify({ ...config, std: 'y'.repeat(200_000) }));
     },
   },
+  { name: 'merge-fifo', finding: 'merge of a part that is a FIFO waited forever (found in review)', probe: 'merge', target: 'part-0.json', expect: /part-0\.json: is a FIFO \(named pipe\), not a regular file/, special: (d) => fifo(join(d, 'part-0.json')) },
   {
     name: 'sidecar-fifo', finding: 'a sidecar that is a FIFO', probe: 'inspect', target: 'run/model.safetensors',
     expect: /config\.json is not a regular file/,
