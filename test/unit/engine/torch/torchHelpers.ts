@@ -4,7 +4,7 @@
  * unless SOFTMOE_SKIP_TORCH=1 is set on purpose.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTorchEngine, type TorchEngine, type TorchEngineOptions } from '../../../../src/core/engine/torch/torchEngine';
@@ -97,4 +97,31 @@ export function topKMask(combine: Float32Array, rows: number, m: number, n: numb
     for (const e of order.slice(0, k)) mask[r * n + e] = 1;
   }
   return mask;
+}
+
+/** Runner processes (softmoe_runner.py) whose parent is `parent` (default this process), from /proc. */
+export function runnerProcesses(parent = process.pid): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parent) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('softmoe_runner.py')) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Wait until this process has no runner child left; the pids still running after `ms`. */
+export async function noRunnersLeft(ms = 3000, parent = process.pid): Promise<number[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const left = runnerProcesses(parent);
+    if (left.length === 0 || Date.now() > end) return left;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
