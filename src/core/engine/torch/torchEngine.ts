@@ -16,7 +16,8 @@ import type { DropMode } from '../../analysis/schema';
 import { SoftMoeError, throwIfAborted } from '../../errors';
 import { openCheckpoint } from '../../io/openCheckpoint';
 import { detectSoftMoeLayers } from '../../model/detect';
-import { readSidecars, withCheckpointArgs } from '../../model/sidecar';
+import type { Checkpoint } from '../../io/types';
+import { readSidecars, withCheckpointArgs, type Sidecars } from '../../model/sidecar';
 import type {
   BegunMessage, BuiltMessage, LayerCheck, LoadedMessage, PredictionsMessage, SelectMessage, TracedMessage,
 } from '../../protocol/torchProtocol';
@@ -59,13 +60,22 @@ export function findRunnerScript(): string {
   return found;
 }
 
+/** Open a checkpoint and start the PyTorch engine on it (the checkpoint is closed again once the weights are sent). */
 export async function openTorchEngine(checkpointPath: string, opts: TorchEngineOptions = {}): Promise<TorchEngine> {
-  const path = resolve(checkpointPath);
+  const ckpt = await openCheckpoint(resolve(checkpointPath));
+  try {
+    return await torchEngineFromCheckpoint(ckpt, await readSidecars(ckpt.path), opts);
+  } finally {
+    await ckpt.close();
+  }
+}
+
+/** Start the PyTorch engine on an opened checkpoint and its sidecars (the caller closes the checkpoint). */
+export async function torchEngineFromCheckpoint(ckpt: Checkpoint, sidecars: Sidecars, opts: TorchEngineOptions = {}): Promise<TorchEngine> {
+  const path = ckpt.path;
   const log = opts.log ?? (() => undefined);
-  const ckpt = await openCheckpoint(path);
   let runner: RunnerProcess | undefined;
   try {
-    const sidecars = await readSidecars(ckpt.path);
     const factory = readModelFactory(sidecars);
     if (!factory) {
       throw new SoftMoeError('E_CONFIG', `${path}: the PyTorch engine runs your model's own code, named in a softmoe.json beside the checkpoint: {"model": {"factory": "package.module:build_model", "kwargs": {…}}}; there is none${sidecars.softmoe ? ' in its softmoe.json' : ''}.`);
@@ -128,8 +138,6 @@ export async function openTorchEngine(checkpointPath: string, opts: TorchEngineO
   } catch (err) {
     if (runner) await runner.close(200);
     throw err;
-  } finally {
-    await ckpt.close();
   }
 }
 
