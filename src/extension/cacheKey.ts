@@ -22,12 +22,17 @@ export function stableStringify(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function analysisCacheKey(checkpoint: FileStamp, dataset: FileStamp, settings: AnalysisSettings): string {
+/**
+ * @param engine what of the engine makes a result another one (the PyTorch engine: interpreter and device);
+ *               undefined for the built-in engine, whose keys stay as they were.
+ */
+export function analysisCacheKey(checkpoint: FileStamp, dataset: FileStamp, settings: AnalysisSettings, engine?: Record<string, string>): string {
   const material = stableStringify({
     schema: SCHEMA_VERSION.split('.')[0],
     checkpoint: { path: checkpoint.path, size: checkpoint.size, mtime: Math.floor(checkpoint.mtimeMs) },
     dataset: { path: dataset.path, size: dataset.size, mtime: Math.floor(dataset.mtimeMs) },
     settings,
+    ...(engine ? { engine } : {}),
   });
   return createHash('sha256').update(material).digest('hex').slice(0, 40);
 }

@@ -37,10 +37,18 @@ export interface AnalysisSettings {
   samples: number;
 }
 
-/** Settings that change speed, not the result (kept out of the cache key). */
+/** Settings that change speed, not the result (kept out of the cache key, except which engine runs). */
 export interface ExecutionSettings {
   batchSize: number;
   backend: BackendName;
+  /**
+   * Which engine runs the model, decided on the host (workspace trust, softmoe.json): 'tfjs' (default) or 'torch'
+   * (the model's own code in the user's PyTorch — only ever in a trusted workspace).
+   */
+  engine?: 'tfjs' | 'torch';
+  /** torch: the interpreter and where that choice came from; the device ('auto', 'cpu', 'cuda', 'cuda:N', 'mps'). */
+  python?: { path: string; source: string };
+  device?: string;
 }
 
 export interface InspectJob { type: 'inspect'; id: number; path: string }
