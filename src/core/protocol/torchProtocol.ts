@@ -136,7 +136,7 @@ export interface HelloMessage {
   pid: number;
   python: { version: string; executable: string; platform: string };
   /** null when `import torch` failed (then `torchError` says why and the runner exits). */
-  torch: { version: string; cuda: string | null; devices: TorchDevice[] } | null;
+  torch: { version: string; cuda: string | null; devices: TorchDevice[]; threads: number } | null;
   torchError?: string;
 }
 
@@ -148,6 +148,8 @@ export interface BuiltMessage {
   parameterCount: number;
   /** Resolved device, e.g. 'cpu' or 'cuda:0'. */
   device: string;
+  /** torch.get_num_threads() after the request's `threads`. */
+  threads: number;
 }
 
 export interface LoadedMessage {

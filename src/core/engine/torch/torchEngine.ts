@@ -92,7 +92,7 @@ export async function torchEngineFromCheckpoint(ckpt: Checkpoint, sidecars: Side
     const r = runner;
     const { factory: f, kwargs, pythonPath, strict } = factory;
     const built = (await r.request<BuiltMessage>({ type: 'build', factory: { factory: f, kwargs, pythonPath, strict }, device: opts.device ?? 'auto', threads: opts.threads ?? null }, [], withSignal(opts.signal))).message;
-    log(`torch engine: ${factory.factory} built ${built.modelClass} (${built.parameterCount} parameters) on ${built.device}`);
+    log(`torch engine: ${factory.factory} built ${built.modelClass} (${built.parameterCount} parameters) on ${built.device}${built.device === 'cpu' ? ` with ${built.threads} thread${built.threads === 1 ? '' : 's'}` : ''}`);
     const entries = [...ckpt.tensors.values()];
     const loaded = (await r.request<LoadedMessage>({
       type: 'weights', count: entries.length, layers: plan.layers, input: plan.input, maxStackedValues: opts.maxStackedValues ?? 2 ** 24,

@@ -62,7 +62,7 @@ class ChooseDevice(unittest.TestCase):
 def session(device, free=0, max_values=1 << 24):
     s = r.Session.__new__(r.Session)
     s.input = {'shape': [28, 28, 1]}
-    s.layers = [types.SimpleNamespace(tokens=49, d=32)]
+    s.layers = [types.SimpleNamespace(tokens=49, d=32, n=8, p=2, h=64)]
     s.max_values = max_values
     s.device = device
     s.current = None
@@ -79,18 +79,19 @@ class ChunkSize(unittest.TestCase):
 
     def test_cpu_budget(self):
         r.torch = fake_torch()
-        # 2^24 values / (49 tokens x 32) = 10,699 rows → 167 passes of 64, capped by the passes asked for.
-        self.assertEqual(session('cpu').passes_per_chunk(1000, 64), 167)
+        # 2^24 values / (49 tokens x 32 = 1568; 16 slots x 2·64 hidden = 2048) = 8,192 rows → 128 passes of 64,
+        # capped by the passes asked for.
+        self.assertEqual(session('cpu').passes_per_chunk(1000, 64), 128)
         self.assertEqual(session('cpu').passes_per_chunk(10, 64), 10)
         # Never fewer than one pass, even when one pass is over the budget.
         self.assertEqual(session('cpu', max_values=10).passes_per_chunk(10, 64), 1)
 
     def test_cuda_budget_grows_with_free_memory(self):
         r.torch = fake_torch(cuda=1, free=80 << 30)
-        # 80 GiB free / 4 bytes / 32 = 671M values → 428k rows → every pass of a big request in one forward.
+        # 80 GiB free / 4 bytes / 32 = 671M values → 327k rows → every pass of a big request in one forward.
         self.assertEqual(session('cuda:0').passes_per_chunk(5000, 64), 5000)
         r.torch = fake_torch(cuda=1, free=1 << 20)
-        self.assertEqual(session('cuda:0').passes_per_chunk(1000, 64), 167)
+        self.assertEqual(session('cuda:0').passes_per_chunk(1000, 64), 128)
 
 
 @unittest.skipUnless(importlib.util.find_spec('torch'), 'needs torch')

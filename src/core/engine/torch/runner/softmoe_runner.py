@@ -584,6 +584,7 @@ class Session:
                 sys.path.insert(0, p)
         if h.get('threads'):
             torch.set_num_threads(int(h['threads']))
+        self.threads = torch.get_num_threads()
         self.device = choose_device(torch, h.get('device'))
         if self.device.startswith('cuda'):
             # Exact float32 matmuls: the self-check and the analysis compare the layer to its own forward at 1e-5.
@@ -600,7 +601,8 @@ class Session:
         self.strict = bool(spec.get('strict', True))
         cls = type(model)
         self.reply({'type': 'built', 're': rid, 'modelClass': cls.__module__ + '.' + cls.__qualname__,
-                    'parameterCount': int(sum(p.numel() for p in model.parameters())), 'device': self.device})
+                    'parameterCount': int(sum(p.numel() for p in model.parameters())), 'device': self.device,
+                    'threads': self.threads})
 
     # ---- weights, layers, probe
     def weights(self, h, rid):
@@ -845,7 +847,9 @@ class Session:
 
     def passes_per_chunk(self, count, b):
         h, w, c = self.input['shape']
-        per_row = max([h * w * c] + [(l.tokens or 1) * l.d for l in self.layers])
+        # The largest activation one row (one input of one pass) makes: the input, a layer's tokens, its slots and
+        # its experts' hidden units (the slots outnumber the tokens in small-token models such as the paper's).
+        per_row = max([h * w * c] + [max((l.tokens or 1) * l.d, l.n * l.p * max(l.d, 2 * l.h)) for l in self.layers])
         budget = self.max_values
         if self.device.startswith('cuda'):
             try:
@@ -953,7 +957,8 @@ def main():
         out.send(dict(hello, torch=None, torchError=describe_exception(e)))
         return 3
     torch, F = torch_mod, functional
-    out.send(dict(hello, torch={'version': torch.__version__, 'cuda': torch.version.cuda, 'devices': list_devices(torch)}))
+    out.send(dict(hello, torch={'version': torch.__version__, 'cuda': torch.version.cuda, 'devices': list_devices(torch),
+                                'threads': torch.get_num_threads()}))
     inbox = Inbox(proto_in)
     session = Session(out, inbox)
     handlers = {
