@@ -15,7 +15,7 @@ import { openDatasetForModel } from '../src/core/engine/openDatasetForModel';
 import { openEngine, type OpenEngineOptions } from '../src/core/engine/openEngine';
 import { evaluate } from '../src/core/engine/evaluate';
 import { RunnerProcess } from '../src/core/engine/torch/runnerProcess';
-import { findRunnerScript } from '../src/core/engine/torch/torchEngine';
+import { findRunnerScript } from '../src/core/engine/torch/runnerScript';
 
 const root = join(__dirname, '..');
 const full = '/usr/share/datasets/fashion-mnist';

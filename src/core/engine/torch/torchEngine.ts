@@ -10,8 +10,7 @@
  * the module's own forward on the first batch (a layer that differs is refused with the difference). Everything
  * the engine returns is host arrays; the analysis on top is the same TypeScript as for the built-in engine.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { DropMode } from '../../analysis/schema';
 import { SoftMoeError, throwIfAborted } from '../../errors';
 import { openCheckpoint } from '../../io/openCheckpoint';
@@ -26,6 +25,7 @@ import type { LayerInfo, ModelInfo } from '../model';
 import { float32Of, int32Of } from './frames';
 import { readModelFactory } from './modelFactory';
 import { defaultPython, RunnerProcess, type Answer, type PythonChoice } from './runnerProcess';
+import { findRunnerScript } from './runnerScript';
 import { inferTokenGrid, planTorchModel } from './torchPlan';
 
 export interface TorchEngineOptions {
@@ -50,14 +50,6 @@ export interface TorchEngine extends Engine {
   readonly pid: number | undefined;
   /** The self-check of every layer, once the first batch has run. */
   readonly checks: LayerCheck[] | undefined;
-}
-
-/** softmoe_runner.py: beside the bundle (dist/), or in the source tree when run from source (tests). */
-export function findRunnerScript(): string {
-  const candidates = [join(__dirname, 'softmoe_runner.py'), join(__dirname, 'runner', 'softmoe_runner.py'), join(__dirname, 'torch', 'runner', 'softmoe_runner.py')];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new SoftMoeError('E_INTERNAL', `Internal error: the PyTorch runner softmoe_runner.py is missing from this installation (looked in ${candidates.join(', ')}).`);
-  return found;
 }
 
 /** Open a checkpoint and start the PyTorch engine on it (the checkpoint is closed again once the weights are sent). */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SoftMoeError } from '../../../../src/core/errors';
 import { encodeFrame, float32Of, FrameDecoder, int32Of } from '../../../../src/core/engine/torch/frames';
-import { findRunnerScript } from '../../../../src/core/engine/torch/torchEngine';
+import { findRunnerScript } from '../../../../src/core/engine/torch/runnerScript';
 import { MAX_FRAME_BUFFERS, MAX_HEADER_BYTES, TORCH_PROTOCOL_VERSION, parseRunnerMessage } from '../../../../src/core/protocol/torchProtocol';
 import { PYTHON, SKIP_TORCH } from './torchHelpers';
 
