@@ -10,7 +10,7 @@
  * checks between Soft MoE layers and chunks of passes. If it has not answered within CANCEL_GRACE_MS it is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SoftMoeError, type ErrorCode } from '../../errors';
+import { SoftMoeError, cancelledError, type ErrorCode } from '../../errors';
 import {
   TORCH_PROTOCOL_VERSION, parseRunnerMessage, type HelloMessage, type RunnerErrorCode, type RunnerToClient,
 } from '../../protocol/torchProtocol';
@@ -171,7 +171,7 @@ export class RunnerProcess {
           reject(err);
         } else resolve(h as HelloMessage);
       };
-      const onAbort = () => finish(new SoftMoeError('E_CANCELLED', 'Cancelled.'));
+      const onAbort = () => finish(cancelledError());
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const timeout = opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -225,7 +225,7 @@ export class RunnerProcess {
     if (!opts.signal) return run as Promise<Answer<T>>;
     const signal = opts.signal;
     return new Promise<Answer<T>>((resolve, reject) => {
-      const onAbort = () => reject(new SoftMoeError('E_CANCELLED', 'Cancelled.'));
+      const onAbort = () => reject(cancelledError());
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       run.then((a) => resolve(a as Answer<T>), reject).finally(() => signal.removeEventListener('abort', onAbort));
@@ -234,7 +234,7 @@ export class RunnerProcess {
 
   private async exchange(header: Record<string, unknown>, buffers: ArrayBufferView[], opts: RequestOptions): Promise<Answer> {
     if (this.dead) throw this.dead;
-    if (opts.signal?.aborted) throw new SoftMoeError('E_CANCELLED', 'Cancelled.');
+    if (opts.signal?.aborted) throw cancelledError();
     const id = this.nextId++;
     const answer = new Promise<Answer>((resolve, reject) => {
       this.pending = { id, resolve, reject, onSelect: opts.onSelect };
@@ -319,7 +319,7 @@ export class RunnerProcess {
     }
     if (message.type === 'error') {
       const code = ERROR_CODES[message.code] ?? 'E_ENGINE';
-      const err = new SoftMoeError(code, code === 'E_CANCELLED' ? 'Cancelled.' : `PyTorch engine: ${message.message}`);
+      const err = code === 'E_CANCELLED' ? cancelledError() : new SoftMoeError(code, `PyTorch engine: ${message.message}`);
       if (message.detail) err.stack = `${err.stack ?? ''}\nRunner traceback:\n${message.detail}`;
       this.finish(p, err);
       return;
