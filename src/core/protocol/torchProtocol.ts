@@ -28,7 +28,7 @@
  */
 import type { DropMode } from '../analysis/schema';
 import type { DType } from '../io/types';
-import type { ExpertTensors, NormTensors, RouterAxes } from '../model/detectedLayer';
+import type { DetectedLayer } from '../model/detectedLayer';
 
 export const TORCH_PROTOCOL_VERSION = 1;
 
@@ -48,23 +48,15 @@ export interface TorchLayerVariant {
   activation: string;
 }
 
-/** One Soft MoE layer the core detected, for the runner: where its module is, its math and its tensors. */
-export interface TorchLayerSpec {
+/**
+ * One Soft MoE layer the core detected, for the runner: where its module is, its sizes and tensor names (as the
+ * core's detection found them, state_dict names as in the checkpoint) and the variant of its math.
+ */
+export interface TorchLayerSpec extends Pick<DetectedLayer,
+  'layout' | 'numExperts' | 'slotsPerExpert' | 'dim' | 'expertHidden' | 'router' | 'routerAxes' | 'scale' | 'tokenNorm' | 'slotNorm' | 'experts'> {
   /** The detected layer's name, = the module path inside the model ('' = the model itself). */
   module: string;
-  layout: string;
-  numExperts: number;
-  slotsPerExpert: number;
-  dim: number;
-  expertHidden: number;
   variant: TorchLayerVariant;
-  /** state_dict names (as in the checkpoint) of the layer's tensors. */
-  router: string;
-  routerAxes: RouterAxes;
-  scale?: string;
-  tokenNorm?: NormTensors;
-  slotNorm?: NormTensors;
-  experts: ExpertTensors;
   /**
    * The paper's MNIST code keeps Φ, the experts and the decoder in ONE nn.Module (the whole model), so that module's
    * forward is patchify → Soft MoE → decoder: the reference forward does the same around the layer.

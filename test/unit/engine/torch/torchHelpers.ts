@@ -70,22 +70,7 @@ export function patchnetWith(model: Record<string, unknown>, extra: Record<strin
   return join(dir, 'model.pt');
 }
 
-/** argmax of each row (first maximum on ties). */
-export function argmaxRows(values: ArrayLike<number>, cols: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r * cols < values.length; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (values[r * cols + c] > values[r * cols + best]) best = c;
-    out.push(best);
-  }
-  return out;
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? m : Infinity;
-}
+export { argmaxRows, maxAbsDiff } from '../helpers';
 
 /** Per row of a [rows, m, n, p] combine array: expert scores summed over tokens and slots → top-k keep mask [rows, n]. */
 export function topKMask(combine: Float32Array, rows: number, m: number, n: number, p: number, k: number): Uint8Array {
