@@ -189,7 +189,7 @@ class TorchBatch implements EngineBatch {
     if (a.buffers.length !== 1 + per * this.layers.length || m.layers.length !== this.layers.length) {
       throw new SoftMoeError('E_ENGINE', `PyTorch engine: the trace has ${m.layers.length} layers, the model ${this.layers.length}.`);
     }
-    const layers = m.layers.map((l, i) => layerTrace(b, l.m, this.layers[i] as LayerInfo, a.buffers.slice(1 + per * i, 1 + per * (i + 1)), m.slotOutputs, i));
+    const layers = m.layers.map((l, i) => layerTrace(b, l.m, l.d, this.layers[i] as LayerInfo, a.buffers.slice(1 + per * i, 1 + per * (i + 1)), m.slotOutputs, i));
     return { logits, layers };
   }
 
@@ -222,7 +222,7 @@ class TorchBatch implements EngineBatch {
         const s = ans.message as SelectMessage;
         const layer = this.layers[s.layer];
         if (!layer) throw new SoftMoeError('E_ENGINE', `PyTorch engine: the runner asked for masks of layer ${s.layer}, the model has ${this.layers.length}.`);
-        const routing = layerTrace(s.rows, s.m, layer, ans.buffers, s.slotOutputs, s.layer);
+        const routing = layerTrace(s.rows, s.m, s.d, layer, ans.buffers, s.slotOutputs, s.layer);
         const mask = passes.select(s.layer, routing, s.firstPass);
         if (!(mask instanceof Uint8Array) || mask.length !== s.rows * layer.numExperts) {
           throw new SoftMoeError('E_INTERNAL', `Internal error: the selection for layer '${layer.name}' returned ${mask?.length} values, expected ${s.rows} × ${layer.numExperts}.`);
@@ -252,8 +252,9 @@ function checkPasses(count: number, drop: DropMode): { count: number; drop: Drop
   return { count, drop };
 }
 
-function layerTrace(b: number, m: number, layer: LayerInfo, bufs: Uint8Array[], withOutputs: boolean, index: number): LayerTrace {
-  const { numExperts: n, slotsPerExpert: p, dim: d } = layer;
+/** One layer's routing from its buffers; `d` is the width of the experts' outputs (the layer's d, or fkodom's out width). */
+function layerTrace(b: number, m: number, d: number, layer: LayerInfo, bufs: Uint8Array[], withOutputs: boolean, index: number): LayerTrace {
+  const { numExperts: n, slotsPerExpert: p } = layer;
   const size = b * m * n * p;
   const what = (x: string) => `layer ${index} ('${layer.name}') ${x}`;
   return {

@@ -1,6 +1,7 @@
 /**
  * The runner's reference forward for the other public layouts (test/fixtures/torch/models/variants.py: lucidrains
- * with LayerNorm and GEGLU experts, fkodom's one-linear experts, bwconrad without normalisation, vmoe's names and
+ * with LayerNorm and GEGLU experts, fkodom's one-linear experts (also as an FFN's second map, with another output
+ * width), bwconrad without normalisation, vmoe's names and
  * Flax kernels), each inside a small conv network: the core detects the layout, the self-check on the first batch
  * finds the reference equal to the module's own forward, and the engine predicts what PyTorch predicts.
  */
@@ -16,6 +17,7 @@ import { PYTHON, SKIP_TORCH, TORCH_FIXTURES, openEngine, requireTorch } from './
 const KINDS: Array<[string, string]> = [
   ['lucidrains-ln-geglu', 'lucidrains'],
   ['fkodom', 'fkodom'],
+  ['fkodom-ffn', 'fkodom'],
   ['bwconrad-nonorm', 'vit-experts'],
   ['vmoe', 'vmoe'],
 ];
@@ -59,6 +61,9 @@ describe('PyTorch engine: the reference forward of every further layout', { skip
         assert.ok(check?.ok && (check.relative ?? 1) <= 1e-5 && (check.maxAbs ?? 0) > 0, JSON.stringify(check));
         const p = await batch.predict();
         assert.deepEqual([...p], own);
+        const t = (await batch.trace({ slotOutputs: true })).layers[0];
+        assert.equal(t?.d, kind === 'fkodom-ffn' ? 16 : engine.info.moeLayers[0]?.dim, 'slot outputs have the experts\' output width');
+        assert.equal(t?.slotOutputs?.length, B * t.n * t.p * t.d);
         const n = engine.info.moeLayers[0]?.numExperts as number;
         const one = new Uint8Array(B * n);
         for (let i = 0; i < B; i++) one[i * n + (i % n)] = 1;

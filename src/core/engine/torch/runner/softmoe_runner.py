@@ -438,7 +438,8 @@ class SoftMoeLayer:
         hid = self._linear(xs, self.w1, self.b1)
         if not self.linear:
             hid = self._linear(activate(hid, self.activation), self.w2, self.b2)
-        return hid.reshape(n, B, p, d).transpose(0, 1).reshape(B, n * p, d)
+        # The experts' output width: d, or another for fkodom experts that map d inputs to out_features outputs.
+        return hid.reshape(n, B, p, -1).transpose(0, 1).reshape(B, n * p, hid.shape[-1])
 
     def _linear(self, xs, w, b):
         y = torch.bmm(xs, w if self.in_major else w.transpose(1, 2))
@@ -482,7 +483,7 @@ class SoftMoeLayer:
             return x, None
         if x.dim() == 4 and x.shape[1] == d:
             b, _, hh, ww = x.shape
-            return x.flatten(2).transpose(1, 2), (lambda y: y.transpose(1, 2).reshape(b, d, hh, ww))
+            return x.flatten(2).transpose(1, 2), (lambda y: y.transpose(1, 2).reshape(b, y.shape[-1], hh, ww))
         if x.dim() == 4 and x.shape[-1] == d:
             shape = x.shape
             return x.reshape(shape[0], -1, d), (lambda y: y.reshape(shape))
@@ -836,7 +837,7 @@ class Session:
         shapes = []
         for layer, r in zip(self.layers, ctx.traces):
             bufs += routing_buffers(layer, r, want)
-            shapes.append({'m': r['logits'].shape[1], 'n': layer.n, 'p': layer.p, 'd': layer.d})
+            shapes.append({'m': r['logits'].shape[1], 'n': layer.n, 'p': layer.p, 'd': int(r['slotOutputs'].shape[-1])})
         self.reply({'type': 'traced', 're': rid, 'b': int(x.shape[0]), 'numClasses': int(logits.shape[1]), 'layers': shapes,
                     'slotOutputs': want}, bufs)
 
@@ -914,7 +915,8 @@ class Session:
                 layer = self.layers[index]
                 self.inbox.check(rid)
                 self.reply({'type': 'select', 're': rid, 'layer': index, 'firstPass': first, 'rows': rows,
-                            'm': int(routing['logits'].shape[1]), 'n': layer.n, 'p': layer.p, 'd': layer.d, 'slotOutputs': want},
+                            'm': int(routing['logits'].shape[1]), 'n': layer.n, 'p': layer.p, 'd': int(routing['slotOutputs'].shape[-1]),
+                            'slotOutputs': want},
                            routing_buffers(layer, routing, want))
                 header, bufs = self.inbox.wait_for(rid, 'masks')
                 if header.get('type') != 'masks' or header.get('id') != rid or header.get('layer') != index or header.get('firstPass') != first:
@@ -935,7 +937,7 @@ def routing_buffers(layer, r, with_outputs):
     shape = (B, m, layer.n, layer.p)
     out = [f32(r['logits'].reshape(shape)), f32(r['combine'].reshape(shape)), f32(r['dispatch'].reshape(shape))]
     if with_outputs:
-        out.append(f32(r['slotOutputs'].reshape(B, layer.n, layer.p, layer.d)))
+        out.append(f32(r['slotOutputs'].reshape(B, layer.n, layer.p, -1)))
     return out
 
 
