@@ -58,6 +58,11 @@ export interface LayerInfo {
   slotsPerExpert: number;
   dim: number;
   expertHidden: number;
+  /**
+   * Width of the experts' outputs when it is not `dim` (fkodom experts in place of an FFN's second linear map, run by
+   * the PyTorch engine); absent: `dim`.
+   */
+  outDim?: number;
 }
 
 export interface Recommended {

@@ -53,7 +53,7 @@ export interface TorchLayerVariant {
  * core's detection found them, state_dict names as in the checkpoint) and the variant of its math.
  */
 export interface TorchLayerSpec extends Pick<DetectedLayer,
-  'layout' | 'numExperts' | 'slotsPerExpert' | 'dim' | 'expertHidden' | 'router' | 'routerAxes' | 'scale' | 'tokenNorm' | 'slotNorm' | 'experts'> {
+  'layout' | 'numExperts' | 'slotsPerExpert' | 'dim' | 'expertHidden' | 'outDim' | 'router' | 'routerAxes' | 'scale' | 'tokenNorm' | 'slotNorm' | 'experts'> {
   /** The detected layer's name, = the module path inside the model ('' = the model itself). */
   module: string;
   variant: TorchLayerVariant;

@@ -103,7 +103,10 @@ export async function torchEngineFromCheckpoint(ckpt: Checkpoint, sidecars: Side
     const moeLayers: LayerInfo[] = loaded.layers.map(({ module }) => {
       const l = byName.get(module);
       if (!l) throw new SoftMoeError('E_ENGINE', `PyTorch engine: the runner reported a layer '${module}' that was never sent.`);
-      return { name: l.module, layout: l.layout, numExperts: l.numExperts, slotsPerExpert: l.slotsPerExpert, dim: l.dim, expertHidden: l.expertHidden };
+      return {
+        name: l.module, layout: l.layout, numExperts: l.numExperts, slotsPerExpert: l.slotsPerExpert, dim: l.dim, expertHidden: l.expertHidden,
+        ...(l.outDim !== undefined && l.outDim !== l.dim ? { outDim: l.outDim } : {}),
+      };
     });
     const tokens = loaded.layers[0]?.tokens ?? 1;
     const tokenGrid = plan.tokenGrid ?? inferTokenGrid(tokens);

@@ -104,6 +104,7 @@ export function torchLayerSpec(det: DetectedLayer, wrap?: TorchLayerSpec['wrap']
     slotsPerExpert: det.slotsPerExpert,
     dim: det.dim,
     expertHidden: det.expertHidden,
+    ...(det.outDim !== undefined ? { outDim: det.outDim } : {}),
     variant: { norm: det.norm, expertsSeeNormalized: det.expertsSeeNormalized, activation: det.activation },
     router: det.router,
     routerAxes: det.routerAxes,

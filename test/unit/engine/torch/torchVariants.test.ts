@@ -11,8 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { analyzeCheckpoint } from '../../../../src/core/analysis/analyzeCheckpoint';
+import { finalizeResult } from '../../../../src/core/analysis/finalize';
 import { fixtureImages } from '../helpers';
-import { PYTHON, SKIP_TORCH, TORCH_FIXTURES, openEngine, requireTorch } from './torchHelpers';
+import { DEMO_DATA, PYTHON, SKIP_TORCH, TORCH_FIXTURES, openEngine, requireTorch } from './torchHelpers';
 
 const KINDS: Array<[string, string]> = [
   ['lucidrains-ln-geglu', 'lucidrains'],
@@ -78,4 +80,17 @@ describe('PyTorch engine: the reference forward of every further layout', { skip
       }
     });
   }
+
+  it('fkodom as an FFN\'s second map: the analysis keeps the experts\' output width apart from the token width', { timeout: 120_000 }, async () => {
+    requireTorch();
+    const dir = mkdtempSync(join(tmpdir(), 'softmoe-variant-ffn-'));
+    temps.push(dir);
+    saveModel(dir, 'fkodom-ffn', fixtureImages().slice(0, B * 784));
+    const r = finalizeResult(await analyzeCheckpoint(join(dir, 'model.pt'), DEMO_DATA, {
+      engine: 'torch', torch: { python: PYTHON, threads: 1 }, limit: 32, selectors: ['heuristic', 'output-norm'], trials: 0, samples: 0, batchSize: 32,
+    }));
+    assert.deepEqual(r.layers.map((l) => [l.dim, l.outDim]), [[32, 16]]);
+    const cos = r.routing[0]?.outputCosine ?? [];
+    cos.forEach((row, e) => assert.ok(Math.abs((row[e] as number) - 1) < 1e-9, `expert ${e}'s output cosine with itself is ${row[e]}`));
+  });
 });
