@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { openDataset } from '../../../../src/core/data/openDataset';
 import { SoftMoeError } from '../../../../src/core/errors';
 import { CANCEL_GRACE_MS } from '../../../../src/core/engine/torch/runnerProcess';
+import type { EngineBatch } from '../../../../src/core/engine/engine';
 import type { TorchEngine } from '../../../../src/core/engine/torch/torchEngine';
 import { DEMO_DATA, PATCHNET, PYTHON, SKIP_TORCH, WRONG, isAlive, noRunnersLeft, openEngine, patchnetWith, requireTorch, topKMask, waitGone } from './torchHelpers';
 
@@ -184,12 +185,12 @@ describe('PyTorch engine failures: one clear error each, no process left', { ski
     assert.ok(performance.now() - t0 < 1000, `took ${performance.now() - t0} ms`);
     // Within the grace period the runner either answered (and is usable) or was killed (and says so, and is gone).
     await new Promise((r) => setTimeout(r, CANCEL_GRACE_MS + 250));
-    const next = await engine.begin(x, 64).then((b2) => b2, (e: unknown) => e);
-    if (next instanceof Error) {
+    const next: EngineBatch | unknown = await engine.begin(x, 64).then((b2) => b2, (e: unknown) => e);
+    if (!(next && typeof next === 'object' && 'predict' in next)) {
       assert.ok(next instanceof SoftMoeError && next.code === 'E_ENGINE' && /stopped \(killed by SIGKILL\)/.test(next.userMessage), String(next));
       assert.ok(await waitGone(engine.pid), 'a runner that was stopped is gone');
     } else {
-      assert.equal((await next.predict()).length, 64);
+      assert.equal((await (next as EngineBatch).predict()).length, 64);
       assert.ok(isAlive(engine.pid));
     }
     await engine.dispose();
