@@ -22,7 +22,7 @@ function inBoundary(rel) {
 /** The core files that read or write files themselves (ARCHITECTURE.md, "Where the core touches the file system"). */
 const CORE_FS = [
   'src/core/io/fileSource.ts', 'src/core/io/writeSafetensors.ts', 'src/core/data/**/*.ts', 'src/core/model/sidecar.ts',
-  'src/core/engine/backend.ts', 'src/core/train/**/*.ts', 'src/core/analysis/findRunCheckpoints.ts',
+  'src/core/engine/backend.ts', 'src/core/engine/torch/runnerScript.ts', 'src/core/train/**/*.ts', 'src/core/analysis/findRunCheckpoints.ts',
 ];
 const FS_MODULES = ['fs', 'fs/promises', 'node:fs', 'node:fs/promises'];
 

@@ -37,6 +37,9 @@ if (existsSync(wasmDir)) {
   for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(root, 'dist', f));
 }
 
+// The PyTorch engine's runner is plain Python, started by the engine from beside the bundle.
+copyFileSync(join(root, 'src/core/engine/torch/runner/softmoe_runner.py'), join(root, 'dist/softmoe_runner.py'));
+
 const contexts = [];
 for (const t of targets) {
   if (!existsSync(join(root, t.entry))) continue;

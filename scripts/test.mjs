@@ -2,7 +2,7 @@
 //   node scripts/test.mjs            every level: unit, fuzz (short campaign + regressions), webview (headless
 //                                    Chromium), e2e (code-server)
 //   node scripts/test.mjs unit       one level (unit | fuzz | webview | e2e)
-// Before running anything it checks what the levels need from the machine (Debian chromium, libkrb5-dev, ripgrep:
+// Before running anything it checks what the levels need from the machine (Debian chromium, libkrb5-dev, ripgrep, python3-torch:
 // scripts/testPrereqs.mjs). Missing ones are installed with apt-get when it may (root, apt-get present, a
 // non-interactive session such as CI; SOFTMOE_INSTALL_DEPS=1 allows it in a terminal, =0 never), saying what it
 // installs; otherwise it stops with the one command that installs them. SOFTMOE_SKIP_<LEVEL>=1 skips a level.

@@ -5,14 +5,23 @@ import { accessSync, constants, statSync } from 'node:fs';
 
 /**
  * Debian packages the levels need, each known by files it puts in place (a missing or empty file counts as missing).
- * A test that needs Debian's PyTorch adds { pkg: 'python3-torch', levels: [...], files: [...] } here.
+ * The PyTorch engine's tests (unit and end-to-end) run /usr/bin/python3 with Debian's torch and numpy, unless
+ * SOFTMOE_TEST_PYTHON names another interpreter or SOFTMOE_SKIP_TORCH=1 skips them.
  * @type {Array<{ pkg: string; why: string; levels: string[]; files: () => string[] }>}
  */
 export const PREREQUISITES = [
   { pkg: 'chromium', why: 'the webview and end-to-end tests drive headless Chromium', levels: ['webview', 'e2e'], files: () => [process.env.SOFTMOE_CHROMIUM ?? '/usr/bin/chromium'] },
   { pkg: 'libkrb5-dev', why: 'code-server (end-to-end tests) builds a native module against these headers', levels: ['e2e'], files: () => ['/usr/include/krb5.h', '/usr/include/gssapi/gssapi.h'] },
   { pkg: 'ripgrep', why: 'code-server (end-to-end tests) is installed with a local rg', levels: ['e2e'], files: () => ['/usr/bin/rg'] },
+  { pkg: 'python3-torch', why: "the PyTorch engine's tests run /usr/bin/python3 with torch", levels: ['unit', 'e2e'], files: () => debianPython('torch') },
+  { pkg: 'python3-numpy', why: "torch's tensors from numpy in the PyTorch engine's tests and fixture generators", levels: ['unit', 'e2e'], files: () => debianPython('numpy') },
 ];
+
+/** Debian's module files of `module` for /usr/bin/python3, or none when the torch tests use another Python or are skipped. */
+function debianPython(module) {
+  if (process.env.SOFTMOE_SKIP_TORCH === '1' || process.env.SOFTMOE_TEST_PYTHON) return [];
+  return ['/usr/bin/python3', `/usr/lib/python3/dist-packages/${module}/__init__.py`];
+}
 
 /** A usable file: it exists, is not empty, and (for programs under a bin folder) may be executed. */
 export function fileUsable(path) {

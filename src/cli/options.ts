@@ -4,9 +4,12 @@
  * `read…` function, so a flag, its help and its default live in one place.
  */
 import type { Command } from 'commander';
+import pc from 'picocolors';
 import { BACKEND_NAMES } from '../core/engine/backend';
-import type { OpenEngineOptions } from '../core/engine/openEngine';
-import { backendFlag, intFlag, splitFlag } from './flags';
+import { ENGINE_CHOICES, type EngineChoice, type OpenEngineOptions } from '../core/engine/openEngine';
+import { defaultPython, type PythonChoice } from '../core/engine/torch/runnerProcess';
+import { backendFlag, intFlag, splitFlag, usage } from './flags';
+import { safeText } from './format/safeText';
 
 /** Defaults shared by the commands (and shown in their help). */
 export const DEFAULTS = { split: 'test', batch: '256' } as const;
@@ -52,14 +55,44 @@ export function addBackendOption(cmd: Command): Command {
   return cmd.option('--backend <name>', `tfjs backend: ${BACKEND_NAMES.join(', ')} (default: the fastest available)`);
 }
 
-export type EngineFlags = BackendFlags;
+export interface EngineFlags extends BackendFlags {
+  engine?: string;
+  python?: string;
+  device?: string;
+}
 
-/** What computes the model: the engine and its settings (today the built-in engine's tfjs backend). */
+/**
+ * What computes the model: --engine (tfjs, the built-in engine; torch, the model's own code named in softmoe.json,
+ * in your PyTorch; auto), --backend for tfjs, --python and --device for torch.
+ */
 export function addEngineOptions(cmd: Command): Command {
-  return addBackendOption(cmd);
+  return addBackendOption(cmd)
+    .option('--engine <name>', 'tfjs (built in), torch (the model\'s own code from softmoe.json, run by your PyTorch) or auto (torch when softmoe.json names a model factory)', 'tfjs')
+    .option('--python <path>', 'torch engine: the Python interpreter (default: python3 on PATH)')
+    .option('--device <name>', 'torch engine: auto (cuda when available, else cpu), cpu, cuda, cuda:N or mps', 'auto');
 }
 
 export function readEngineFlags(flags: EngineFlags): Omit<OpenEngineOptions, 'sidecars'> {
   const backend = backendFlag(flags.backend);
-  return backend ? { backend } : {};
+  const engine = flags.engine ?? 'tfjs';
+  if (!(ENGINE_CHOICES as readonly string[]).includes(engine)) usage(`--engine must be ${ENGINE_CHOICES.join(', ')}, got '${engine}'.`);
+  const device = flags.device ?? 'auto';
+  if (!/^(auto|cpu|cuda|cuda:\d+|mps)$/.test(device)) usage(`--device must be auto, cpu, cuda, cuda:N or mps, got '${device}'.`);
+  if (engine === 'tfjs' && (flags.python !== undefined || device !== 'auto')) usage('--python and --device choose how the torch engine runs; add --engine torch.');
+  if (engine !== 'tfjs' && backend) usage('--backend chooses the tfjs backend; the torch engine runs on --device.');
+  const python: PythonChoice = flags.python !== undefined ? { path: flags.python, source: '--python' } : defaultPython();
+  return {
+    engine: engine as EngineChoice,
+    ...(backend ? { backend } : {}),
+    ...(engine !== 'tfjs' ? { torch: { python, device } } : {}),
+  };
+}
+
+/**
+ * Where the torch engine's notes and the Python runner's output (the user's prints, warnings) go on the command
+ * line: stderr, dimmed, one line each. The built-in engine says nothing there, so its errors stay one line.
+ */
+export function engineLogFor(choice: Pick<OpenEngineOptions, 'engine'>): ((line: string) => void) | undefined {
+  if ((choice.engine ?? 'tfjs') === 'tfjs') return undefined;
+  return (line) => process.stderr.write(`${pc.dim(safeText(line))}\n`);
 }

@@ -27,6 +27,11 @@ export type ErrorCode =
   | 'E_USAGE'
   /** The operation was cancelled through its AbortSignal. */
   | 'E_CANCELLED'
+  /**
+   * The engine that runs the model could not start or stopped: no Python or no torch for the PyTorch engine, the
+   * user's model code raised during a forward, the runner crashed or was killed, out of memory.
+   */
+  | 'E_ENGINE'
   /** A bug: something that should not happen. */
   | 'E_INTERNAL';
 
@@ -106,6 +111,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_SHAPE: 7,
   E_CONFIG: 7,
   E_DATASET: 8,
+  E_ENGINE: 9,
   E_CANCELLED: 130,
   E_INTERNAL: 70,
 };

@@ -8,7 +8,11 @@
 import * as vscode from 'vscode';
 import { throwIfAborted, toSoftMoeError, type SoftMoeError } from '../core/errors';
 import type { AnalysisResult, RunIdentity } from '../core/analysis/schema';
+import { readModelFactory } from '../core/engine/torch/modelFactory';
+import { readSidecars } from '../core/model/sidecar';
 import { SETTINGS_SECTION, resolveAnalysisSettings } from './analysisSettings';
+import { decideEngine, readEngineSettings } from './engineChoice';
+import { resolvePython } from './pythonInterpreter';
 import type { ResolvedSettings } from './analysisSettings';
 import { jobIdentity } from './cacheKey';
 import { DEMO_DATASET_NAME, demoDatasetPath } from './datasetSetting';
@@ -28,7 +32,15 @@ export interface PreparedAnalysis {
 export async function prepareAnalysis(services: Services, uri: vscode.Uri, datasetPath: string, label: string): Promise<PreparedAnalysis> {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, uri);
   const resolved = resolveAnalysisSettings((k) => config.get(k));
+  const engine = readEngineSettings((k) => config.get(k), resolved.warnings);
   for (const w of resolved.warnings) services.log.warn(w);
+  const sidecars = await readSidecars(uri.fsPath);
+  const decision = decideEngine(engine.engine, { trusted: vscode.workspace.isTrusted, hasFactory: readModelFactory(sidecars) !== undefined });
+  if (decision.note) services.log.info(`${uri.fsPath}: ${decision.note}`);
+  if (decision.engine === 'torch') {
+    const python = await resolvePython(uri, engine.pythonPath, (m) => services.log.info(m));
+    resolved.execution = { ...resolved.execution, engine: 'torch', python, device: engine.device };
+  }
   const { key, identity } = await jobIdentity(uri.fsPath, datasetPath, resolved);
   return { uri, label, datasetPath, key, identity, resolved };
 }

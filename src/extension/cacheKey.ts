@@ -9,14 +9,18 @@ import { toSoftMoeError } from '../core/errors';
 import type { AnalysisSettings, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 /**
- * The run the worker makes of an analyze job (runAnalysis: the test split, the settings, the batch size). A test
+ * The run the worker makes of an analyze job (runAnalysis: the test split, the settings, the batch size, the engine). A test
  * checks that the identity the worker records in its result has the key computed here.
  */
 export function jobRequest(checkpoint: string, dataset: string, job: { settings: AnalysisSettings; execution: ExecutionSettings }): RunRequest {
   const s = job.settings;
   return {
     checkpoint, dataset, split: 'test',
-    options: { selectors: s.selectors, drops: s.drops, trials: s.trials, seed: s.seed, target: s.target, samples: s.samples, limit: s.limit, batchSize: job.execution.batchSize },
+    options: {
+      selectors: s.selectors, drops: s.drops, trials: s.trials, seed: s.seed, target: s.target, samples: s.samples, limit: s.limit, batchSize: job.execution.batchSize,
+      // As runAnalysis hands them to analyzeCheckpoint: the PyTorch engine with its interpreter and device.
+      ...(job.execution.engine === 'torch' ? { engine: 'torch', device: job.execution.device ?? 'auto', ...(job.execution.python ? { python: job.execution.python.path } : {}) } : {}),
+    },
   };
 }
 

@@ -19,6 +19,9 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
   throwIfAborted(signal);
   const part = await analyzeCheckpoint(job.checkpoint, job.dataset, {
     ...(execution.backend === 'auto' ? {} : { backend: execution.backend }),
+    ...(execution.engine === 'torch'
+      ? { engine: 'torch' as const, torch: { ...(execution.python ? { python: execution.python } : {}), device: execution.device ?? 'auto' } }
+      : {}),
     split: 'test',
     selectors: settings.selectors,
     drops: settings.drops,

@@ -41,7 +41,7 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', '), ...(r.options.skippedSelectors ?? []).map((x) => ` · ${x.selector} left out: it ${x.reason}`)),
       h('dt', null, 'Random trials'), h('dd', null, `${plural(r.options.trials, 'trial')} (seed ${r.options.seed})`),
       h('dt', null, 'k values'), h('dd', null, r.options.ks.join(', ')),
-      h('dt', null, 'Backend'), h('dd', null, `${r.tool.backend} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),
+      h('dt', null, 'Engine'), h('dd', null, `${r.tool.engine?.label ?? `backend ${r.tool.backend}`} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),
       h('dt', null, 'Created'), h('dd', { title: r.createdAt }, `${fmtDate(r.createdAt)} by ${r.tool.name} ${r.tool.version}`),
     ),
     h('h3', null, 'Soft MoE layers'),

@@ -13,7 +13,7 @@ import { ALL_SELECTORS } from '../../core/analysis/options';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';
-import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
+import { addDataOptions, addEngineOptions, engineLogFor, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
@@ -47,7 +47,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('analyze')
     .description('expert specialisation: accuracy per number of kept experts (heuristic, random, oracle…), per class, routing health')
-    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)');
+    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT; any Soft MoE model with --engine torch)');
   addDataOptions(cmd, 'batch size (Algorithm 2 shares one subset per batch)');
   addEngineOptions(cmd);
   cmd
@@ -95,6 +95,7 @@ export function register(program: Command): void {
         }, {
           signal: ac.signal,
           onPreprocessing: (p) => process.stderr.write(preprocessingWarnings(p, checkpoint)),
+          ...(engineLogFor(engineChoice) ? { log: engineLogFor(engineChoice) } : {}),
           onProgress: (p) => {
             if (!bar) return;
             if (!started) bar.start(p.total, 0, { speed: '0' });

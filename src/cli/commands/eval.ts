@@ -14,7 +14,7 @@ import { toPrettyJson } from '../format/json';
 import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
 import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
-import { addDataOptions, addEngineOptions, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
+import { addDataOptions, addEngineOptions, engineLogFor, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { writeAtomic } from '../writeAtomic';
 
 interface EvalFlags extends DataFlags, EngineFlags {
@@ -25,14 +25,16 @@ export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('evaluate a checkpoint on a dataset: accuracy, per-class accuracy and throughput')
-    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT)');
+    .argument('<checkpoint>', 'checkpoint file (the paper\'s MNIST model or a Soft MoE ViT; any Soft MoE model with --engine torch)');
   addDataOptions(cmd);
   addEngineOptions(cmd);
   cmd
     .option('--json <file>', 'also write the result as JSON to this file')
     .action(async (checkpoint: string, flags: EvalFlags) => {
       const data = readDataFlags(flags);
-      const { engine } = await openEngine(checkpoint, readEngineFlags(flags));
+      const choice = readEngineFlags(flags);
+      const log = engineLogFor(choice);
+      const { engine } = await openEngine(checkpoint, { ...choice, ...(log ? { log } : {}) });
       try {
         const dataset = await openDatasetForModel(data.data, engine.info, data);
         try {

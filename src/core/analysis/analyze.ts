@@ -81,7 +81,7 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
     ...(options.run ? { run: options.run } : {}),
   };
   const stats = createStats({
-    numClasses: C, numExperts: n, dim: layers.map((l) => l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,
+    numClasses: C, numExperts: n, dim: layers.map((l) => l.outDim ?? l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,
     counted: opts.counted, trials: opts.trials > 0 ? opts.trials : null, oracle: opts.selectors.includes('oracle'),
   });
   const range = shardRange(dataset.numExamples, opts.batchSize, opts.shard);

@@ -19,7 +19,7 @@ import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
 /** Why a model without the fast path cannot run the oracle (in logs and in the result). */
 export const ORACLE_NEEDS = "needs the paper's MNIST model (one Soft MoE layer followed by a linear readout)";
 
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Pick<OpenEngineOptions, 'engine' | 'backend'> {
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch'> {
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -53,15 +53,16 @@ export async function analyzeCheckpoint(
   options: AnalyzeCheckpointOptions = {},
   hooks: AnalyzeCheckpointHooks = {},
 ): Promise<AnalysisPartial> {
-  const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, ...analyzeOptions } = options;
+  const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, torch, ...analyzeOptions } = options;
   hooks.onPhase?.('loading model');
   // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
-  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}) }, toolVersion: analyzeOptions.toolVersion }));
+  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}), ...(torch?.python ? { python: torch.python.path } : {}), ...(torch?.device ? { device: torch.device } : {}) }, toolVersion: analyzeOptions.toolVersion }));
   // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
   // check is the one analysed.
   const checked: { dataset: Dataset | null } = { dataset: null };
   const opened = await openEngine(checkpointPath, {
-    ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}),
+    ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}), ...(torch ? { torch } : {}),
+    ...(hooks.log ? { log: hooks.log } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}),
     beforeLoad: async (ckpt, sidecars) => {
       checked.dataset = (await preflight(ckpt, sidecars, datasetPath, { split, limit })).dataset;
     },
@@ -71,6 +72,7 @@ export async function analyzeCheckpoint(
     throw err;
   });
   const { engine, checkpoint } = opened;
+  hooks.log?.(`${basename(checkpoint.path)}: ${engine.description.label}`);
   try {
     throwIfAborted(hooks.signal);
     let selectors = analyzeOptions.selectors;

@@ -68,7 +68,7 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
   const heuristicAccuracy: Record<string, number[]> = {};
   o.ks.forEach((k, ki) => (heuristicAccuracy[String(k)] = Array.from({ length: C }, (_, y) => ratio(stats.heuristicPerClass[ki * C + y] as number, stats.support[y] as number))));
   const specialisation: LayerSpecialisation[] = stats.layers.map((ls, l) => specialisationOf(ls, head.layers[l]?.name ?? String(l), stats.support, n, selK, selKi, o.ks));
-  const routing: LayerRouting[] = stats.layers.map((ls, l) => routingOf(ls, head.layers[l]?.name ?? String(l), N, n, head.layers[l]?.slotsPerExpert ?? 1, head.layers[l]?.dim ?? 0));
+  const routing: LayerRouting[] = stats.layers.map((ls, l) => routingOf(ls, head.layers[l]?.name ?? String(l), N, n, head.layers[l]?.slotsPerExpert ?? 1, head.layers[l]?.outDim ?? head.layers[l]?.dim ?? 0));
   const samples = [...part.samples].sort((a, b) => a.index - b.index);
   return {
     ...head,

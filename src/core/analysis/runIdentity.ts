@@ -27,7 +27,7 @@ export interface RunRequest {
   checkpoint: string;
   dataset: string;
   split?: 'train' | 'test';
-  options: Pick<AnalyzeOptions, 'selectors' | 'drops' | 'trials' | 'seed' | 'ks' | 'target' | 'samples' | 'batchSize' | 'oracleBudget'> & { limit?: number | null; engine?: string };
+  options: Pick<AnalyzeOptions, 'selectors' | 'drops' | 'trials' | 'seed' | 'ks' | 'target' | 'samples' | 'batchSize' | 'oracleBudget'> & { limit?: number | null; engine?: string; python?: string; device?: string };
   /** Default: this build's version. */
   toolVersion?: string;
 }
@@ -48,8 +48,10 @@ export function runOptions(o: RunRequest['options']): RunOptions {
   const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
   const drops: DropMode[] = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : ['zero'];
   const random = selectors.includes('random');
+  const engine = o.engine ?? 'tfjs';
   return {
-    engine: o.engine ?? 'tfjs',
+    engine,
+    ...(engine === 'tfjs' ? {} : { python: o.python ?? 'python3', device: o.device ?? 'auto' }),
     selectors,
     drops,
     trials: random ? (o.trials ?? 10) : 0,

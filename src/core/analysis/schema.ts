@@ -58,6 +58,11 @@ export interface LayerInfo {
   slotsPerExpert: number;
   dim: number;
   expertHidden: number;
+  /**
+   * Width of the experts' outputs when it is not `dim` (fkodom experts in place of an FFN's second linear map, run by
+   * the PyTorch engine); absent: `dim`.
+   */
+  outDim?: number;
 }
 
 export interface Recommended {
@@ -241,6 +246,10 @@ export type FileStamp =
 export interface RunOptions {
   /** The engine that computes the model ('tfjs' by default; engines agree to 1e-4, not bit for bit). */
   engine: string;
+  /** Not the built-in engine: the Python interpreter that ran the model ('python3' when none was chosen). */
+  python?: string;
+  /** Not the built-in engine: the torch device asked for ('auto' by default). */
+  device?: string;
   selectors: SelectorName[];
   drops: DropMode[];
   /** Random trials; 0 when `random` is not a selector. */

@@ -9,7 +9,7 @@
  * same logits to float32 rounding, several times fewer operations.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ValueSource } from '../analysis/schema';
+import type { Preprocessing, ValueSource } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
@@ -60,6 +60,26 @@ export function mnistGeometry(dim: number, decoderShape: readonly number[], opts
   return { numClasses, imageSize, grid, patch, channels };
 }
 
+/**
+ * The model's normalisation and input size with where each came from (the paper's constants by default), checked
+ * against its channels: what the built-in model and the PyTorch engine both apply to a dataset.
+ */
+export function mnistPreprocessing(channels: number, imageSize: number, opts: MnistModelOptions = {}): Preprocessing {
+  const mean = opts.mean ?? Array<number>(channels).fill(PAPER_MNIST_MEAN);
+  const std = opts.std ?? Array<number>(channels).fill(PAPER_MNIST_STD);
+  if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {
+    throw new SoftMoeError('E_CONFIG', `mean/std in args.json must have ${channels} value(s), std > 0.`);
+  }
+  return {
+    mean, std, inputSize: [imageSize, imageSize],
+    sources: {
+      mean: opts.sources?.mean ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
+      std: opts.sources?.std ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
+      inputSize: opts.sources?.inputSize ?? { from: 'default', note: "the paper's 28×28" },
+    },
+  };
+}
+
 export class MnistSoftMoeModel implements SoftMoeModel {
   readonly info: ModelInfo;
   readonly linearReadout: { weight: tf.Tensor2D };
@@ -74,11 +94,8 @@ export class MnistSoftMoeModel implements SoftMoeModel {
   constructor(layer: SoftMoeLayer, decoderWeight: tf.Tensor2D, opts: MnistModelOptions = {}) {
     const { dim, numExperts, slotsPerExpert, expertHidden } = layer.config;
     const { numClasses, imageSize, grid, patch, channels } = mnistGeometry(dim, decoderWeight.shape, opts);
-    const mean = opts.mean ?? Array(channels).fill(PAPER_MNIST_MEAN);
-    const std = opts.std ?? Array(channels).fill(PAPER_MNIST_STD);
-    if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {
-      throw new SoftMoeError('E_CONFIG', `mean/std in args.json must have ${channels} value(s), std > 0.`);
-    }
+    const preprocessing = mnistPreprocessing(channels, imageSize, opts);
+    const { mean, std } = preprocessing;
     this.layer = layer;
     this.patch = patch;
     this.channels = channels;
@@ -96,14 +113,7 @@ export class MnistSoftMoeModel implements SoftMoeModel {
       std,
       tokenGrid: { rows: grid, cols: grid, hasClassToken: false },
       parameterCount,
-      preprocessing: {
-        mean, std, inputSize: [imageSize, imageSize],
-        sources: {
-          mean: opts.sources?.mean ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
-          std: opts.sources?.std ?? { from: 'default', note: opts.defaultNote ?? "the paper's MNIST constants" },
-          inputSize: opts.sources?.inputSize ?? { from: 'default', note: "the paper's 28×28" },
-        },
-      },
+      preprocessing,
     };
   }
 

@@ -57,7 +57,8 @@ export interface TokenGrid {
 }
 
 export interface ModelInfo {
-  architecture: 'mnist-softmoe' | 'vit-softmoe';
+  /** 'custom': a model built by the user's own code (softmoe.json's model.factory, the PyTorch engine). */
+  architecture: 'mnist-softmoe' | 'vit-softmoe' | 'custom';
   moeLayers: LayerInfo[];
   numClasses: number;
   /** What the model takes from a dataset: [height, width, channels], values as ToTensor gives (0–1). */

@@ -1,7 +1,8 @@
 /**
  * Open a dataset in the geometry a model takes. The paper's MNIST model reads images as stored (a mismatch is
- * reported, not hidden by resampling); a ViT gets the timm-style resize and centre crop to its input size, with the
- * crop fraction and filter of its preprocessing record (sidecar values or timm's defaults).
+ * reported, not hidden by resampling); a ViT — and a model of the user's own run by the PyTorch engine, whose
+ * softmoe.json says its input size — gets the timm-style resize and centre crop to its input size, with the crop
+ * fraction and filter of its preprocessing record (sidecar values or timm's defaults).
  */
 import type { Preprocessing } from '../analysis/schema';
 import { openDataset } from '../data/openDataset';
@@ -12,10 +13,11 @@ import type { ModelInfo } from './model';
 export function openDatasetForModel(path: string, info: Pick<ModelInfo, 'architecture' | 'inputShape' | 'preprocessing'>, opts: { split?: 'train' | 'test'; limit?: number | null } = {}): Promise<Dataset> {
   const [h, w, c] = info.inputShape;
   const resize = info.preprocessing?.resize;
+  const fit = info.architecture === 'vit-softmoe' || (info.architecture === 'custom' && (c === 1 || c === 3));
   return openDataset(path, {
     split: opts.split ?? 'test',
     ...(opts.limit !== undefined && opts.limit !== null ? { limit: opts.limit } : {}),
-    ...(info.architecture === 'vit-softmoe'
+    ...(fit
       ? { image: { size: [h, w] as [number, number], channels: c, ...(resize ? { cropPct: resize.cropPct, interpolation: resize.interpolation } : {}) } }
       : {}),
   });

@@ -3,10 +3,15 @@
  * started. The CLI (`eval`, `analyze`, `demo`), the worker and benchmarks all call it, so a checkpoint is always
  * paired with its sidecars and engine the same way.
  *
- * Today: the built-in TensorFlow.js engine (the paper's MNIST model, the Soft MoE ViT). Another engine is one more
- * `kind` here and one more implementation of `Engine` (engine.ts).
+ *   'tfjs'   the built-in TensorFlow.js engine (the paper's MNIST model, the Soft MoE ViT), in this process;
+ *   'torch'  the user's own model code in their own PyTorch (softmoe.json's model.factory; torch/torchEngine.ts),
+ *            in a child process — it runs code from the checkpoint's folder, so only when asked for;
+ *   'auto'   'torch' when softmoe.json names a model factory, else 'tfjs' — for callers that may run that code
+ *            (VS Code in a trusted workspace).
+ * Another engine is one more `kind` here and one more implementation of `Engine` (engine.ts).
  */
 import { basename, resolve } from 'node:path';
+import { SoftMoeError } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint } from '../io/types';
 import { readSidecars, type Sidecars } from '../model/sidecar';
@@ -15,16 +20,34 @@ import type { Engine } from './engine';
 import { modelFromCheckpoint } from './loadModel';
 import { withLoadProgress, type LoadProgress } from './preflight';
 import { createTfjsEngine } from './tfjsEngine';
+import { readModelFactory } from './torch/modelFactory';
+import type { PythonChoice } from './torch/runnerProcess';
+import { torchEngineFromCheckpoint } from './torch/torchEngine';
 
-export type EngineKind = 'tfjs';
+export type EngineKind = 'tfjs' | 'torch';
 
-export const ENGINE_KINDS: readonly EngineKind[] = ['tfjs'];
+export const ENGINE_KINDS: readonly EngineKind[] = ['tfjs', 'torch'];
+
+export type EngineChoice = EngineKind | 'auto';
+
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['tfjs', 'torch', 'auto'];
+
+/** How the PyTorch engine runs. */
+export interface TorchOptions {
+  /** The interpreter and where that choice came from (default `python3` on PATH). */
+  python?: PythonChoice;
+  /** 'auto' (cuda when available, else cpu), 'cpu', 'cuda', 'cuda:N', 'mps'. */
+  device?: string;
+  /** torch.set_num_threads. */
+  threads?: number | null;
+}
 
 export interface OpenEngineOptions {
   /** Default 'tfjs'. */
-  engine?: EngineKind;
+  engine?: EngineChoice;
   /** tfjs backend; default the fastest available (node → wasm → cpu). */
   backend?: BackendName;
+  torch?: TorchOptions;
   /** Sidecars already read (else read from the checkpoint's folder). */
   sidecars?: Sidecars;
   /**
@@ -34,6 +57,10 @@ export interface OpenEngineOptions {
   beforeLoad?: (ckpt: Checkpoint, sidecars: Sidecars) => Promise<void>;
   /** Tensor bytes read while the model loads. */
   onLoadProgress?: (p: LoadProgress) => void;
+  /** Notes and the PyTorch runner's output, line by line. */
+  log?: (line: string) => void;
+  /** Cancels starting the engine. */
+  signal?: AbortSignal;
 }
 
 /** What the result records about the checkpoint a model came from. */
@@ -50,20 +77,42 @@ export interface OpenedEngine {
   sidecars: Sidecars;
 }
 
+/** The engine an `EngineChoice` means for a checkpoint with these sidecars. */
+export function resolveEngineKind(choice: EngineChoice, sidecars: Sidecars): EngineKind {
+  if (choice !== 'auto') return choice;
+  return readModelFactory(sidecars) ? 'torch' : 'tfjs';
+}
+
 export async function openEngine(checkpointPath: string, opts: OpenEngineOptions = {}): Promise<OpenedEngine> {
   const path = resolve(checkpointPath);
-  await initBackend(opts.backend);
   const ckpt = await openCheckpoint(path);
   try {
     const sidecars = opts.sidecars ?? (await readSidecars(ckpt.path));
     await opts.beforeLoad?.(ckpt, sidecars);
-    const model = await modelFromCheckpoint(withLoadProgress(ckpt, opts.onLoadProgress), sidecars);
-    return {
-      engine: createTfjsEngine(model),
-      checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize },
-      sidecars,
-    };
+    const kind = resolveEngineKind(opts.engine ?? 'tfjs', sidecars);
+    const source = withLoadProgress(ckpt, opts.onLoadProgress);
+    let engine: Engine;
+    if (kind === 'torch') {
+      engine = await torchEngineFromCheckpoint(source, sidecars, {
+        ...opts.torch, ...(opts.log ? { log: opts.log } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } else {
+      await initBackend(opts.backend);
+      engine = createTfjsEngine(await modelFromCheckpoint(source, sidecars).catch((err: unknown) => {
+        throw withTorchHint(err, sidecars);
+      }));
+    }
+    return { engine, checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize }, sidecars };
   } finally {
     await ckpt.close();
   }
+}
+
+/** A model the built-in engine cannot run whose softmoe.json names its own code: say that the torch engine would run it. */
+function withTorchHint(err: unknown, sidecars: Sidecars): unknown {
+  if (!(err instanceof SoftMoeError) || err.code !== 'E_UNSUPPORTED') return err;
+  const factory = readModelFactory(sidecars);
+  if (!factory) return err;
+  const hint = ` Its softmoe.json names the model's code (model.factory '${factory.factory}'): add --engine torch to run it (in VS Code: a trusted workspace).`;
+  return new SoftMoeError(err.code, `${err.userMessage.replace(/\.?$/, '.')}${hint}`, { cause: err });
 }

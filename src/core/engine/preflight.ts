@@ -96,15 +96,19 @@ export function withLoadProgress(ckpt: Checkpoint, onProgress: ((p: LoadProgress
   for (const t of ckpt.tensors.values()) total += t.byteLength;
   let done = 0;
   const tensors = new Map<string, TensorEntry>();
+  const counted = <T>(read: () => Promise<T>, bytes: number) => async (): Promise<T> => {
+    const v = await read();
+    done = Math.min(total, done + bytes);
+    onProgress({ done, total });
+    return v;
+  };
   for (const [name, t] of ckpt.tensors) {
+    const readBytes = t.readBytes?.bind(t);
     tensors.set(name, {
       ...t,
-      readFloat32: async () => {
-        const v = await t.readFloat32();
-        done = Math.min(total, done + t.byteLength);
-        onProgress({ done, total });
-        return v;
-      },
+      readFloat32: counted(() => t.readFloat32(), t.byteLength),
+      // The PyTorch engine streams the stored bytes.
+      ...(readBytes ? { readBytes: counted(readBytes, t.byteLength) } : {}),
     });
   }
   onProgress({ done: 0, total });

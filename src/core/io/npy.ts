@@ -108,6 +108,7 @@ export function npyEntry(source: ByteSource, name: string, h: NpyHeader): Tensor
   return {
     name, dtype: h.dtype, shape: h.shape, numel: h.numel, byteLength: h.numel * DTYPE_SIZE[h.dtype],
     readFloat32: async () => toFloat32(await readCOrderBytes(source, h), h.dtype),
+    readBytes: () => readCOrderBytes(source, h),
   };
 }
 

@@ -126,20 +126,22 @@ function parseEntry(label: string, name: string, value: unknown): SafetensorsHea
 export function safetensorsEntries(source: ByteSource, label: string, header: SafetensorsHeader): Map<string, TensorEntry> {
   const tensors = new Map<string, TensorEntry>();
   for (const e of header.entries) {
+    const readBytes = async (): Promise<Uint8Array> => {
+      try {
+        return await source.read(header.dataStart + e.begin, e.end - e.begin);
+      } catch (err) {
+        if (err instanceof SoftMoeError && err.code === 'E_CORRUPT') throw corrupt(label, `tensor '${e.name}': ${err.userMessage}`);
+        throw err;
+      }
+    };
     tensors.set(e.name, {
       name: e.name,
       dtype: e.dtype,
       shape: e.shape,
       numel: e.numel,
       byteLength: e.end - e.begin,
-      async readFloat32() {
-        try {
-          return toFloat32(await source.read(header.dataStart + e.begin, e.end - e.begin), e.dtype);
-        } catch (err) {
-          if (err instanceof SoftMoeError && err.code === 'E_CORRUPT') throw corrupt(label, `tensor '${e.name}': ${err.userMessage}`);
-          throw err;
-        }
-      },
+      readBytes,
+      readFloat32: async () => toFloat32(await readBytes(), e.dtype),
     });
   }
   return tensors;

@@ -145,25 +145,24 @@ function tensorEntry(zip: ZipArchive, entryName: string, name: string, ref: Tens
     if (shape[i] !== 1 && stride[i] !== expect) contiguous = false;
     expect *= shape[i]!;
   }
-  return {
-    name, dtype, shape, numel, byteLength: numel * size,
-    async readFloat32() {
-      if (numel === 0) return new Float32Array(0);
-      const span = maxIndex - storageOffset + 1;
-      const values = toFloat32(await zip.readRange(entryName, storageOffset * size, span * size), dtype);
-      if (contiguous) return values;
-      const out = new Float32Array(numel);
-      const idx = new Array<number>(shape.length).fill(0);
-      for (let o = 0; o < numel; o++) {
-        let src = 0;
-        for (let d = 0; d < shape.length; d++) src += idx[d]! * stride[d]!;
-        out[o] = values[src]!;
-        for (let d = shape.length - 1; d >= 0; d--) {
-          if (++idx[d]! < shape[d]!) break;
-          idx[d] = 0;
-        }
+  const readBytes = async (): Promise<Uint8Array> => {
+    if (numel === 0) return new Uint8Array(0);
+    const span = maxIndex - storageOffset + 1;
+    const stored = await zip.readRange(entryName, storageOffset * size, span * size);
+    if (contiguous) return stored;
+    // A strided view: gather its elements into row-major order.
+    const out = new Uint8Array(numel * size);
+    const idx = new Array<number>(shape.length).fill(0);
+    for (let o = 0; o < numel; o++) {
+      let src = 0;
+      for (let d = 0; d < shape.length; d++) src += idx[d]! * stride[d]!;
+      out.set(stored.subarray(src * size, src * size + size), o * size);
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++idx[d]! < shape[d]!) break;
+        idx[d] = 0;
       }
-      return out;
-    },
+    }
+    return out;
   };
+  return { name, dtype, shape, numel, byteLength: numel * size, readBytes, readFloat32: async () => toFloat32(await readBytes(), dtype) };
 }

@@ -39,6 +39,11 @@ export interface TensorInfo {
 export interface TensorEntry extends TensorInfo {
   /** Read and convert to Float32 (row-major, contiguous), validating bounds. */
   readFloat32(): Promise<Float32Array>;
+  /**
+   * Read the values as stored, in `dtype`: `byteLength` bytes, little-endian, row-major and contiguous (what the
+   * PyTorch engine hands to the user's model unchanged).
+   */
+  readBytes?(): Promise<Uint8Array>;
 }
 
 export type CheckpointFormat = 'safetensors' | 'safetensors-sharded' | 'pytorch-zip' | 'pytorch-legacy' | 'npy' | 'npz';

@@ -39,11 +39,20 @@ export interface AnalysisSettings {
 
 /**
  * Settings of how the work runs. The backend changes speed only; the batch size changes the result of the `batch`
- * selector (Algorithm 2 shares one subset per batch), so the run identity includes it when that selector runs.
+ * selector (Algorithm 2 shares one subset per batch), so the run identity includes it when that selector runs; the
+ * engine, and for the PyTorch engine its interpreter and device, are part of the run identity too.
  */
 export interface ExecutionSettings {
   batchSize: number;
   backend: BackendName;
+  /**
+   * Which engine runs the model, decided on the host (workspace trust, softmoe.json): 'tfjs' (default) or 'torch'
+   * (the model's own code in the user's PyTorch — only ever in a trusted workspace).
+   */
+  engine?: 'tfjs' | 'torch';
+  /** torch: the interpreter and where that choice came from; the device ('auto', 'cpu', 'cuda', 'cuda:N', 'mps'). */
+  python?: { path: string; source: string };
+  device?: string;
 }
 
 export interface InspectJob { type: 'inspect'; id: number; path: string }

@@ -71,11 +71,19 @@ test('every input of the run gives a fresh key (one subtest per field)', async (
     ['target', () => withSettings({ target: 0.95 })],
     ['samples kept', () => withSettings({ samples: 3 })],
     ['batch size (batch selector)', () => withSettings({}, { batchSize: 64 })],
-    ['engine', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), options: { ...jobRequest(w.ckpt, w.data, s).options, engine: 'torch' } }))],
+    ['engine (the PyTorch engine)', () => withSettings({}, { engine: 'torch', python: { path: '/usr/bin/python3', source: 'PATH' }, device: 'cpu' })],
     ['tool version', async () => runKey(await runIdentity({ ...jobRequest(w.ckpt, w.data, s), toolVersion: '99.0.0' }))],
     ['schema major version', async () => runKey({ ...id, schema: '2' })],
   ];
   for (const [field, f] of variants) await t.test(field, async () => assert.notEqual(await f(), base));
+  await t.test('the PyTorch engine: its interpreter and its device', async () => {
+    const torch = (python: string, device: string) => withSettings({}, { engine: 'torch', python: { path: python, source: 'PATH' }, device });
+    const cpu = await torch('/usr/bin/python3', 'cpu');
+    assert.notEqual(await torch('/usr/bin/python3', 'cuda:0'), cpu);
+    assert.notEqual(await torch('/opt/venv/bin/python', 'cpu'), cpu);
+    assert.equal(await torch('/usr/bin/python3', 'cpu'), cpu);
+    assert.equal(await withSettings({}, { engine: 'tfjs' }), base, "the built-in engine named is the default's key");
+  });
   await t.test('split', async () => {
     cpSync(join(w.data, 't10k-images-idx3-ubyte.gz'), join(w.data, 'train-images-idx3-ubyte.gz'));
     cpSync(join(w.data, 't10k-labels-idx1-ubyte.gz'), join(w.data, 'train-labels-idx1-ubyte.gz'));

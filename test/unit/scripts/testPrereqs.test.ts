@@ -12,13 +12,35 @@ const all = (): boolean => true;
 
 test('each level needs exactly its packages', () => {
   const pkgs = (levels: string[], usable: (f: string) => boolean) => missingPrerequisites(levels, usable).map((p) => p.pkg);
-  assert.deepEqual(pkgs(['unit', 'fuzz'], none), []);
+  const torch = process.env.SOFTMOE_SKIP_TORCH === '1' || process.env.SOFTMOE_TEST_PYTHON ? [] : ['python3-torch', 'python3-numpy'];
+  assert.deepEqual(pkgs(['fuzz'], none), []);
+  assert.deepEqual(pkgs(['unit'], none), torch);
   assert.deepEqual(pkgs(['webview'], none), ['chromium']);
-  assert.deepEqual(pkgs(['e2e'], none), ['chromium', 'libkrb5-dev', 'ripgrep']);
+  assert.deepEqual(pkgs(['e2e'], none), ['chromium', 'libkrb5-dev', 'ripgrep', ...torch]);
   assert.deepEqual(pkgs(['unit', 'fuzz', 'webview', 'e2e'], all), []);
   // One header of libkrb5-dev hidden is enough to need the package.
   assert.deepEqual(pkgs(['e2e'], (f) => f !== '/usr/include/gssapi/gssapi.h'), ['libkrb5-dev']);
-  assert.ok(PREREQUISITES.every((p) => p.files().length > 0 && p.why.length > 0));
+  assert.ok(PREREQUISITES.every((p) => p.why.length > 0));
+});
+
+test("Debian's PyTorch is needed only while the torch tests run /usr/bin/python3", () => {
+  const saved = { skip: process.env.SOFTMOE_SKIP_TORCH, python: process.env.SOFTMOE_TEST_PYTHON };
+  const pkgs = () => missingPrerequisites(['unit'], none).map((p) => p.pkg);
+  try {
+    delete process.env.SOFTMOE_SKIP_TORCH;
+    delete process.env.SOFTMOE_TEST_PYTHON;
+    assert.deepEqual(pkgs(), ['python3-torch', 'python3-numpy']);
+    assert.deepEqual(missingPrerequisites(['unit'], (f) => f !== '/usr/lib/python3/dist-packages/torch/__init__.py').map((p) => p.pkg), ['python3-torch']);
+    process.env.SOFTMOE_SKIP_TORCH = '1';
+    assert.deepEqual(pkgs(), [], 'SOFTMOE_SKIP_TORCH=1 skips those tests');
+    delete process.env.SOFTMOE_SKIP_TORCH;
+    process.env.SOFTMOE_TEST_PYTHON = '/opt/venv/bin/python';
+    assert.deepEqual(pkgs(), [], 'another interpreter is the tests\' own business');
+  } finally {
+    for (const [k, v] of [['SOFTMOE_SKIP_TORCH', saved.skip], ['SOFTMOE_TEST_PYTHON', saved.python]] as const) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  }
 });
 
 test('installs itself only as root, with apt-get, in a non-interactive session (or when asked)', () => {
@@ -26,7 +48,7 @@ test('installs itself only as root, with apt-get, in a non-interactive session (
   const base = { missing, isRoot: true, hasAptGet: true, interactive: false, env: {} };
   const d = decide(base);
   assert.equal(d.action, 'install');
-  assert.deepEqual(d.action === 'install' ? d.pkgs : [], ['chromium', 'libkrb5-dev', 'ripgrep']);
+  assert.deepEqual(d.action === 'install' ? d.pkgs.slice(0, 3) : [], ['chromium', 'libkrb5-dev', 'ripgrep']);
   assert.match(d.action === 'install' ? d.message : '', /installing the Debian packages the tests need:\n {2}chromium: .*\n {2}libkrb5-dev: .*\n {2}ripgrep: /);
   assert.equal(decide({ ...base, interactive: true }).action, 'stop', 'a terminal session is asked, not installed into');
   assert.equal(decide({ ...base, interactive: true, env: { CI: 'true' } }).action, 'install');

@@ -324,7 +324,8 @@ function parseImgSize(v: unknown, key: string): [number, number] | undefined {
   return undefined;
 }
 
-function perChannel(v: unknown, chans: number, file: string, key: string, positive: boolean): number[] {
+/** A per-channel sidecar value (a number for every channel, or one number for all); E_CONFIG naming the key otherwise. */
+export function perChannel(v: unknown, chans: number, file: string, key: string, positive: boolean): number[] {
   const arr = typeof v === 'number' ? new Array<number>(chans).fill(v) : v;
   const good = Array.isArray(arr) && arr.length === chans
     && arr.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));

@@ -3,8 +3,9 @@
  *
  * The caller (loadModel) reads the files that exist (src/core/model/sidecar.ts) and hands their parsed JSON here;
  * this module never touches the file system. A key is looked up at the top level of each file, then inside
- * the nestings training tools write (`model`, `init_args`, `model_args`, `model_kwargs`, `pretrained_cfg`,
- * `data_config`, `args`), first file first; the checkpoint's own `args` record (DeiT) comes after every file.
+ * the nestings training tools write (`model`, `kwargs` — so softmoe.json's `model.kwargs` count —, `init_args`,
+ * `model_args`, `model_kwargs`, `pretrained_cfg`, `data_config`, `args`), first file first; the checkpoint's own
+ * `args` record (DeiT) comes after every file.
  */
 /** Looked up in this order; the first file that has a key wins. */
 export const VIT_SIDECAR_NAMES = ['softmoe.json', 'config.json', 'args.json'] as const;
@@ -29,7 +30,7 @@ export interface SidecarValue {
   path: string;
 }
 
-const NESTINGS = ['model', 'init_args', 'model_args', 'model_kwargs', 'pretrained_cfg', 'data_config', 'args'];
+const NESTINGS = ['model', 'kwargs', 'init_args', 'model_args', 'model_kwargs', 'pretrained_cfg', 'data_config', 'args'];
 
 /**
  * The sidecars as src/core/model/sidecar.ts `readSidecars` returns them (structurally: parsed JSON per file and the
