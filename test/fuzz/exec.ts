@@ -124,7 +124,8 @@ export function judgeCli(o: RunOutput, limits: Limits, expectJson: boolean): Ver
     }
     return { kind: 'accepted' };
   }
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  // Warnings printed before the refusal (a preprocessing default, say) are not the refusal's message.
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('softmoe: warning: '));
   if (o.rc === null || !REFUSAL_STATUSES.has(o.rc)) return { kind: 'failure', reason: `crash: exit status ${o.rc}: ${tail(stderr)}` };
   if (lines.length !== 1 || !lines[0]!.startsWith('softmoe: ')) return { kind: 'failure', reason: `unclear: ${lines.length} lines on stderr: ${tail(stderr)}` };
   const message = lines[0]!.slice('softmoe: '.length);
