@@ -36,7 +36,7 @@ export interface ArchitectureDescription {
 }
 
 /** Where the user is sent for a model none of the built-in architectures fits (the PyTorch engine, README). */
-export const OWN_MODEL_ADVICE = "run it with --engine torch and a softmoe.json naming your model's factory (README: 'Your own model')";
+export const OWN_MODEL_ADVICE = "run it through your own code: --engine torch and softmoe.json (README, 'Your own model')";
 
 export function describeArchitecture(tensors: ShapeMap, layers: readonly DetectedLayer[]): ArchitectureDescription {
   if (layers.length === 0) {
