@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { runName } from '../core/report/runLabels';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
-import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
 import { COMPARE_RUNS_COMMAND } from './compareCommand';
 import { staleReason } from './cacheKey';
 import type { Services } from './services';
@@ -100,16 +100,19 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
   private attach(panel: vscode.WebviewPanel, key: string, view: ViewModel): void {
     const shown: Shown = { panel, view };
     this.open.set(key, shown);
-    const request = async (req: WebviewRequest): Promise<unknown> => {
-      if (req.type === 'analyze') {
+    const requests: RequestHandlers = {
+      analyze: async (req) => {
         await vscode.commands.executeCommand('softmoe.analyzeExperts', vscode.Uri.file(req.path), { rerun: req.rerun });
         return null;
-      }
-      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, shown.view);
-      await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
-      return null;
+      },
+      compare: async (req) => {
+        await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
+        return null;
+      },
+      export: (req) => handleExport(this.services, req, shown.view),
+      exportReport: (req) => handleExport(this.services, req, shown.view),
     };
-    const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, request }, this.services.log);
+    const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, requests }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
     panel.onDidDispose(() => {
       sub.dispose();

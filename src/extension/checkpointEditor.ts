@@ -4,8 +4,8 @@
  * one-line error.
  */
 import * as vscode from 'vscode';
-import { SoftMoeError, toErrorPayload } from '../core/errors';
-import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { toErrorPayload } from '../core/errors';
+import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 import type { Services } from './services';
 import { runWorkerJob } from './workerClient';
@@ -46,19 +46,18 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
         return { kind: 'checkpoint-error', path, error: { code: error.code, userMessage: error.userMessage } };
       }
     };
-    const request = async (req: WebviewRequest): Promise<unknown> => {
-      if (req.type === 'analyze') {
+    const requests: RequestHandlers = {
+      analyze: async (req) => {
         await vscode.commands.executeCommand('softmoe.analyzeExperts', document.uri, { rerun: req.rerun });
         return null;
-      }
-      if (req.type === 'compare') {
-        // One uri: Compare Runs asks which other runs to compare this checkpoint with.
+      },
+      // One uri: Compare Runs asks which other runs to compare this checkpoint with.
+      compare: async () => {
         await vscode.commands.executeCommand(COMPARE_COMMAND, document.uri);
         return null;
-      }
-      throw new SoftMoeError('E_UNSUPPORTED', `${req.type} is not handled by the checkpoint editor`);
+      },
     };
-    const sub = attachWebviewHost(panel.webview, { view, request }, log);
+    const sub = attachWebviewHost(panel.webview, { view, requests }, log);
     setWebviewHtml(panel.webview, extensionUri, document.uri.path.split('/').pop() ?? 'checkpoint');
     panel.onDidDispose(() => {
       cts.abort();

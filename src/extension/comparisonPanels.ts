@@ -4,10 +4,9 @@
  * a cached run whose run identity no longer holds is out of date and not shown.
  */
 import * as vscode from 'vscode';
-import { SoftMoeError } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
-import type { ComparisonRun, RunSource, ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import type { ComparisonRun, RequestHandlers, RunSource, ViewModel } from '../core/protocol/webviewProtocol';
 import { staleReason } from './cacheKey';
 import { handleExport } from './exportHandler';
 import { readResultFile } from './resultFile';
@@ -73,11 +72,12 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
   }
 
   private attach(panel: vscode.WebviewPanel, view: ViewModel): void {
-    const request = async (req: WebviewRequest): Promise<unknown> => {
-      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, view);
-      throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('A comparison panel cannot {0}.', req.type));
+    // A comparison exports; analysing and comparing start from a checkpoint (answered E_UNSUPPORTED here).
+    const requests: RequestHandlers = {
+      export: (req) => handleExport(this.services, req, view),
+      exportReport: (req) => handleExport(this.services, req, view),
     };
-    const sub = attachWebviewHost(panel.webview, { view: async () => view, request }, this.services.log);
+    const sub = attachWebviewHost(panel.webview, { view: async () => view, requests }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
     panel.onDidDispose(() => sub.dispose());
   }

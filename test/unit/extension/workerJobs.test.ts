@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WORKER_PROTOCOL_VERSION } from '../../../src/core/protocol/workerProtocol';
 import type { WorkerToHost } from '../../../src/core/protocol/workerProtocol';
 import { JobRunner } from '../../../src/worker/jobRunner';
 import { columnCosine, downsampleRows, routerToSlots } from '../../../src/worker/summaryMath';
@@ -90,4 +92,19 @@ test('through a real worker thread: an analysis cancelled after its first progre
     execution: { batchSize: 64, backend: 'auto' },
   }, { signal: ac.signal, onProgress: (p) => { phases.push(p.phase); ac.abort(); } }), (e: { code?: string }) => e.code === 'E_CANCELLED');
   assert.ok(phases.length >= 1);
+});
+
+test("a worker of another protocol version is refused at its hello with one clear error, before any job is sent", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'softmoe-hello-'));
+  const file = join(dir, 'worker.js');
+  // A worker from another build: says hello with another version, and would answer any job it got.
+  writeFileSync(file, `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (m) => parentPort.postMessage({ type: 'inspected', id: m.id, summary: { layers: [] } }));
+parentPort.postMessage({ type: 'hello', protocolVersion: ${WORKER_PROTOCOL_VERSION + 1} });`);
+  try {
+    await assert.rejects(runWorkerJob(file, { type: 'inspect', path: MNIST }), (e: { code?: string; userMessage?: string }) =>
+      e.code === 'E_UNSUPPORTED' && new RegExp(`protocol ${WORKER_PROTOCOL_VERSION + 1} but the extension speaks ${WORKER_PROTOCOL_VERSION}`).test(e.userMessage ?? ''));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
