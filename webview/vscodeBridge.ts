@@ -3,15 +3,13 @@
  * requests with ids answered by exactly one response, and state kept with setState for the serializer.
  */
 import type { ErrorPayload } from '../src/core/protocol/errors';
-import type { ExportResponse, HostToWebview, PanelState, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
+import type { HostToWebview, PanelState, ReplyOf, RequestBody, RequestType, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
 import { PROTOCOL_VERSION, parseHostMessage, reportState, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint, renderCheckpointError } from './checkpointApp';
 import { comparisonStateOf, renderComparison } from './comparisonApp';
 import { setExportSink } from './export/exportSink';
 import { clear, h } from './dom';
-
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 
 export function startVsCodeBridge(root: HTMLElement): void {
   const api = acquireVsCodeApi();
@@ -29,11 +27,13 @@ export function startVsCodeBridge(root: HTMLElement): void {
     api.setState(saved);
   };
 
-  function request(body: DistributiveOmit<WebviewRequest, 'requestId'>): Promise<unknown> {
+  /** Send a request; its promise resolves with the reply body its type has in the protocol's `WebviewApi`. */
+  function request<T extends RequestType>(body: RequestBody<T>): Promise<ReplyOf<T>> {
     const requestId = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(requestId, { resolve, reject });
-      post({ ...body, requestId } as WebviewRequest);
+      // The response to this id answers this request, so its body is this request type's reply.
+      pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
+      post({ ...body, requestId } as unknown as WebviewRequest);
     });
   }
 
@@ -52,9 +52,9 @@ export function startVsCodeBridge(root: HTMLElement): void {
   const fail = (e: ErrorPayload): void => showBanner(e.userMessage, 'error', true);
 
   setExportSink({
-    save: async (format, suggestedName, data) => (await request({ type: 'export', format, suggestedName, data })) as ExportResponse,
+    save: (format, suggestedName, data) => request<'export'>({ type: 'export', format, suggestedName, data }),
     // The report opens where the panel is now: its tab, k, drop mode, sample, fraction.
-    report: async (suggestedName) => (await request({ type: 'exportReport', suggestedName, state: reportState(saved) })) as ExportResponse,
+    report: (suggestedName) => request<'exportReport'>({ type: 'exportReport', suggestedName, state: reportState(saved) }),
   });
 
   function show(view: ViewModel, state: Partial<PanelState> | undefined): void {
@@ -65,7 +65,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
       renderAnalysis(content, result, {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
-        actions: [{ label: 'Re-run', run: () => { request({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+        actions: [{ label: 'Re-run', run: () => { request<'analyze'>({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
       });
     } else if (view.kind === 'comparison') {
       const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };
@@ -79,8 +79,8 @@ export function startVsCodeBridge(root: HTMLElement): void {
       renderCheckpoint(content, view.summary, {
         filter: saved.filter,
         onFilter: (filter) => save({ filter }),
-        onAnalyze: () => { request({ type: 'analyze', path, rerun: false }).catch(fail); },
-        onCompare: () => { request({ type: 'compare', path }).catch(fail); },
+        onAnalyze: () => { request<'analyze'>({ type: 'analyze', path, rerun: false }).catch(fail); },
+        onCompare: () => { request<'compare'>({ type: 'compare', path }).catch(fail); },
       });
     } else {
       renderCheckpointError(content, view.path, view.error, () => post({ type: 'showLog' }));

@@ -8,13 +8,11 @@ import type { AnalysisResult } from '../core/analysis/schema';
 import { runName } from '../core/report/runLabels';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
-import { COMPARE_RUNS_COMMAND } from './compareCommand';
+import { COMMANDS, VIEW_TYPES } from './contributions';
 import { staleReason } from './cacheKey';
 import type { Services } from './services';
 import { handleExport } from './exportHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
-
-export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
 
 /** "Experts: n16/ep4_moe.safetensors": runs whose files are named alike keep apart in the tabs. */
 export function analysisPanelTitle(checkpointPath: string): string {
@@ -33,7 +31,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
 
   static register(services: Services): { panels: AnalysisPanels; disposable: vscode.Disposable } {
     const panels = new AnalysisPanels(services);
-    return { panels, disposable: vscode.window.registerWebviewPanelSerializer(ANALYSIS_PANEL_VIEW_TYPE, panels) };
+    return { panels, disposable: vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.analysis, panels) };
   }
 
   /**
@@ -54,7 +52,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       return;
     }
     const panel = vscode.window.createWebviewPanel(
-      ANALYSIS_PANEL_VIEW_TYPE,
+      VIEW_TYPES.analysis,
       analysisPanelTitle(result.checkpoint.path || result.checkpoint.name),
       { viewColumn: this.column(), preserveFocus: false },
       { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false },
@@ -102,11 +100,11 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
     this.open.set(key, shown);
     const requests: RequestHandlers = {
       analyze: async (req) => {
-        await vscode.commands.executeCommand('softmoe.analyzeExperts', vscode.Uri.file(req.path), { rerun: req.rerun });
+        await vscode.commands.executeCommand(COMMANDS.analyzeExperts, vscode.Uri.file(req.path), { rerun: req.rerun });
         return null;
       },
       compare: async (req) => {
-        await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
+        await vscode.commands.executeCommand(COMMANDS.compareRuns, vscode.Uri.file(req.path));
         return null;
       },
       export: (req) => handleExport(this.services, req, shown.view),

@@ -10,13 +10,12 @@ import { runName } from '../core/report/runLabels';
 import type { AnalysisPanels } from './analysisPanels';
 import { analyzeAll, prepareAnalysis, resultOf } from './analysisJobs';
 import { pickDataset, resolveDataset } from './datasetPicker';
+import { CHECKPOINT_EXTS, isCheckpointPath } from './contributions';
 import type { Services } from './services';
 
 export interface AnalyzeArgs {
   rerun?: boolean;
 }
-
-export const CHECKPOINT_EXTS = ['.safetensors', '.pt', '.pth', '.ckpt', '.bin'];
 
 /** Errors a different dataset would fix: the toast offers to choose one. */
 export const DATASET_ERRORS: ReadonlySet<string> = new Set(['E_DATASET', 'E_SHAPE']);
@@ -26,7 +25,7 @@ async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) {
-    if (CHECKPOINT_EXTS.some((e) => input.uri.path.toLowerCase().endsWith(e))) return input.uri;
+    if (isCheckpointPath(input.uri.path)) return input.uri;
   }
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false, openLabel: vscode.l10n.t('Analyze'),
@@ -66,7 +65,7 @@ export async function chooseDataset(services: Services, arg: unknown): Promise<v
   let uri = arg instanceof vscode.Uri ? arg : undefined;
   if (!uri) {
     const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    if (input instanceof vscode.TabInputCustom && CHECKPOINT_EXTS.some((e) => input.uri.path.toLowerCase().endsWith(e))) uri = input.uri;
+    if (input instanceof vscode.TabInputCustom && isCheckpointPath(input.uri.path)) uri = input.uri;
   }
   await pickDataset(services.context, uri);
 }

@@ -6,22 +6,19 @@
 import * as vscode from 'vscode';
 import { toErrorPayload } from '../core/errors';
 import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
+import { COMMANDS, VIEW_TYPES } from './contributions';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 import type { Services } from './services';
 import { runWorkerJob } from './workerClient';
 
-/** Default editor for .safetensors/.pt/.pth; the second is offered through "Open With" for .ckpt/.bin. */
-export const CHECKPOINT_EDITOR_VIEW_TYPE = 'softmoe.checkpoint';
-export const CHECKPOINT_OPTION_VIEW_TYPE = 'softmoe.checkpointOption';
-export const COMPARE_COMMAND = 'softmoe.compareRuns';
-
+/** One provider for both view types: the default editor of some extensions, and an Open With… choice for others. */
 export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider {
   static register(services: Services): vscode.Disposable {
     const provider = new CheckpointEditorProvider(services);
     const options = { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true };
     return vscode.Disposable.from(
-      vscode.window.registerCustomEditorProvider(CHECKPOINT_EDITOR_VIEW_TYPE, provider, options),
-      vscode.window.registerCustomEditorProvider(CHECKPOINT_OPTION_VIEW_TYPE, provider, options),
+      vscode.window.registerCustomEditorProvider(VIEW_TYPES.checkpoint, provider, options),
+      vscode.window.registerCustomEditorProvider(VIEW_TYPES.checkpointOption, provider, options),
     );
   }
 
@@ -48,12 +45,12 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
     };
     const requests: RequestHandlers = {
       analyze: async (req) => {
-        await vscode.commands.executeCommand('softmoe.analyzeExperts', document.uri, { rerun: req.rerun });
+        await vscode.commands.executeCommand(COMMANDS.analyzeExperts, document.uri, { rerun: req.rerun });
         return null;
       },
       // One uri: Compare Runs asks which other runs to compare this checkpoint with.
       compare: async () => {
-        await vscode.commands.executeCommand(COMPARE_COMMAND, document.uri);
+        await vscode.commands.executeCommand(COMMANDS.compareRuns, document.uri);
         return null;
       },
     };

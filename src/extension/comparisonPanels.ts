@@ -7,13 +7,12 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { ComparisonRun, RequestHandlers, RunSource, ViewModel } from '../core/protocol/webviewProtocol';
+import { VIEW_TYPES } from './contributions';
 import { staleReason } from './cacheKey';
 import { handleExport } from './exportHandler';
 import { readResultFile } from './resultFile';
 import type { Services } from './services';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
-
-export const COMPARISON_PANEL_VIEW_TYPE = 'softmoe.comparison';
 
 type ComparisonView = Extract<ViewModel, { kind: 'comparison' }>;
 
@@ -27,11 +26,11 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
 
   static register(services: Services): { comparisons: ComparisonPanels; disposable: vscode.Disposable } {
     const comparisons = new ComparisonPanels(services);
-    return { comparisons, disposable: vscode.window.registerWebviewPanelSerializer(COMPARISON_PANEL_VIEW_TYPE, comparisons) };
+    return { comparisons, disposable: vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.comparison, comparisons) };
   }
 
   show(view: ComparisonView): void {
-    const panel = vscode.window.createWebviewPanel(COMPARISON_PANEL_VIEW_TYPE, view.title,
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES.comparison, view.title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false });
     this.attach(panel, view);
