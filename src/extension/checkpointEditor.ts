@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { toErrorPayload } from '../core/errors';
 import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
-import { COMMANDS, VIEW_TYPES } from './contributions';
+import { COMMANDS, CONTEXT_KEYS, NUMPY_EXTS, VIEW_TYPES } from './contributions';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 import type { Services } from './services';
 import { runWorkerJob } from './workerClient';
@@ -22,7 +22,17 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
     );
   }
 
+  /** The .npz files found to hold a model this session (the explorer offers Analyze and Compare on them). */
+  private readonly numpyModels = new Set<string>();
+
   private constructor(private readonly services: Services) {}
+
+  /** A NumPy file gets Analyze and Compare in the explorer once it is known to hold a model; other checkpoints always do. */
+  private noteNumpyModel(path: string): void {
+    if (!NUMPY_EXTS.some((e) => path.toLowerCase().endsWith(e)) || this.numpyModels.has(path)) return;
+    this.numpyModels.add(path);
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.numpyModels, [...this.numpyModels]);
+  }
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
     return { uri, dispose: () => undefined };
@@ -33,13 +43,24 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
     panel.webview.options = webviewOptions(extensionUri);
     const path = document.uri.fsPath;
     const cts = new AbortController();
+    // Whether this editor shows a model: the title bar's Analyze and Compare follow it while the editor is active.
+    let hasModel = false;
+    const syncContext = (): void => {
+      if (panel.active) void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.checkpointHasModel, hasModel);
+    };
+    const viewState = panel.onDidChangeViewState(syncContext);
     const view = async (): Promise<ViewModel> => {
       try {
         const summary = await runWorkerJob(this.services.workerFile, { type: 'inspect', path }, { signal: cts.signal, onLog: (m) => log.info(m.message) });
+        hasModel = summary.layers.length > 0;
+        if (hasModel) this.noteNumpyModel(path);
+        syncContext();
         return { kind: 'checkpoint', summary };
       } catch (err) {
         const error = toErrorPayload(err);
         log.warn(`open ${path}: [${error.code}] ${error.userMessage}${error.detail ? `\n${error.detail}` : ''}`);
+        hasModel = false;
+        syncContext();
         return { kind: 'checkpoint-error', path, error: { code: error.code, userMessage: error.userMessage } };
       }
     };
@@ -58,6 +79,7 @@ export class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProv
     setWebviewHtml(panel.webview, extensionUri, document.uri.path.split('/').pop() ?? 'checkpoint');
     panel.onDidDispose(() => {
       cts.abort();
+      viewState.dispose();
       sub.dispose();
     });
   }

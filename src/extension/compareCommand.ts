@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { SoftMoeError } from '../core/errors';
 import { runLabels } from '../core/report/runLabels';
-import { CHECKPOINT_EXTS, isCheckpointPath } from './contributions';
+import { MODEL_EXTS, isCheckpointPath } from './contributions';
 import type { ComparisonPanels } from './comparisonPanels';
 import { loadRuns } from './loadRuns';
 import { reportFailure } from './reportFailure';
@@ -25,7 +25,7 @@ export function selectedUris(arg: unknown, uris: unknown): vscode.Uri[] {
 async function pickRuns(preselected: vscode.Uri[]): Promise<vscode.Uri[] | undefined> {
   const exclude = '**/{node_modules,.git}/**';
   const found = [
-    ...await vscode.workspace.findFiles(`**/*{${CHECKPOINT_EXTS.join(',')}}`, exclude, 500),
+    ...await vscode.workspace.findFiles(`**/*{${MODEL_EXTS.join(',')}}`, exclude, 500),
     ...await vscode.workspace.findFiles('**/*.softmoe.json', exclude, 200),
   ].filter((u) => !/(^|\/)optimizer\.[^/]+$/.test(u.path));
   const chosen = new Set(preselected.map((u) => u.toString()));

@@ -27,10 +27,25 @@ export const VIEW_TYPES = {
 
 /** Checkpoints the editor opens by default on a click. */
 export const DEFAULT_EDITOR_EXTS = ['.safetensors', '.pt', '.pth'] as const;
+/** NumPy files: a checkpoint only when they hold a model's tensors (an .npz is as often a dataset; an .npy is one array). */
+export const NUMPY_EXTS = ['.npz', '.npy'] as const;
 /** Checkpoints the editor opens through Open With… (the extension is shared with other kinds of file). */
-export const OPTION_EDITOR_EXTS = ['.ckpt', '.bin'] as const;
+export const OPTION_EDITOR_EXTS = ['.ckpt', '.bin', ...NUMPY_EXTS] as const;
+/** The extensions that are always checkpoints: what Compare Runs' pick list searches the workspace for. */
+export const MODEL_EXTS: readonly string[] = [...DEFAULT_EDITOR_EXTS, '.ckpt', '.bin'];
 /** Every file extension Analyze Experts and Compare Runs take as a checkpoint. */
 export const CHECKPOINT_EXTS: readonly string[] = [...DEFAULT_EDITOR_EXTS, ...OPTION_EDITOR_EXTS];
+
+/**
+ * Context keys the extension sets for its menus' `when` clauses:
+ *  checkpointHasModel  the active checkpoint editor shows Soft MoE layers (its title bar offers Analyze and Compare
+ *                      on NumPy files only then);
+ *  numpyModels         the .npz files the checkpoint editor found a model in (their explorer menu offers them).
+ */
+export const CONTEXT_KEYS = {
+  checkpointHasModel: 'softmoe.checkpointHasModel',
+  numpyModels: 'softmoe.numpyModels',
+} as const;
 
 export function isCheckpointPath(path: string): boolean {
   const p = path.toLowerCase();
