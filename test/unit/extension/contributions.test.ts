@@ -62,3 +62,13 @@ test('when clauses name only the module\'s view types and context keys, and ever
   assert.deepEqual(alternation.sort(), always.sort());
   assert.match(analyze, new RegExp(`resourcePath in ${CONTEXT_KEYS.numpyModels.replace('.', '\\.')}`));
 });
+
+test('capabilities: limited in untrusted workspaces and unsupported in virtual ones, each saying why', () => {
+  const m = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { capabilities?: Record<string, { supported?: unknown; description?: string }> };
+  const nls = JSON.parse(readFileSync(join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
+  const text = (d: string | undefined): string => (d ?? '').replace(/^%(.+)%$/, (_m, key: string) => nls[key] ?? '');
+  assert.equal(m.capabilities?.untrustedWorkspaces?.supported, 'limited');
+  assert.match(text(m.capabilities?.untrustedWorkspaces?.description), /Restricted Mode.*checkpoint editor.*built-in engine.*trusted/s);
+  assert.equal(m.capabilities?.virtualWorkspaces?.supported, false);
+  assert.match(text(m.capabilities?.virtualWorkspaces?.description), /file system/);
+});
