@@ -4,7 +4,6 @@
  * and a dataset are always paired the same way.
  */
 import { basename } from 'node:path';
-import type { Engine } from '../engine/engine';
 import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { preflight, type LoadProgress } from '../engine/preflight';
@@ -13,11 +12,9 @@ import { throwIfAborted } from '../errors';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
+import type { Preprocessing } from './schema';
+import { unsupportedSelectors } from './selectorSupport';
 import { runIdentity, runRecord } from './runIdentity';
-import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
-
-/** Why a model without the fast path cannot run the oracle (in logs and in the result). */
-export const ORACLE_NEEDS = "needs the paper's MNIST model (one Soft MoE layer followed by a linear readout)";
 
 export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch'> {
   split?: 'train' | 'test';
@@ -39,12 +36,6 @@ export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
   log?: (message: string) => void;
   /** The inputs' preprocessing, as soon as the model and dataset are open (before analysing): for warnings. */
   onPreprocessing?: (preprocessing: Preprocessing | undefined) => void;
-}
-
-/** Selectors of `selectors` that `engine` can run (the oracle needs one MoE layer with a linear readout). */
-export function supportedSelectors(engine: Engine, selectors: SelectorName[]): SelectorName[] {
-  const oracleFits = engine.linearReadout && engine.info.moeLayers.length === 1;
-  return oracleFits ? selectors : selectors.filter((s) => s !== 'oracle');
 }
 
 export async function analyzeCheckpoint(
@@ -76,15 +67,9 @@ export async function analyzeCheckpoint(
   try {
     throwIfAborted(hooks.signal);
     let selectors = analyzeOptions.selectors;
-    const skipped: SkippedSelector[] = [];
-    if (skipUnsupportedSelectors && selectors) {
-      const kept = supportedSelectors(engine, selectors);
-      if (kept.length !== selectors.length) {
-        skipped.push({ selector: 'oracle', reason: ORACLE_NEEDS });
-        hooks.log?.(`${basename(checkpoint.path)}: the oracle selector ${ORACLE_NEEDS}; analyzing without it.`);
-      }
-      selectors = kept;
-    }
+    const skipped = skipUnsupportedSelectors && selectors ? unsupportedSelectors(engine, selectors) : [];
+    for (const x of skipped) hooks.log?.(`${basename(checkpoint.path)}: the ${x.selector} selector ${x.reason}; analyzing without it.`);
+    if (skipped.length && selectors) selectors = selectors.filter((s) => !skipped.some((x) => x.selector === s));
     const dataset = checked.dataset ?? await openDatasetForModel(datasetPath, engine.info, { split, limit });
     checked.dataset = null;
     try {
