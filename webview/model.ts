@@ -1,4 +1,5 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
+import * as l10n from '@vscode/l10n';
 import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
@@ -44,7 +45,7 @@ export function resolveState(r: AnalysisResult, s: PanelState): PanelState {
 }
 
 export function layerLabel(name: string, i: number): string {
-  return name === '' ? `MoE layer ${i + 1}` : name;
+  return name === '' ? l10n.t`MoE layer ${i + 1}` : name;
 }
 
 export function className(r: AnalysisResult, c: number): string {

@@ -2,6 +2,7 @@
  * The webview's side of the protocol in src/core/protocol/webviewProtocol.ts: the ready → init handshake,
  * requests with ids answered by exactly one response, and state kept with setState for the serializer.
  */
+import * as l10n from '@vscode/l10n';
 import type { ErrorPayload } from '../src/core/protocol/errors';
 import type { HostToWebview, PanelState, ReplyOf, RequestBody, RequestType, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
 import { PROTOCOL_VERSION, parseHostMessage, reportState, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
@@ -19,7 +20,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
   const banner = h('div', { class: 'banner', role: 'status', hidden: true });
   const content = h('div', { class: 'content' });
   root.append(banner, content);
-  content.append(h('p', { class: 'muted loading' }, 'Loading…'));
+  content.append(h('p', { class: 'muted loading' }, l10n.t('Loading…')));
 
   const post = (m: WebviewToHost): void => api.postMessage(m);
   const save = (patch: Partial<PanelState>): void => {
@@ -43,7 +44,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
     banner.className = `banner ${kind}`;
     banner.append(h('span', null, text));
     if (withLog) {
-      const b = h('vscode-button', { secondary: true }, 'Show Log');
+      const b = h('vscode-button', { secondary: true }, l10n.t('Show Log'));
       b.addEventListener('click', () => post({ type: 'showLog' }));
       banner.append(b);
     }
@@ -65,7 +66,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
       renderAnalysis(content, result, {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
-        actions: [{ label: 'Re-run', run: () => { request<'analyze'>({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+        actions: [{ label: l10n.t('Re-run'), run: () => { request<'analyze'>({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
       });
     } else if (view.kind === 'comparison') {
       const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };
@@ -94,7 +95,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
       switch (m.type) {
         case 'init':
           if (m.protocolVersion !== PROTOCOL_VERSION) {
-            fail({ code: 'E_UNSUPPORTED', userMessage: `The extension speaks protocol ${m.protocolVersion}, this panel ${PROTOCOL_VERSION}; reload the window.` });
+            fail({ code: 'E_UNSUPPORTED', userMessage: l10n.t`The extension speaks protocol ${m.protocolVersion}, this panel ${PROTOCOL_VERSION}; reload the window.` });
             return;
           }
           show(m.view, m.state);
@@ -112,7 +113,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
           pending.delete(m.inReplyTo);
           if (!p) return;
           if (m.ok) p.resolve(m.body);
-          else p.reject(m.error ?? { code: 'E_INTERNAL', userMessage: 'The request failed.' });
+          else p.reject(m.error ?? { code: 'E_INTERNAL', userMessage: l10n.t('The request failed.') });
           break;
         }
       }

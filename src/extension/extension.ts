@@ -3,6 +3,7 @@
  * worker starts until a command runs or a checkpoint is opened (activation events: onCustomEditor, onWebviewPanel,
  * and the commands' own, which VS Code derives from `contributes.commands`). No telemetry.
  */
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { AnalysisPanels } from './analysisPanels';
 import { analyzeExperts, chooseDataset } from './analyzeCommand';
@@ -15,6 +16,9 @@ import { analyzeTrainingRun } from './trainingRunCommand';
 import { Services } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
+  // The pure modules the host shares with the core and the webview (progress text, notes) translate through
+  // @vscode/l10n: give it the display language's bundle, as VS Code gives vscode.l10n.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const services = new Services(context);
   const { panels, disposable } = AnalysisPanels.register(services);
   const { comparisons, disposable: comparisonSerializer } = ComparisonPanels.register(services);

@@ -21,6 +21,7 @@ export function setWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri
     cspSource: webview.cspSource,
     scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
     title,
+    ...(vscode.l10n.bundle ? { l10n: vscode.l10n.bundle } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Curve } from '../../src/core/analysis/schema';
 import { axisStyle, mountChart } from '../charts';
 import { curvesToCsv } from '../../src/core/analysis/resultCsv';
@@ -10,16 +11,21 @@ import { radioGroup } from '../radioGroup';
 import type { Palette } from '../theme';
 import type { View, ViewContext } from './types';
 
-const LABEL: Record<string, string> = {
-  heuristic: 'Heuristic (Alg. 1)', random: 'Random', oracle: 'Oracle', batch: 'Batch (Alg. 2)', dispatch: 'Dispatch mass', 'output-norm': 'Output norm',
-};
+/** A selector's legend and table label (a name this build does not know is shown as it is). */
+function selectorLabel(selector: string): string {
+  const labels: Record<string, string> = {
+    heuristic: l10n.t('Heuristic (Alg. 1)'), random: l10n.t('Random'), oracle: l10n.t('Oracle'), batch: l10n.t('Batch (Alg. 2)'),
+    dispatch: l10n.t('Dispatch mass'), 'output-norm': l10n.t('Output norm'),
+  };
+  return labels[selector] ?? selector;
+}
 
 function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: number, markLabel: string): unknown[] {
   const out: unknown[] = [];
   const x = (pt: { k: number; fraction: number }): number => (xAxis === 'k' ? pt.k : pt.fraction);
   curves.forEach((c, i) => {
     const color = p.series[i % p.series.length];
-    const name = LABEL[c.selector] ?? c.selector;
+    const name = selectorLabel(c.selector);
     out.push({
       name, type: 'line', color, symbolSize: 6, showSymbol: true,
       lineStyle: { width: c.selector === 'heuristic' ? 2.5 : 1.8, type: c.selector === 'oracle' ? 'dashed' : 'solid' },
@@ -31,9 +37,9 @@ function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: 
     });
     if (c.selector === 'random' && c.points.some((pt) => pt.std !== undefined)) {
       const stack = `band-${c.drop}`;
-      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false },
+      out.push({ name: l10n.t`${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false },
         data: c.points.map((pt) => [x(pt), pt.accuracy - (pt.std ?? 0)]) });
-      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, color,
+      out.push({ name: l10n.t`${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, color,
         areaStyle: { color, opacity: 0.18 }, tooltip: { show: false },
         data: c.points.map((pt) => [x(pt), 2 * (pt.std ?? 0)]) });
     }
@@ -67,8 +73,8 @@ function referenceLines(r: ViewContext['result'], p: Palette): unknown {
       silent: true, symbol: 'none',
       data: [
         // Labels at the left, where subsets of few experts sit well below the full model.
-        line(r.fullAccuracy, `full model ${pct(r.fullAccuracy)}`, p.fg, 'solid', 'insideStartTop'),
-        ...(chance > 0 ? [line(chance, `chance ${pct(chance)}`, p.muted, 'dashed', 'insideStartTop')] : []),
+        line(r.fullAccuracy, l10n.t`full model ${pct(r.fullAccuracy)}`, p.fg, 'solid', 'insideStartTop'),
+        ...(chance > 0 ? [line(chance, l10n.t`chance ${pct(chance)}`, p.muted, 'dashed', 'insideStartTop')] : []),
       ],
     },
   };
@@ -89,36 +95,37 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
   };
   mountChart(el, (p) => ({
     color: p.series,
-    legend: { top: 0, textStyle: { color: p.fg }, data: curves.map((c) => LABEL[c.selector] ?? c.selector) },
+    legend: { top: 0, textStyle: { color: p.fg }, data: curves.map((c) => selectorLabel(c.selector)) },
     grid: { left: 56, right: 24, top: 40, bottom: 48 },
     tooltip: {
       trigger: 'axis',
       formatter: (params: unknown) => {
-        const list = (params as Array<{ seriesName: string; value: [number, number]; color: string }>).filter((q) => !q.seriesName.endsWith('std'));
+        const bands = new Set(curves.map((c) => l10n.t`${selectorLabel(c.selector)} ± std`));
+        const list = (params as Array<{ seriesName: string; value: [number, number]; color: string }>).filter((q) => !bands.has(q.seriesName));
         if (!list.length) return '';
         const xv = list[0].value[0];
         const kk = xAxis === 'k' ? xv : Math.round(xv * n);
         const lines = list.map((q) => {
-          const c = curves.find((cc) => (LABEL[cc.selector] ?? cc.selector) === q.seriesName);
+          const c = curves.find((cc) => selectorLabel(cc.selector) === q.seriesName);
           const pt = c?.points.find((pp) => pp.k === kk);
           const std = pt?.std !== undefined ? ` ± ${pct(pt.std)}` : '';
           return `${q.seriesName}: ${pct(q.value[1])}${std}`;
         });
-        return [`k = ${kk} of ${n} (${pct(kk / n, 0)} of experts)`, ...lines].join('<br>');
+        return [l10n.t`k = ${kk} of ${n} (${pct(kk / n, 0)} of experts)`, ...lines].join('<br>');
       },
     },
     xAxis: {
-      type: 'value', name: xAxis === 'k' ? 'experts kept per input (k)' : 'fraction of experts kept', nameLocation: 'middle', nameGap: 30,
+      type: 'value', name: xAxis === 'k' ? l10n.t('experts kept per input (k)') : l10n.t('fraction of experts kept'), nameLocation: 'middle', nameGap: 30,
       ...(xAxis === 'k' ? ticks : { min: 0, max: 1, interval: 0.125 }),
       axisLabel: { color: p.muted, showMinLabel: xAxis === 'fraction' || ticks.min > 0, showMaxLabel: xAxis === 'fraction' || n % ticks.interval === 0, formatter: xAxis === 'k' ? '{value}' : (v: number) => pct(v, 1).replace(/\.0%$/, '%') },
       ...axisStyle(p), splitLine: { show: false },
     },
     yAxis: {
-      type: 'value', name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
+      type: 'value', name: l10n.t('top-1 accuracy'), nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
       ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) },
     },
-    series: [...seriesFor(curves, xAxis, p, markX, `k = ${k}`), referenceLines(r, p)],
-  }), summary, `Subset accuracy against ${xAxis === 'k' ? 'k' : 'fraction of experts'}, drop ${drop}`);
+    series: [...seriesFor(curves, xAxis, p, markX, l10n.t`k = ${k}`), referenceLines(r, p)],
+  }), summary, xAxis === 'k' ? l10n.t`Subset accuracy against k, drop ${drop}` : l10n.t`Subset accuracy against the fraction of experts, drop ${drop}`);
 }
 
 function renderTable(el: HTMLElement, ctx: ViewContext): void {
@@ -128,26 +135,26 @@ function renderTable(el: HTMLElement, ctx: ViewContext): void {
   const curves = curvesFor(r, drop);
   clear(el);
   el.append(h('table', { class: 'grid-table' },
-    h('caption', null, `At k = ${k} (${drop})`),
-    h('thead', null, h('tr', null, ...['Selector', 'Accuracy', 'Relative to full', 'Notes'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('caption', null, l10n.t`At k = ${k} (${drop})`),
+    h('thead', null, h('tr', null, ...[l10n.t('Selector'), l10n.t('Accuracy'), l10n.t('Relative to full'), l10n.t('Notes')].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', null, ...curves.map((c) => {
       const pt = pointAt(r, c.selector, drop, k);
       const notes = [
-        pt?.std !== undefined ? `± ${pct(pt.std)} over ${c.trials ?? '?'} trials` : '',
-        pt?.heuristicIsSpecialised !== undefined ? `heuristic subset specialised for ${pct(pt.heuristicIsSpecialised, 0)} of inputs` : '',
-        pt?.greedy ? 'greedy search' : '',
+        pt?.std !== undefined ? l10n.t`± ${pct(pt.std)} over ${c.trials ?? '?'} trials` : '',
+        pt?.heuristicIsSpecialised !== undefined ? l10n.t`heuristic subset specialised for ${pct(pt.heuristicIsSpecialised, 0)} of inputs` : '',
+        pt?.greedy ? l10n.t('greedy search') : '',
       ].filter(Boolean).join('; ');
-      return h('tr', null, h('td', null, LABEL[c.selector] ?? c.selector), h('td', null, pct(pt?.accuracy)), h('td', null, pct(pt?.relative)), h('td', null, notes));
+      return h('tr', null, h('td', null, selectorLabel(c.selector)), h('td', null, pct(pt?.accuracy)), h('td', null, pct(pt?.relative)), h('td', null, notes));
     }))));
 }
 
 export const curvesView: View = {
   id: 'curves',
-  title: 'Subset accuracy',
+  title: () => l10n.t('Subset accuracy'),
   mount(container, ctx) {
     const axisGroup = radioGroup({
-      label: 'Horizontal axis', name: 'xaxis', className: 'axis-toggle', value: ctx.state.xAxis,
-      choices: [{ value: 'k', text: 'number of experts (k)' }, { value: 'fraction', text: 'fraction of experts' }],
+      label: l10n.t('Horizontal axis'), name: 'xaxis', className: 'axis-toggle', value: ctx.state.xAxis,
+      choices: [{ value: 'k', text: l10n.t('number of experts (k)') }, { value: 'fraction', text: l10n.t('fraction of experts') }],
       onChange: (v) => ctx.set({ xAxis: v }),
     });
     const chartEl = h('div', { class: 'chart chart-tall', id: 'chart-curves' });
@@ -155,9 +162,9 @@ export const curvesView: View = {
     setChartCsv(chartEl, () => curvesToCsv(ctx.result));
     // What these curves leave out or rest on, beside them.
     const notes = resultNotes(ctx.result).filter((x) => x.id === 'skipped' || x.id === 'tiny' || x.id === 'chance');
-    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup),
+    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, l10n.t('Horizontal axis:')), axisGroup),
       notes.length ? h('ul', { class: 'notes' }, ...notes.map((x) => h('li', { class: `note ${x.severity}`, 'data-note': x.id }, x.text))) : null,
-      chartFrame(chartEl, 'subset accuracy'), tableFrame(tableEl, 'subset accuracy table')));
+      chartFrame(chartEl, 'subset accuracy', l10n.t('subset accuracy')), tableFrame(tableEl, 'subset accuracy table', l10n.t('subset accuracy table'))));
     const update = (c: ViewContext): void => {
       ctx = c;
       drawChart(chartEl, c);
