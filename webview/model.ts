@@ -1,9 +1,9 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
 import * as l10n from '@vscode/l10n';
-import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
+import { ALL_SELECTORS, curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
-export const SELECTOR_ORDER: SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
+const order = (s: SelectorName): number => ALL_SELECTORS.indexOf(s);
 
 export function numExperts(r: AnalysisResult, layer = 0): number {
   return r.layers[layer]?.numExperts ?? r.layers[0]?.numExperts ?? 1;
@@ -17,7 +17,7 @@ export function drops(r: AnalysisResult): DropMode[] {
 export function curvesFor(r: AnalysisResult, drop: DropMode): Curve[] {
   return r.curves
     .filter((c) => c.drop === drop)
-    .sort((a, b) => SELECTOR_ORDER.indexOf(a.selector) - SELECTOR_ORDER.indexOf(b.selector));
+    .sort((a, b) => order(a.selector) - order(b.selector));
 }
 
 export function pointAt(r: AnalysisResult, selector: SelectorName, drop: DropMode, k: number): CurvePoint | null {

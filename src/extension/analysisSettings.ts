@@ -2,12 +2,11 @@
  * Settings → analysis options, validated and clamped (no vscode import: `get` reads one key of the
  * `softmoeInspector` configuration section, so tests pass a plain object).
  */
-import type { DropMode, SelectorName } from '../core/analysis/schema';
+import { ALL_SELECTORS, type DropMode, type SelectorName } from '../core/analysis/schema';
 import type { AnalysisSettings, BackendName, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 export const SETTINGS_SECTION = 'softmoeInspector';
 
-export const ALL_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
 export const DEFAULT_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle'];
 
 export const DEFAULTS = {

@@ -5,20 +5,11 @@ import { curvesToCsv } from '../../src/core/analysis/resultCsv';
 import { clear, h, pct } from '../dom';
 import { setChartCsv } from '../export/chartCsv';
 import { chartFrame, tableFrame } from '../export/exportBar';
-import { chanceAccuracy, resultNotes } from '../../src/core/report/resultNotes';
+import { chanceAccuracy, resultNotes, selectorLabel } from '../../src/core/report/resultNotes';
 import { curvesFor, numExperts, pointAt } from '../model';
 import { radioGroup } from '../radioGroup';
 import type { Palette } from '../theme';
 import type { View, ViewContext } from './types';
-
-/** A selector's legend and table label (a name this build does not know is shown as it is). */
-function selectorLabel(selector: string): string {
-  const labels: Record<string, string> = {
-    heuristic: l10n.t('Heuristic (Alg. 1)'), random: l10n.t('Random'), oracle: l10n.t('Oracle'), batch: l10n.t('Batch (Alg. 2)'),
-    dispatch: l10n.t('Dispatch mass'), 'output-norm': l10n.t('Output norm'),
-  };
-  return labels[selector] ?? selector;
-}
 
 function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: number, markLabel: string): unknown[] {
   const out: unknown[] = [];

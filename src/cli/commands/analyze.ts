@@ -9,7 +9,7 @@ import { SingleBar } from 'cli-progress';
 import pc from 'picocolors';
 import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
-import { ALL_SELECTORS } from '../../core/analysis/options';
+import { ALL_SELECTORS } from '../../core/analysis/schema';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';

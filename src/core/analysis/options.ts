@@ -1,11 +1,9 @@
 /**
  * Options of an analysis run, their defaults and validation.
  */
-import type { AnalysisResult, DropMode, SelectorName } from './schema';
+import { ALL_SELECTORS, type AnalysisResult, type DropMode, type SelectorName } from './schema';
 import { SoftMoeError } from '../errors';
 import type { CountedSelector } from './stats';
-
-export const ALL_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
 
 export interface AnalyzeOptions {
   /** Default heuristic + random. The heuristic is always computed (recommendation, per-class, samples need it). */

@@ -19,8 +19,8 @@ import { stampFile } from '../io/fileSource';
 import { checkpointInputFiles } from '../io/openCheckpoint';
 import { sidecarPaths } from '../model/sidecar';
 import { TOOL_VERSION } from '../version';
-import { ALL_SELECTORS, type AnalyzeOptions } from './options';
-import { SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
+import type { AnalyzeOptions } from './options';
+import { ALL_SELECTORS, SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
 
 /** What a run is asked to do: the paths as given and the analysis options (unresolved, as a user gives them). */
 export interface RunRequest {

@@ -23,6 +23,10 @@ export type SelectorName =
   /** Alternative score: norm of the combine-weighted expert output. */
   | 'output-norm';
 
+/** Every selector once (a SelectorName missing here does not compile), in the order panels, tables and the CLI list them. */
+const SELECTOR_SET: Record<SelectorName, true> = { heuristic: true, random: true, oracle: true, batch: true, dispatch: true, 'output-norm': true };
+export const ALL_SELECTORS: readonly SelectorName[] = Object.keys(SELECTOR_SET) as SelectorName[];
+
 export type DropMode = 'zero' | 'renorm';
 
 export interface CurvePoint {

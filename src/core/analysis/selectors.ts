@@ -8,6 +8,13 @@
 import { combineScores, dispatchScores, outputNormScores, rankDescending, type LayerArrays } from './scores';
 import type { CountedSelector } from './stats';
 
+/** The score each per-input selector ranks experts by (a new counted selector without one does not compile). */
+const PER_INPUT_SCORES: Record<Exclude<CountedSelector, 'batch'>, typeof combineScores> = {
+  heuristic: combineScores,
+  dispatch: dispatchScores,
+  'output-norm': outputNormScores,
+};
+
 /** Orders [b × n] for every input of the batch. */
 export function selectorOrders(sel: CountedSelector, a: LayerArrays): Int32Array {
   const { b, n } = a;
@@ -23,7 +30,7 @@ export function selectorOrders(sel: CountedSelector, a: LayerArrays): Int32Array
     for (let i = 0; i < b; i++) orders.set(o, i * n);
     return orders;
   }
-  const score = sel === 'heuristic' ? combineScores : sel === 'dispatch' ? dispatchScores : outputNormScores;
+  const score = PER_INPUT_SCORES[sel];
   for (let i = 0; i < b; i++) rankDescending(score(a, i, s), orders.subarray(i * n, (i + 1) * n));
   return orders;
 }

@@ -3,12 +3,13 @@
  * A run over a slice (a shard) produces one; merging the slices' statistics gives exactly the statistics of one run
  * over the whole dataset, because counts add and exact sums do not depend on order (exactSum.ts).
  */
-import type { DropMode } from './schema';
+import type { DropMode, SelectorName } from './schema';
 import { exactVector, mergeExact, mergeExactVector, type Partials } from './exactSum';
 import { SoftMoeError } from '../errors';
 
 /** Selectors whose curve is a single correct count per k. */
-export type CountedSelector = 'heuristic' | 'batch' | 'dispatch' | 'output-norm';
+/** The selectors scored per input and counted (every one but the random baseline and the oracle's search). */
+export type CountedSelector = Exclude<SelectorName, 'random' | 'oracle'>;
 
 export interface LayerStats {
   /** classes × experts: exact sums of each input's combine-mass share per expert. */
