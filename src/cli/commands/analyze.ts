@@ -84,12 +84,12 @@ export function register(program: Command): void {
       process.once('SIGINT', onSigint);
       let part;
       try {
-        part = await analyzeCheckpoint(checkpoint, data.data, {
-          ...engineChoice, split: data.split, selectors, drops, ks, target, limit: data.limit, shard,
+        const { data: dataPath, ...dataOptions } = data; // split, limit, batch size: as eval hands them on
+        part = await analyzeCheckpoint(checkpoint, dataPath, {
+          ...engineChoice, ...dataOptions, selectors, drops, ks, target, shard,
           trials: intFlag(flags.trials, '--trials', 1),
           seed: intFlag(flags.seed, '--seed', 0),
           samples: intFlag(flags.samples, '--samples', 0),
-          batchSize: data.batchSize,
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
           toolVersion: process.env.SOFTMOE_VERSION ?? TOOL_VERSION,
         }, {
