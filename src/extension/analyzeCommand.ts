@@ -10,6 +10,7 @@ import { runName } from '../core/report/runLabels';
 import type { AnalysisPanels } from './analysisPanels';
 import { analyzeAll, prepareAnalysis, resultOf } from './analysisJobs';
 import { pickDataset, resolveDataset } from './datasetPicker';
+import { MANAGE_TRUST_COMMAND } from './engineChoice';
 import { CHECKPOINT_EXTS, isCheckpointPath } from './contributions';
 import type { Services } from './services';
 
@@ -55,8 +56,12 @@ export async function analyzeExperts(services: Services, panels: AnalysisPanels,
       return;
     }
     const choose = vscode.l10n.t('Choose Dataset…');
-    const picked = await log.showError(e, `analyze ${uri.fsPath}`, DATASET_ERRORS.has(e.code) ? [choose] : []);
+    const trust = vscode.l10n.t('Manage Workspace Trust');
+    // An E_USAGE in an untrusted workspace is the PyTorch engine refused by Restricted Mode (engineChoice.ts).
+    const actions = DATASET_ERRORS.has(e.code) ? [choose] : e.code === 'E_USAGE' && !vscode.workspace.isTrusted ? [trust] : [];
+    const picked = await log.showError(e, `analyze ${uri.fsPath}`, actions);
     if (picked === choose) await analyzeExperts(services, panels, uri, args, true);
+    else if (picked === trust) await vscode.commands.executeCommand(MANAGE_TRUST_COMMAND);
   }
 }
 
