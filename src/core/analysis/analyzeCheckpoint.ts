@@ -4,7 +4,7 @@
  * and a dataset are always paired the same way.
  */
 import { basename } from 'node:path';
-import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
+import { openEngine, splitEngineSelection, type EngineSelection } from '../engine/openEngine';
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { preflight, type LoadProgress } from '../engine/preflight';
 import type { Dataset } from '../data/types';
@@ -14,9 +14,9 @@ import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
 import type { Preprocessing } from './schema';
 import { unsupportedSelectors } from './selectorSupport';
-import { runIdentity, runRecord } from './runIdentity';
+import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
 
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch'> {
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, EngineSelection {
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -44,15 +44,16 @@ export async function analyzeCheckpoint(
   options: AnalyzeCheckpointOptions = {},
   hooks: AnalyzeCheckpointHooks = {},
 ): Promise<AnalysisPartial> {
-  const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, torch, ...analyzeOptions } = options;
+  const { selection, rest } = splitEngineSelection(options);
+  const { split = 'test', limit = null, skipUnsupportedSelectors = false, ...analyzeOptions } = rest;
   hooks.onPhase?.('loading model');
   // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
-  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}), ...(torch?.python ? { python: torch.python.path } : {}), ...(torch?.device ? { device: torch.device } : {}) }, toolVersion: analyzeOptions.toolVersion }));
+  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...engineRunOptions(selection) }, toolVersion: analyzeOptions.toolVersion }));
   // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
   // check is the one analysed.
   const checked: { dataset: Dataset | null } = { dataset: null };
   const opened = await openEngine(checkpointPath, {
-    ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}), ...(torch ? { torch } : {}),
+    ...selection,
     ...(hooks.log ? { log: hooks.log } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}),
     beforeLoad: async (ckpt, sidecars) => {
       checked.dataset = (await preflight(ckpt, sidecars, datasetPath, { split, limit })).dataset;

@@ -16,11 +16,17 @@ import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { datasetInputFiles } from '../data/openDataset';
 import { stampFile } from '../io/fileSource';
+import type { EngineSelection } from '../engine/openEngine';
 import { checkpointInputFiles } from '../io/openCheckpoint';
 import { sidecarPaths } from '../model/sidecar';
 import { TOOL_VERSION } from '../version';
 import type { AnalyzeOptions } from './options';
 import { ALL_SELECTORS, SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
+
+/** What of the engine selection can change a result, as run options (the built-in engine's tfjs backend cannot). */
+export function engineRunOptions(s: EngineSelection): { engine?: string; python?: string; device?: string } {
+  return { ...(s.engine ? { engine: s.engine } : {}), ...(s.torch?.python ? { python: s.torch.python.path } : {}), ...(s.torch?.device ? { device: s.torch.device } : {}) };
+}
 
 /** What a run is asked to do: the paths as given and the analysis options (unresolved, as a user gives them). */
 export interface RunRequest {
