@@ -17,11 +17,23 @@ import { basename, resolve } from 'node:path';
 import { datasetInputFiles } from '../data/openDataset';
 import { stampFile } from '../io/fileSource';
 import type { EngineSelection } from '../engine/openEngine';
+import type { ExecutionSettings } from '../protocol/workerProtocol';
 import { checkpointInputFiles } from '../io/openCheckpoint';
 import { sidecarPaths } from '../model/sidecar';
 import { TOOL_VERSION } from '../version';
 import type { AnalyzeOptions } from './options';
 import { ALL_SELECTORS, SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
+
+/**
+ * The engine selection of an analyze job's execution settings: what the worker hands analyzeCheckpoint, and so what
+ * the host keys its cache by (extension/cacheKey.ts) — one mapping for both.
+ */
+export function executionEngine(e: ExecutionSettings): EngineSelection {
+  return {
+    ...(e.backend === 'auto' ? {} : { backend: e.backend }),
+    ...(e.engine === 'torch' ? { engine: 'torch' as const, torch: { ...(e.python ? { python: e.python } : {}), device: e.device ?? 'auto' } } : {}),
+  };
+}
 
 /** What of the engine selection can change a result, as run options (the built-in engine's tfjs backend cannot). */
 export function engineRunOptions(s: EngineSelection): { engine?: string; python?: string; device?: string } {
