@@ -1,8 +1,10 @@
 /**
  * Restricted Mode (an untrusted workspace) in code-server: the packaged manifest declares what works there and
  * that virtual workspaces do not; the checkpoint editor opens a checkpoint and Analyze Experts analyses it with
- * the built-in engine; a model saved as .npz opens in the checkpoint editor and gets Analyze Experts in its title
- * bar. Screenshots: test-results/e2e/restricted-*.png.
+ * the built-in engine, although the workspace's settings ask for the PyTorch engine (an untrusted workspace cannot
+ * choose it); a model saved as .npz opens in the checkpoint editor and gets Analyze Experts in its title bar; the
+ * PyTorch engine asked for in the user's own settings is refused with what to do and Manage Workspace Trust.
+ * Screenshots: test-results/e2e/restricted-*.png.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -25,7 +27,8 @@ describe('Restricted Mode in code-server', { timeout: 420_000 }, () => {
       name: 'restricted', runs: ['n16'], restricted: true, files: { [NPZ]: npz },
       // .npz opens in our editor only if the manifest offers it for *.npz (an association to an editor that does
       // not list the pattern is ignored): the association stands in for choosing it under Open With….
-      settings: { 'workbench.editorAssociations': { '*.npz': 'softmoe.checkpointOption' } },
+      // The workspace asks for the PyTorch engine: restricted (package.json), so Restricted Mode ignores it.
+      settings: { 'workbench.editorAssociations': { '*.npz': 'softmoe.checkpointOption' }, 'softmoeInspector.engine': 'torch' },
     });
     await s.start();
   }, { timeout: 300_000 });
@@ -79,6 +82,44 @@ describe('Restricted Mode in code-server', { timeout: 420_000 }, () => {
       // The title-bar action shows once the editor has found the model (a context key the editor sets).
       await s.page.locator('.editor-actions .action-label[aria-label^="Analyze Experts"]').first().waitFor({ timeout: 20_000 });
       await s.shot('npz-editor');
+    });
+  });
+});
+
+describe("Restricted Mode in code-server: the PyTorch engine asked for in the user's own settings", { timeout: 300_000 }, () => {
+  let s: E2eSession;
+
+  before(async () => {
+    s = new E2eSession({ name: 'restricted-torch', runs: ['n16'], restricted: true, userSettings: { 'softmoeInspector.engine': 'torch' } });
+    await s.start();
+  }, { timeout: 240_000 });
+
+  after(async () => {
+    await s?.close();
+    assert.equal(s?.server?.isRunning(), false, 'code-server is still running after the session closed');
+  });
+
+  it('Analyze Experts is refused with what to do, and offers Manage Workspace Trust', { timeout: 120_000 }, async () => {
+    await s.step('torch-refused', async () => {
+      await s.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
+      // The workbench may still be scanning extensions right after start: a checkpoint clicked before our custom
+      // editor is known opens as binary text, so close that and click again.
+      let editor;
+      for (let attempt = 0; !editor; attempt++) {
+        await (await explorerRow(s.page, 'n16/ep4_moe.safetensors')).click();
+        editor = await webviewFrame(s.page, '#btn-analyze', { text: 'Soft MoE layers', timeout: 15_000 }).catch((err: unknown) => {
+          if (attempt >= 3) throw err;
+          return undefined;
+        });
+        if (!editor) await s.page.keyboard.press('Control+W');
+      }
+      await editor.locator('#btn-analyze').click();
+      const toast = s.page.locator('.notification-toast', { hasText: "softmoeInspector.engine is 'torch'" });
+      await toast.waitFor({ timeout: 30_000 });
+      assert.match(await toast.innerText(), /Restricted Mode.*untrusted workspace.*Trust this workspace/s);
+      await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).waitFor({ timeout: 5_000 });
+      assert.equal(cachedResults(s.dirs.userDataDir).length, 0, 'something was analysed');
+      await s.shot('refused');
     });
   });
 });

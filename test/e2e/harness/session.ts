@@ -39,6 +39,8 @@ export interface SessionOptions {
   files?: Record<string, string | Uint8Array>;
   /** Open the workspace untrusted (Restricted Mode), with workspace trust on and its start-up prompt off. */
   restricted?: boolean;
+  /** User settings (the profile's settings.json), merged over the harness's own. */
+  userSettings?: Record<string, unknown>;
 }
 
 export class E2eSession {
@@ -71,7 +73,7 @@ export class E2eSession {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set SOFTMOE_CHROMIUM)`);
     const bin = await ensureCodeServer();
     this.vsix = buildVsix();
-    writeUserSettings(this.dirs.userDataDir, this.opts.restricted ? RESTRICTED_MODE : {});
+    writeUserSettings(this.dirs.userDataDir, { ...(this.opts.restricted ? RESTRICTED_MODE : {}), ...this.opts.userSettings });
     this.installedList = installExtension(bin, this.dirs, this.vsix.vsix, EXTENSION_ID);
     makeWorkspace(this.workspace, this.opts.runs, this.opts.settings);
     for (const [rel, data] of Object.entries(this.opts.files ?? {})) {
