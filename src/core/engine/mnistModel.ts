@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Preprocessing, ValueSource } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
-import { disposeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
+import { runStages, type AdvanceOptions, type ModelInfo, type MoeRouting, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
 import { disposeReadout, layerWeightTensors, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
 
@@ -141,35 +141,29 @@ export class MnistSoftMoeModel implements SoftMoeModel {
   }
 
   fromFirstMoe(tokens: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
-    let mask = opts.masks?.[0];
-    let selected: tf.Tensor2D | undefined;
-    if (opts.selectMask) {
-      // The one MoE layer picks its experts from its own full routing on these tokens (RunOptions.selectMask).
-      const probe = this.layer.apply(tokens, { trace: true });
-      probe.y.dispose();
-      const routing = probe.trace as NonNullable<typeof probe.trace>;
-      try {
-        selected = opts.selectMask(0, routing);
-      } finally {
-        disposeTrace(routing);
-      }
-      if (selected) mask = selected;
-    }
-    try {
-      return this.maskedForward(tokens, mask, opts);
-    } finally {
-      selected?.dispose();
-    }
+    return runStages(this, tokens, opts);
   }
 
-  private maskedForward(tokens: tf.Tensor3D, mask: tf.Tensor2D | undefined, opts: RunOptions): RunOutput {
-    const run = { mask, drop: opts.drop ?? 'zero' } as const;
-    if (!opts.trace) return { logits: this.layer.applyReadout(tokens, this.folded, run), traces: [] };
-    const out = this.layer.apply(tokens, { ...run, trace: true });
-    const [b, m, d] = out.y.shape;
-    const logits = tf.tidy(() => tf.matMul(tf.reshape(out.y, [b, m * d]), this.decoderT) as tf.Tensor2D);
-    out.y.dispose();
-    return { logits, traces: out.trace ? [out.trace] : [] };
+  route(layer: number, tokens: tf.Tensor3D, slotOutputs: boolean): MoeRouting {
+    this.checkLayer(layer);
+    return this.layer.routing(tokens, slotOutputs);
+  }
+
+  /** The one MoE layer and the decoder: logits [b, C] (folded into the readout unless recombining a cached routing). */
+  advance(layer: number, tokens: tf.Tensor3D, opts: AdvanceOptions = {}): tf.Tensor2D {
+    this.checkLayer(layer);
+    const run = { mask: opts.mask, drop: opts.drop ?? 'zero' } as const;
+    if (!opts.cached) return this.layer.applyReadout(tokens, this.folded, run);
+    const cached = opts.cached;
+    return tf.tidy(() => {
+      const y = this.layer.recombine(cached, run);
+      const [b, m, d] = y.shape;
+      return tf.matMul(tf.reshape(y, [b, m * d]), this.decoderT) as tf.Tensor2D;
+    });
+  }
+
+  private checkLayer(layer: number): void {
+    if (layer !== 0) throw new SoftMoeError('E_INTERNAL', `Internal error: the MNIST model has one MoE layer, not layer ${layer}.`);
   }
 
   dispose(): void {

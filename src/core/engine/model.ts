@@ -20,9 +20,29 @@ export interface MoeTrace {
   slotOutputs: tf.Tensor4D;
 }
 
+/** A MoE layer's full routing on some rows: a trace whose slot outputs are there only when asked for. */
+export interface MoeRouting extends Omit<MoeTrace, 'slotOutputs'> {
+  slotOutputs?: tf.Tensor4D;
+}
+
 /** Free every tensor of a trace. */
-export function disposeTrace(t: MoeTrace): void {
-  tf.dispose([t.logits, t.dispatch, t.combine, t.slotOutputs]);
+export function disposeTrace(t: MoeTrace | MoeRouting): void {
+  tf.dispose([t.logits, t.dispatch, t.combine, ...(t.slotOutputs ? [t.slotOutputs] : [])]);
+}
+
+/** What a masked pass of a MoE layer needs of its full routing on the same rows: Y = C_eff·Ỹ (see `AdvanceOptions`). */
+export type MoeCache = Pick<MoeTrace, 'logits' | 'combine' | 'slotOutputs'>;
+
+/** How `advance` applies one MoE layer. */
+export interface AdvanceOptions {
+  /** [rows, n] float32, 1 keep / 0 drop. Missing: keep all. Without `cached`, experts run only on the rows that keep them. */
+  mask?: tf.Tensor2D;
+  drop?: DropMode;
+  /**
+   * This layer's full routing and slot outputs on this same state (from `route(layer, state, true)`): the layer then
+   * only recombines them under the mask (Y = C_eff·Ỹ) instead of running its router and experts again.
+   */
+  cached?: MoeCache;
 }
 
 export interface RunOptions {
@@ -39,7 +59,17 @@ export interface RunOptions {
    * on this pass's input, and uses the returned [b, n] mask for the layer instead of `masks[layerIndex]`
    * (`undefined`: keep `masks[layerIndex]`). The engine owns and disposes the tensors it passes and the mask returned.
    */
-  selectMask?: (layerIndex: number, routing: MoeTrace) => tf.Tensor2D | undefined;
+  selectMask?: (layerIndex: number, routing: MoeRouting) => tf.Tensor2D | undefined;
+  /**
+   * With `selectMask`: whether the routing handed to it carries every expert's slot outputs. Default true. False lets
+   * the masked layer run each expert only on the rows that keep it (a selector that reads only routing weights).
+   */
+  selectOutputs?: boolean;
+  /**
+   * The first MoE layer's full routing and slot outputs on these same rows (cached by an engine once per batch):
+   * every pass then only recombines them under its mask, and the first layer's router and experts do not run.
+   */
+  first?: MoeTrace;
 }
 
 export interface RunOutput {
@@ -87,8 +117,16 @@ export interface SoftMoeModel {
    * attention (the layer itself sees norm2(h); see `VitModel.moeInput`). Analysis caches it per batch.
    */
   stem(x: tf.Tensor): tf.Tensor3D;
-  /** From the tokens entering the first MoE layer to the logits. `forward(x) ≡ fromFirstMoe(stem(x))`. */
+  /** From the tokens entering the first MoE layer to the logits. `forward(x) ≡ fromFirstMoe(stem(x))` (`runStages`). */
   fromFirstMoe(tokens: tf.Tensor3D, opts?: RunOptions): RunOutput;
+  /**
+   * The forward from the first MoE layer, cut at every MoE layer (`runStages` chains them). The state entering layer
+   * 0 is `stem(x)`; `route(l, state)` is layer l's full routing on it (with every expert's slot outputs when asked);
+   * `advance(l, state)` applies layer l (masked, or recombined from `cached`) and runs on to the state entering
+   * layer l + 1 — or to the logits [rows, C] after the last layer. States are [rows, tokens, width].
+   */
+  route(layer: number, state: tf.Tensor3D, slotOutputs: boolean): MoeRouting;
+  advance(layer: number, state: tf.Tensor3D, opts?: AdvanceOptions): tf.Tensor;
   /**
    * Present when the model has ONE MoE layer and everything after it is linear:
    * logits = flatten(Y) · weightᵀ + bias, with Y [b, m, d] the layer output flattened token-major.
@@ -99,3 +137,35 @@ export interface SoftMoeModel {
 }
 
 export type { DropMode, LayerInfo, Preprocessing };
+
+/**
+ * `fromFirstMoe` from a model's stages. Each MoE layer in turn is masked by `masks[l]` or by what `selectMask` picks
+ * from the layer's full routing on this pass's input. A layer whose full routing with slot outputs is at hand (the
+ * engine's cached `first`, a trace, or a selection that read the outputs) is recombined under its mask; any other
+ * masked layer runs each expert only on the rows that keep it.
+ */
+export function runStages(model: SoftMoeModel, h: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
+  const L = model.info.moeLayers.length;
+  const drop = opts.drop ?? 'zero';
+  const traces: MoeTrace[] = [];
+  const logits = tf.tidy(() => {
+    let state: tf.Tensor = h;
+    for (let l = 0; l < L; l++) {
+      const x = state as tf.Tensor3D;
+      let mask = opts.masks?.[l];
+      const given = l === 0 ? opts.first : undefined;
+      if (!given && !opts.trace && !opts.selectMask) {
+        state = model.advance(l, x, { mask, drop });
+        continue;
+      }
+      const withOutputs = opts.trace === true || (opts.selectOutputs ?? true);
+      const routing: MoeRouting = given ?? model.route(l, x, withOutputs);
+      if (opts.selectMask) mask = opts.selectMask(l, routing) ?? mask;
+      const full = routing.slotOutputs ? (routing as MoeTrace) : undefined;
+      state = model.advance(l, x, { mask, drop, ...(full ? { cached: full } : {}) });
+      if (opts.trace && full) traces.push({ logits: tf.keep(full.logits), dispatch: tf.keep(full.dispatch), combine: tf.keep(full.combine), slotOutputs: tf.keep(full.slotOutputs) });
+    }
+    return state as tf.Tensor2D;
+  });
+  return { logits, traces };
+}

@@ -13,8 +13,10 @@
  * Masks and drop modes (the paper's code): `zero` runs the kept experts and leaves C alone, so dropped experts
  * contribute nothing and the kept weights sum to < 1 (C_eff = C ⊙ mask). `renorm` sets dropped experts' logits to
  * −∞ before both softmaxes: D of kept slots is unchanged (the softmax is over tokens, per slot) and C is
- * renormalised over kept slots (C_eff = softmax(logits − ∞·(1−mask)) ⊙ mask). Either way every expert runs on every
- * slot once, so a trace hands back each expert's output for analysis to recombine for any subset.
+ * renormalised over kept slots (C_eff = softmax(logits − ∞·(1−mask)) ⊙ mask). Either way a dropped expert's
+ * weight is exactly 0, so a masked pass runs each expert only on the inputs that keep it; a traced pass runs every
+ * expert on every slot once, and `routing` + `recombine` give any mask's output from that without running the
+ * router or the experts again.
  *
  * Performance (wasm): only un-batched, un-transposed 2D matMuls are fast (xnnpack); batched or transposed ones run
  * ~10× slower, so weights are stored input-major ([in, out]) and tokens are folded into rows.
@@ -23,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import type { ExpertActivation, TokenNorm } from '../model/detectedLayer';
-import type { MoeTrace } from './model';
+import type { MoeCache, MoeRouting, MoeTrace } from './model';
 import { normalizeAlong } from './tokenNorm';
 
 export type { ExpertActivation };
@@ -229,17 +231,60 @@ export class SoftMoeLayer {
     const dispatchT = tf.softmax(tf.transpose(logits, [0, 2, 1])) as tf.Tensor3D; // [b, S, m]
     const slots = tf.matMul(dispatchT, xe) as tf.Tensor3D; // [b, S, d]
     const combine = tf.reshape(tf.softmax(logits2d), [b, m, S]) as tf.Tensor3D;
-    let combineEff = combine;
-    if (opts.mask) {
-      const slotMask = this.slotMask(opts.mask); // [b, 1, S]
-      if ((opts.drop ?? 'zero') === 'renorm') {
-        const bias = tf.mul(tf.sub(slotMask, 1), 1e30);
-        combineEff = tf.mul(tf.softmax(tf.add(logits, bias)), slotMask) as tf.Tensor3D;
-      } else {
-        combineEff = tf.mul(combine, slotMask) as tf.Tensor3D;
-      }
-    }
+    const combineEff = this.effectiveCombine(combine, logits, opts.mask, opts.drop);
     return { b, m, logits, combine, combineEff, dispatchT, slots };
+  }
+
+  /**
+   * C_eff [b, m, n·p] from the full combine and router logits [b, m, n·p]: C itself without a mask; `zero` C ⊙ mask;
+   * `renorm` the combine softmax over kept slots only. Either way a dropped slot's weight is exactly 0.
+   */
+  private effectiveCombine(combine: tf.Tensor3D, logits: tf.Tensor3D, mask: tf.Tensor2D | undefined, drop: DropMode | undefined): tf.Tensor3D {
+    if (!mask) return combine;
+    const slotMask = this.slotMask(mask); // [b, 1, S]
+    if ((drop ?? 'zero') === 'renorm') {
+      const bias = tf.mul(tf.sub(slotMask, 1), 1e30);
+      return tf.mul(tf.softmax(tf.add(logits, bias)), slotMask) as tf.Tensor3D;
+    }
+    return tf.mul(combine, slotMask) as tf.Tensor3D;
+  }
+
+  /**
+   * The layer's full (unmasked) routing on tokens [b, m, d]: router logits, dispatch and combine [b, m, n, p], and
+   * with `withOutputs` every expert's output on its slots [b, n, p, d] — everything a masked pass of this layer on
+   * the same tokens needs (`recombine`), since masks change only C (dispatch of kept slots, hence Ỹ, is unchanged).
+   */
+  routing(x: tf.Tensor3D, withOutputs: boolean): MoeRouting {
+    return tf.tidy(() => {
+      const r = this.route(x, {});
+      const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
+      const out: MoeRouting = {
+        logits: tf.reshape(r.logits, [r.b, r.m, n, p]) as tf.Tensor4D,
+        dispatch: tf.reshape(tf.transpose(r.dispatchT, [0, 2, 1]), [r.b, r.m, n, p]) as tf.Tensor4D,
+        combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
+      };
+      if (withOutputs) out.slotOutputs = tf.reshape(this.expertOutputs(this.hidden(r.slots, r.b), r.b), [r.b, n, p, d]) as tf.Tensor4D;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as MoeRouting;
+  }
+
+  /**
+   * The layer's output Y [b, m, d] under a mask, from its routing and slot outputs on the same tokens (`routing`
+   * with outputs): Y = C_eff · Ỹ, no router or expert recomputed. Equal to `apply` with that mask.
+   */
+  recombine(cached: MoeCache, opts: { mask?: tf.Tensor2D; drop?: DropMode } = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, m, n, p] = cached.combine.shape;
+      const d = cached.slotOutputs.shape[3];
+      const S = n * p;
+      if (opts.mask && (opts.mask.rank !== 2 || opts.mask.shape[0] !== b || opts.mask.shape[1] !== n)) {
+        throw new SoftMoeError('E_SHAPE', `Expert mask for layer '${this.config.name}' should be [${b}, ${n}], got [${opts.mask.shape.join(', ')}].`);
+      }
+      const combine = tf.reshape(cached.combine, [b, m, S]) as tf.Tensor3D;
+      const logits = tf.reshape(cached.logits, [b, m, S]) as tf.Tensor3D;
+      const eff = this.effectiveCombine(combine, logits, opts.mask, opts.drop);
+      return tf.matMul(eff, tf.reshape(cached.slotOutputs, [b, S, d])) as tf.Tensor3D;
+    });
   }
 
 /** Expert mask [b, n] → slot mask [b, 1, n·p]. */
@@ -262,20 +307,70 @@ export class SoftMoeLayer {
 
   /** Hidden activations of each expert, [b·p, h] per expert (one-linear experts: their inputs). */
   private hidden(slots: tf.Tensor3D, b: number): tf.Tensor2D[] {
-    const parts = this.expertMajor(slots, b, this.config.dim);
+    return this.expertMajor(slots, b, this.config.dim).map((xs, e) => this.expertHiddenOf(e, xs));
+  }
+
+  /** Expert e's hidden activations on its input rows xs [rows, d] → [rows, h] (one-linear experts: xs). */
+  private expertHiddenOf(e: number, xs: tf.Tensor2D): tf.Tensor2D {
     const act = this.config.activation;
-    if (act === 'none') return parts;
-    return parts.map((xs, e) => {
-      const { w1, b1, w1Gate, b1Gate } = this.weights.experts[e];
-      const a = { a: xs, b: w1 as tf.Tensor2D, bias: b1 };
-      if (act === 'relu') return tf.fused.matMul({ ...a, activation: 'relu' }) as tf.Tensor2D;
-      const pre = tf.fused.matMul(a);
-      if (act === 'geglu') {
-        const gate = tf.fused.matMul({ a: xs, b: w1Gate as tf.Tensor2D, bias: b1Gate });
-        return tf.mul(pre, applyGelu(gate, false)) as tf.Tensor2D;
+    if (act === 'none') return xs;
+    const { w1, b1, w1Gate, b1Gate } = this.weights.experts[e];
+    const a = { a: xs, b: w1 as tf.Tensor2D, bias: b1 };
+    if (act === 'relu') return tf.fused.matMul({ ...a, activation: 'relu' }) as tf.Tensor2D;
+    const pre = tf.fused.matMul(a);
+    if (act === 'geglu') {
+      const gate = tf.fused.matMul({ a: xs, b: w1Gate as tf.Tensor2D, bias: b1Gate });
+      return tf.mul(pre, applyGelu(gate, false)) as tf.Tensor2D;
+    }
+    return applyGelu(pre, act === 'gelu-tanh');
+  }
+
+  /** Expert e's outputs on its input rows xs [rows, d] → [rows, d]. */
+  private expertOutputOf(e: number, xs: tf.Tensor2D): tf.Tensor2D {
+    const { w2, b2 } = this.weights.experts[e];
+    return tf.fused.matMul({ a: this.expertHiddenOf(e, xs), b: w2, bias: b2 }) as tf.Tensor2D;
+  }
+
+  /**
+   * Expert outputs per slot [b, n·p, d] where each expert ran only on the inputs whose mask keeps it, zeros for the
+   * rest: a dropped expert's combine weight is exactly 0 in both drop modes, so Y = C_eff·Ỹ is the same as with
+   * every expert run. Rows are gathered per expert from the slots, and the outputs scattered back with one gather.
+   */
+  private keptExpertOutputs(slots: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3D {
+    const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
+    const b = slots.shape[0];
+    const keep = mask.dataSync();
+    const flat = tf.reshape(slots, [b * n * p, d]) as tf.Tensor2D; // row (r·n + e)·p + s
+    const where = new Int32Array(b * n * p);
+    const outs: tf.Tensor2D[] = [];
+    let total = 0;
+    const dropped: number[] = [];
+    for (let e = 0; e < n; e++) {
+      const rows: number[] = [];
+      for (let r = 0; r < b; r++) {
+        const base = (r * n + e) * p;
+        if (keep[r * n + e] !== 0) {
+          for (let s = 0; s < p; s++) {
+            rows.push(base + s);
+            where[base + s] = total++;
+          }
+        } else {
+          for (let s = 0; s < p; s++) dropped.push(base + s);
+        }
       }
-      return applyGelu(pre, act === 'gelu-tanh');
-    });
+      if (rows.length > 0) outs.push(this.expertOutputOf(e, tf.gather(flat, tf.tensor1d(rows, 'int32')) as tf.Tensor2D));
+    }
+    for (const i of dropped) where[i] = total; // the zero row
+    const all = tf.concat([...outs, tf.zeros([1, d])], 0);
+    return tf.reshape(tf.gather(all, tf.tensor1d(where, 'int32')), [b, n * p, d]) as tf.Tensor3D;
+  }
+
+  /** Whether a [b, n] keep mask drops any expert of any row. */
+  private static dropsAny(mask: tf.Tensor2D | undefined): mask is tf.Tensor2D {
+    if (!mask) return false;
+    const v = mask.dataSync();
+    for (let i = 0; i < v.length; i++) if (v[i] === 0) return true;
+    return false;
   }
 
   /** Expert outputs per slot [b, n·p, d]. */
@@ -293,7 +388,10 @@ export class SoftMoeLayer {
   apply(x: tf.Tensor3D, opts: LayerRunOptions = {}): LayerOutput {
     const out = tf.tidy(() => {
       const r = this.route(x, opts);
-      const ys = this.expertOutputs(this.hidden(r.slots, r.b), r.b);
+      // Traced: every expert on every slot (the trace hands back each expert's output). Masked: kept rows only.
+      const ys = !opts.trace && SoftMoeLayer.dropsAny(opts.mask)
+        ? this.keptExpertOutputs(r.slots, opts.mask)
+        : this.expertOutputs(this.hidden(r.slots, r.b), r.b);
       const y = tf.matMul(r.combineEff, ys) as tf.Tensor3D;
       if (!opts.trace) return { y };
       const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;

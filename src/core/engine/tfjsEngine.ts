@@ -2,23 +2,26 @@
  * The built-in engine: a `SoftMoeModel` (the paper's MNIST model, the Soft MoE ViT) computed by TensorFlow.js in
  * this process, behind the `Engine` interface (engine.ts).
  *
- * A batch keeps one tensor: the activations entering the first MoE layer (`model.stem`), so every trace and masked
- * pass resumes from there. Masked passes are stacked: a chunk of passes is one forward over (passes × b) rows — the
- * cached activations tiled, pass-major — so many small passes become a few large matrix products.
+ * A batch keeps the activations entering the first MoE layer (`model.stem`), so every trace and masked pass resumes
+ * from there, and — once traced or first asked for a masked pass — the first MoE layer's full routing and every
+ * expert's slot outputs: its input is the same for every mask, so each pass only recombines them (Y = C_eff·Ỹ) and
+ * the first layer's router and experts run once per batch. Later layers run each expert only on the rows that keep
+ * it. Masked passes are stacked: a chunk of passes is one forward over (passes × b) rows — the cached tensors
+ * tiled, pass-major — so many small passes become a few large matrix products.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError, yieldTurn } from '../errors';
 import { argmaxRows } from './argmax';
 import { currentBackend } from './backendName';
 import type { BatchTrace, Engine, EngineBatch, LayerTrace, MaskedPasses, SelectingPasses, TraceRequest } from './engine';
-import { disposeTrace, type MoeTrace, type RunOptions, type SoftMoeModel } from './model';
+import { disposeTrace, type MoeRouting, type MoeTrace, type RunOptions, type SoftMoeModel } from './model';
 
 export interface TfjsEngineOptions {
   /** Dispose the model with the engine. Default true. */
   ownsModel?: boolean;
   /**
-   * Upper bound on (rows × tokens × width) of one stacked forward, in float32 values. Default 2²⁴ (64 MiB of
-   * activations per tensor), never fewer rows than one pass.
+   * Upper bound on (rows × (tokens + first-layer slots) × width) of one stacked forward, in float32 values: the tiled
+   * state and the first layer's tiled slot outputs. Default 2²⁴ (64 MiB), never fewer rows than one pass.
    */
   maxStackedValues?: number;
 }
@@ -62,21 +65,25 @@ export function readoutProjection(weight: tf.Tensor2D, m: number, d: number): tf
   return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(weight, [c, m, d]), [2, 1, 0]), [d, m * c]) as tf.Tensor2D);
 }
 
-/** A MoE trace's tensors as host arrays (the engine interface's LayerTrace). */
-export function traceToHost(t: MoeTrace, withOutputs: boolean): LayerTrace {
+/** A MoE layer's routing as host arrays (the engine interface's LayerTrace); `d` is the layer's width. */
+export function traceToHost(t: MoeRouting, withOutputs: boolean, d: number): LayerTrace {
   const [b, m, n, p] = t.combine.shape;
+  if (withOutputs && !t.slotOutputs) throw new SoftMoeError('E_INTERNAL', 'Internal error: slot outputs asked of a routing computed without them.');
   return {
-    b, m, n, p,
-    d: t.slotOutputs.shape[3],
+    b, m, n, p, d,
     logits: t.logits.dataSync() as Float32Array,
     combine: t.combine.dataSync() as Float32Array,
     dispatch: t.dispatch.dataSync() as Float32Array,
-    ...(withOutputs ? { slotOutputs: t.slotOutputs.dataSync() as Float32Array } : {}),
+    ...(withOutputs && t.slotOutputs ? { slotOutputs: t.slotOutputs.dataSync() as Float32Array } : {}),
   };
 }
 
 class TfjsBatch implements EngineBatch {
   private closed = false;
+  /** The first MoE layer's full routing and slot outputs on the batch's rows (from the trace, or computed once). */
+  private first?: MoeTrace;
+  /** Tokens and `first` tiled for a chunk of q passes, by q (a batch's chunks have one or two sizes). */
+  private readonly tiled = new Map<number, { tokens: tf.Tensor3D; first: MoeTrace }>();
 
   constructor(
     private readonly model: SoftMoeModel,
@@ -88,14 +95,19 @@ class TfjsBatch implements EngineBatch {
     private readonly signal?: AbortSignal,
   ) {}
 
+  private dim(layer: number): number {
+    return this.model.info.moeLayers[layer]?.dim ?? 0;
+  }
+
   async trace(req: TraceRequest = {}): Promise<BatchTrace> {
     this.check();
     const out = this.model.fromFirstMoe(this.tokens, { trace: true });
+    const [first] = out.traces;
     try {
       const logits = out.logits.dataSync() as Float32Array;
-      const layers = out.traces.map((t) => traceToHost(t, req.slotOutputs === true));
+      const layers = out.traces.map((t, l) => traceToHost(t, req.slotOutputs === true, this.dim(l)));
       if (!req.contributions) return { logits, layers };
-      const t = out.traces[0] as MoeTrace;
+      const t = first as MoeTrace;
       const [b, n, p, d] = t.slotOutputs.shape;
       const m = t.combine.shape[1];
       const projection = this.projectionFor(m, d); // created (once) outside any tidy, so it outlives this call
@@ -105,7 +117,11 @@ class TfjsBatch implements EngineBatch {
       return { logits, layers, contributions, readoutBias: this.biasOf() };
     } finally {
       out.logits.dispose();
-      out.traces.forEach(disposeTrace);
+      // The first layer's routing is kept for the batch's masked passes (unless one is already kept).
+      out.traces.forEach((t, l) => {
+        if (l === 0 && !this.first) this.first = t;
+        else disposeTrace(t);
+      });
     }
   }
 
@@ -125,8 +141,8 @@ class TfjsBatch implements EngineBatch {
   async runSelecting(passes: SelectingPasses): Promise<Int32Array> {
     return this.stacked(passes.count, (_rows, first) => {
       const made: tf.Tensor2D[] = [];
-      const selectMask = (layer: number, routing: MoeTrace): tf.Tensor2D => {
-        const host = traceToHost(routing, passes.slotOutputs);
+      const selectMask = (layer: number, routing: MoeRouting): tf.Tensor2D => {
+        const host = traceToHost(routing, passes.slotOutputs, this.dim(layer));
         const keep = passes.select(layer, host, first);
         if (keep.length !== host.b * host.n) {
           throw new SoftMoeError('E_INTERNAL', `Internal error: a selector returned ${keep.length} mask values for ${host.b} rows × ${host.n} experts.`);
@@ -135,7 +151,10 @@ class TfjsBatch implements EngineBatch {
         made.push(t);
         return t;
       };
-      return { opts: { drop: passes.drop, selectMask }, dispose: () => tf.dispose(made.filter((t) => !t.isDisposed)) };
+      return {
+        opts: { drop: passes.drop, selectMask, selectOutputs: passes.slotOutputs },
+        dispose: () => tf.dispose(made.filter((t) => !t.isDisposed)),
+      };
     });
   }
 
@@ -143,13 +162,40 @@ class TfjsBatch implements EngineBatch {
     if (this.closed) return;
     this.closed = true;
     this.tokens.dispose();
+    if (this.first) disposeTrace(this.first);
+    for (const t of this.tiled.values()) {
+      t.tokens.dispose();
+      disposeTrace(t.first);
+    }
+    this.tiled.clear();
   }
 
   private check(): void {
     if (this.closed) throw new SoftMoeError('E_INTERNAL', 'Internal error: the batch was already closed.');
   }
 
-  /** Passes in chunks of whole passes, each chunk one forward over the cached activations tiled (pass-major). */
+  /** Tokens and the first layer's routing for q passes (tiled, pass-major), kept for the batch. */
+  private tiledFor(q: number): { tokens: tf.Tensor3D; first: MoeTrace } {
+    this.first ??= this.model.route(0, this.tokens, true) as MoeTrace;
+    const first = this.first;
+    if (q === 1) return { tokens: this.tokens, first };
+    let t = this.tiled.get(q);
+    if (!t) {
+      t = tf.tidy(() => ({
+        tokens: tf.tile(this.tokens, [q, 1, 1]) as tf.Tensor3D,
+        first: {
+          logits: tf.tile(first.logits, [q, 1, 1, 1]) as tf.Tensor4D,
+          combine: tf.tile(first.combine, [q, 1, 1, 1]) as tf.Tensor4D,
+          dispatch: tf.tile(first.dispatch, [q, 1, 1, 1]) as tf.Tensor4D,
+          slotOutputs: tf.tile(first.slotOutputs, [q, 1, 1, 1]) as tf.Tensor4D,
+        },
+      }));
+      this.tiled.set(q, t);
+    }
+    return t;
+  }
+
+  /** Passes in chunks of whole passes, each chunk one forward over the cached tensors tiled (pass-major). */
   private async stacked(
     count: number,
     optionsFor: (rows: number, firstPass: number) => { opts: RunOptions; dispose: () => void },
@@ -157,17 +203,18 @@ class TfjsBatch implements EngineBatch {
     this.check();
     const b = this.size;
     const [, m, d] = this.tokens.shape;
-    const perChunk = Math.max(1, Math.floor(this.maxValues / Math.max(1, b * m * d)));
+    const layer0 = this.model.info.moeLayers[0];
+    const slots = (layer0?.numExperts ?? 0) * (layer0?.slotsPerExpert ?? 0);
+    const perChunk = Math.max(1, Math.floor(this.maxValues / Math.max(1, b * (m * d + slots * (layer0?.dim ?? d)))));
     const out = new Int32Array(count * b);
     for (let first = 0; first < count; first += perChunk) {
       const q = Math.min(perChunk, count - first);
       const rows = q * b;
       const { opts, dispose } = optionsFor(rows, first);
-      const input = q === 1 ? this.tokens : tf.tidy(() => tf.tile(this.tokens, [q, 1, 1]) as tf.Tensor3D);
+      const cached = this.tiledFor(q);
       try {
-        this.predictions(input, opts, out, first * b);
+        this.predictions(cached.tokens, { ...opts, first: cached.first }, out, first * b);
       } finally {
-        if (input !== this.tokens) input.dispose();
         dispose();
       }
       if (first + q < count) await yieldTurn(this.signal);

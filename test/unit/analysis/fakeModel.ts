@@ -7,7 +7,7 @@
  *   kind 'two-layer': Y1 = x + MoE1(x), Y2 = MoE2(Y1), logits = flatten(Y2)·Wᵀ + b   (general path, selectMask)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelInfo, MoeTrace, RunOptions, RunOutput, SoftMoeModel } from '../../../src/core/engine/model';
+import { runStages, type AdvanceOptions, type ModelInfo, type MoeCache, type MoeRouting, type MoeTrace, type RunOptions, type RunOutput, type SoftMoeModel } from '../../../src/core/engine/model';
 import { createPrng } from '../../../src/core/train/prng';
 import type { Engine } from '../../../src/core/engine/engine';
 import { createTfjsEngine } from '../../../src/core/engine/tfjsEngine';
@@ -83,21 +83,28 @@ export class FakeModel implements SoftMoeModel {
   }
 
   fromFirstMoe(tokens: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
-    const traces: MoeTrace[] = [];
-    const logits = tf.tidy(() => {
-      let y = tokens;
-      this.layers.forEach((lw, li) => {
-        const out = this.layer(lw, li, y, opts, traces);
-        y = this.spec.kind === 'two-layer' && li === 0 ? tf.add(y, out) : out;
-      });
-      let flat = tf.reshape(y, [y.shape[0], this.spec.m * this.spec.d]) as tf.Tensor2D;
+    return runStages(this, tokens, opts);
+  }
+
+  route(li: number, x: tf.Tensor3D, slotOutputs: boolean): MoeRouting {
+    const t = tf.tidy(() => this.trace(this.layers[li] as LayerW, x) as unknown as tf.TensorContainer) as unknown as MoeTrace;
+    if (slotOutputs) return t;
+    t.slotOutputs.dispose();
+    return { logits: t.logits, combine: t.combine, dispatch: t.dispatch };
+  }
+
+  advance(li: number, x: tf.Tensor3D, opts: AdvanceOptions = {}): tf.Tensor {
+    return tf.tidy(() => {
+      const trace = opts.cached ?? this.trace(this.layers[li] as LayerW, x);
+      const out = this.combineOut(trace, opts);
+      if (this.spec.kind === 'two-layer' && li === 0) return tf.add(x, out);
+      let flat = tf.reshape(out, [out.shape[0], this.spec.m * this.spec.d]) as tf.Tensor2D;
       if (this.spec.kind === 'nonlinear') flat = tf.relu(flat);
       return tf.add(tf.matMul(flat, this.w, false, true), this.bias) as tf.Tensor2D;
     });
-    return { logits, traces };
   }
 
-  private layer(lw: LayerW, li: number, x: tf.Tensor3D, opts: RunOptions, traces: MoeTrace[]): tf.Tensor3D {
+  private trace(lw: LayerW, x: tf.Tensor3D): MoeTrace {
     const { m, d, n, p } = this.spec;
     const b = x.shape[0];
     const S = n * p;
@@ -111,24 +118,30 @@ export class FakeModel implements SoftMoeModel {
       const se = tf.reshape(tf.slice(slots, [0, e * p, 0], [b, p, d]), [b * p, d]);
       return tf.reshape(tf.matMul(tf.relu(tf.matMul(se, lw.w1[e] as tf.Tensor2D)), lw.w2[e] as tf.Tensor2D), [b, p, d]);
     });
-    const slotOutputs = tf.stack(outs, 1) as tf.Tensor4D; // [b, n, p, d]
-    const trace: MoeTrace = {
+    return {
       logits: tf.reshape(logits, [b, m, n, p]) as tf.Tensor4D,
       combine: tf.reshape(combine, [b, m, n, p]) as tf.Tensor4D,
       dispatch: tf.reshape(tf.transpose(dispatchT, [0, 2, 1]), [b, m, n, p]) as tf.Tensor4D,
-      slotOutputs,
+      slotOutputs: tf.stack(outs, 1) as tf.Tensor4D, // [b, n, p, d]
     };
-    let mask = opts.masks?.[li];
-    if (opts.selectMask) mask = opts.selectMask(li, trace) ?? mask;
+  }
+
+  /** Y = C_eff · Ỹ for a mask and drop mode. */
+  private combineOut(t: MoeCache, opts: AdvanceOptions): tf.Tensor3D {
+    const { m, d, n, p } = this.spec;
+    const b = t.combine.shape[0];
+    const S = n * p;
+    const logits = tf.reshape(t.logits, [b, m, S]);
+    const combine = tf.reshape(t.combine, [b, m, S]);
     let eff = combine;
+    const mask = opts.mask;
     if (mask) {
       const slotMask = tf.reshape(tf.tile(tf.reshape(mask, [b, n, 1]), [1, 1, p]), [b, 1, S]);
       eff = opts.drop === 'renorm'
         ? tf.mul(tf.softmax(tf.add(logits, tf.mul(tf.sub(1, slotMask), -1e9))), slotMask)
         : tf.mul(combine, slotMask);
     }
-    if (opts.trace) traces.push({ logits: tf.keep(trace.logits), combine: tf.keep(trace.combine), dispatch: tf.keep(trace.dispatch), slotOutputs: tf.keep(slotOutputs) });
-    return tf.matMul(eff, tf.reshape(slotOutputs, [b, S, d])) as tf.Tensor3D;
+    return tf.matMul(eff, tf.reshape(t.slotOutputs, [b, S, d])) as tf.Tensor3D;
   }
 
   dispose(): void {
@@ -146,6 +159,8 @@ export function withoutReadout(model: SoftMoeModel): SoftMoeModel {
     forward: (x, o) => model.forward(x, o),
     stem: (x) => model.stem(x),
     fromFirstMoe: (t, o) => model.fromFirstMoe(t, o),
+    route: (l, t, o) => model.route(l, t, o),
+    advance: (l, t, o) => model.advance(l, t, o),
     dispose: () => model.dispose(),
   };
 }

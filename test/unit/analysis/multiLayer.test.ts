@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../../src/core/analysis/analyze';
 import type { DropMode } from '../../../src/core/analysis/schema';
-import type { MoeTrace, SoftMoeModel } from '../../../src/core/engine/model';
+import type { Engine } from '../../../src/core/engine/engine';
+import type { MoeRouting, SoftMoeModel } from '../../../src/core/engine/model';
 import { fake, labelledData, useCpu } from './setup';
 import { engineOf } from './fakeModel';
 
@@ -16,7 +17,7 @@ function perLayerTopK(model: SoftMoeModel, x: Float32Array, y: Int32Array, k: nu
     const pre = model.preprocess(tf.tensor4d(x, [b, ...model.info.inputShape]));
     const out = model.forward(pre, {
       drop,
-      selectMask: (_l: number, r: MoeTrace) => {
+      selectMask: (_l: number, r: MoeRouting) => {
         const mass = tf.sum(r.combine, [1, 3]); // [b, n]
         const { indices } = tf.topk(mass, k);
         return tf.sum(tf.oneHot(indices, mass.shape[1]!), 1) as tf.Tensor2D;
@@ -45,9 +46,25 @@ describe('several MoE layers (general path, selectMask)', () => {
     assert.equal(sel.classExpertSelected.length, 4);
   });
 
-  it('says so when the engine ignores selectMask', async () => {
-    const deaf: SoftMoeModel = Object.assign(Object.create(Object.getPrototypeOf(model)), model);
-    deaf.fromFirstMoe = (t, o) => model.fromFirstMoe(t, { ...o, selectMask: undefined });
-    await assert.rejects(analyze(engineOf(deaf), dataset, { ks: [1] }), /does not support per-layer expert selection/);
+  it('says so when the engine does not let each layer select (runSelecting never calls select)', async () => {
+    const inner = engineOf(model);
+    const deaf: Engine = {
+      ...inner,
+      info: inner.info,
+      description: inner.description,
+      linearReadout: inner.linearReadout,
+      async begin(images, b, signal) {
+        const batch = await inner.begin(images, b, signal);
+        return {
+          size: batch.size,
+          trace: (r) => batch.trace(r),
+          run: (p) => batch.run(p),
+          predict: () => batch.predict(),
+          close: () => batch.close(),
+          runSelecting: (p) => batch.run({ drop: p.drop, count: p.count, masks: model.info.moeLayers.map(() => undefined) }),
+        };
+      },
+    };
+    await assert.rejects(analyze(deaf, dataset, { ks: [1] }), /does not support per-layer expert selection/);
   });
 });

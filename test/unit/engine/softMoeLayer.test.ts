@@ -68,3 +68,40 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+describe('SoftMoeLayer computes less under a mask', () => {
+  before(() => useBackend('cpu'));
+  const c = CASES.find((k) => k.numExperts >= 3) as LayerCase;
+
+  it(`an expert no input keeps is not run: with its weights NaN the masked output is unchanged (${c.name})`, async () => {
+    const layer = buildLayer(c);
+    const { batch: b, numExperts: n } = c;
+    const keep = Array.from({ length: b * n }, (_, i) => (i % n === 1 ? 0 : (c.mask[i] ?? 1)));
+    const x = tf.tensor3d(c.x, [b, c.tokens, c.dim]);
+    const mask = tf.tensor2d(keep, [b, n]);
+    const want = await Promise.all((['zero', 'renorm'] as const).map((drop) => values(layer.apply(x, { mask, drop }).y)));
+    const e1 = layer.weights.experts[1];
+    const poisoned = { ...e1, w2: tf.fill(e1.w2.shape, NaN) as tf.Tensor2D };
+    layer.weights.experts[1] = poisoned;
+    for (const [i, drop] of (['zero', 'renorm'] as const).entries()) {
+      const got = await values(layer.apply(x, { mask, drop }).y);
+      assert.ok(got.every(Number.isFinite), `${drop}: a dropped expert ran`);
+      assert.equal(maxAbsDiff(got, want[i] as Float32Array), 0, `${drop}: same output`);
+    }
+    // Kept by every input, the poisoned expert would show: the test can fail.
+    const all = layer.apply(x, {}).y;
+    assert.ok(!(await values(all)).every(Number.isFinite));
+  });
+
+  it('recombine(routing) under a mask is apply with that mask (both drop modes)', async () => {
+    const layer = buildLayer(c);
+    const x = tf.tensor3d(c.x, [c.batch, c.tokens, c.dim]);
+    const mask = tf.tensor2d(c.mask, [c.batch, c.numExperts]);
+    const routing = layer.routing(x, true);
+    assert.ok(routing.slotOutputs);
+    for (const drop of ['zero', 'renorm'] as const) {
+      const got = await values(layer.recombine({ ...routing, slotOutputs: routing.slotOutputs }, { mask, drop }));
+      assert.ok(maxAbsDiff(got, drop === 'zero' ? c.yZero : c.yRenorm) <= TOL, `${drop} against PyTorch`);
+    }
+  });
+});

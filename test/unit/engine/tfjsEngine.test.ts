@@ -1,3 +1,6 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,3 +42,56 @@ for (const backend of BACKENDS) {
     });
   }
 }
+
+describe('tfjs engine computes the first MoE layer once per batch', () => {
+  it('routes and runs the first layer\'s experts once, then recombines it for every masked pass, with the predictions of the uncached masked forward', async () => {
+    await useBackend('cpu');
+    const model = await loadModel(VIT);
+    let routed = 0;
+    let ran = 0;
+    const route = model.route.bind(model);
+    const advance = model.advance.bind(model);
+    model.route = (l, state, outputs) => {
+      if (l === 0) routed++;
+      return route(l, state, outputs);
+    };
+    model.advance = (l, state, opts) => {
+      if (l === 0 && !opts?.cached) ran++;
+      return advance(l, state, opts);
+    };
+    const engine = createTfjsEngine(model, { ownsModel: false });
+    const { x, b } = fixtureBatch('ViT');
+    const n = engine.info.moeLayers[0]?.numExperts as number;
+    const L = engine.info.moeLayers.length;
+    // Pass j keeps experts 0..j of every input in every layer.
+    const P = n - 1;
+    const mask = new Uint8Array(P * b * n);
+    for (let j = 0; j < P; j++) for (let i = 0; i < b; i++) mask.fill(1, (j * b + i) * n, (j * b + i) * n + j + 1);
+    const masks = Array.from({ length: L }, () => mask);
+    const batch = await engine.begin(x, b);
+    try {
+      await batch.trace();
+      const got = { zero: await batch.run({ drop: 'zero', count: P, masks }), renorm: await batch.run({ drop: 'renorm', count: P, masks }) };
+      await batch.runSelecting({ drop: 'zero', count: 2, slotOutputs: false, select: (_l, r) => new Uint8Array(r.b * n).fill(1) });
+      assert.equal(routed, 1, 'the first layer is routed once per batch');
+      assert.equal(ran, 0, 'the first layer\'s experts never run again for a masked pass');
+      for (const drop of ['zero', 'renorm'] as const) {
+        const want = tf.tidy(() => {
+          const pre = model.preprocess(tf.tensor4d(x, [b, ...model.info.inputShape]));
+          const out = new Int32Array(P * b);
+          for (let j = 0; j < P; j++) {
+            const mj = tf.tensor2d(Float32Array.from(mask.subarray(j * b * n, (j + 1) * b * n)), [b, n]);
+            const logits = model.forward(pre, { masks: Array.from({ length: L }, () => mj), drop }).logits;
+            out.set(tf.argMax(logits, 1).dataSync() as Int32Array, j * b);
+          }
+          return out;
+        });
+        assert.deepEqual(got[drop], want, `${drop}: same predictions as the uncached masked forward`);
+      }
+    } finally {
+      await batch.close();
+      await engine.dispose();
+      model.dispose();
+    }
+  });
+});

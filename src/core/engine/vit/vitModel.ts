@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../../errors';
-import { disposeTrace, type DropMode, type MoeTrace, type ModelInfo, type RunOptions, type RunOutput, type SoftMoeModel } from '../model';
+import { runStages, type AdvanceOptions, type ModelInfo, type MoeRouting, type RunOptions, type RunOutput, type SoftMoeModel } from '../model';
 import { disposeLayerWeights } from '../layerFromCheckpoint';
 import type { SoftMoeLayer } from '../softMoeLayer';
 import type { VitConfig } from './vitConfig';
@@ -89,40 +89,49 @@ export class VitModel implements SoftMoeModel {
 
   /** The tokens the first Soft MoE layer receives, norm2(h), from `stem`'s output h. */
   moeInput(h: tf.Tensor3D): tf.Tensor3D {
-    const [b, m, d] = h.shape;
-    const norm2 = this.weights.blocks[this.firstMoeBlock].norm2;
-    return tf.tidy(() => tf.reshape(layerNorm(tf.reshape(h, [b * m, d]), norm2, this.config.layerNormEps), [b, m, d]) as tf.Tensor3D);
+    return tf.tidy(() => this.normed(h, this.firstMoeBlock));
   }
 
   fromFirstMoe(h: tf.Tensor3D, opts: RunOptions = {}): RunOutput {
-    const c = this.config;
+    this.checkState(h);
+    return runStages(this, h, opts);
+  }
+
+  /** Layer `li`'s full routing on norm2(h), h the residual stream entering its block's MLP half. */
+  route(li: number, h: tf.Tensor3D, slotOutputs: boolean): MoeRouting {
+    const block = this.moeBlock(li);
+    this.checkState(h);
+    return tf.tidy(() => (this.moe[block] as SoftMoeLayer).routing(this.normed(h, block), slotOutputs) as unknown as tf.TensorContainer) as unknown as MoeRouting;
+  }
+
+  /**
+   * h + ls2·moe(norm2(h)) for MoE layer `li` (masked; recombined from `cached` when given), then every block up to
+   * the next MoE block's MLP half (its residual stream h), or — after the last MoE layer — the remaining blocks and
+   * the head (logits [rows, C]).
+   */
+  advance(li: number, h: tf.Tensor3D, opts: AdvanceOptions = {}): tf.Tensor {
+    const block = this.moeBlock(li);
+    this.checkState(h);
+    const layer = this.moe[block] as SoftMoeLayer;
     const [b, m, d] = h.shape;
-    if (m !== this.tokens || d !== c.embedDim) {
-      throw new SoftMoeError('E_SHAPE', `fromFirstMoe: tokens are [${h.shape.join(', ')}], expected [b, ${this.tokens}, ${c.embedDim}].`);
+    if (opts.mask && (opts.mask.rank !== 2 || opts.mask.shape[0] !== b || opts.mask.shape[1] !== layer.config.numExperts)) {
+      throw new SoftMoeError('E_USAGE', `Mask for Soft MoE layer ${li} ('${layer.config.name}') is [${opts.mask.shape.join(', ')}], expected [${b}, ${layer.config.numExperts}].`);
     }
     const drop = opts.drop ?? 'zero';
-    return tidyRun(() => {
-      const traces: MoeTrace[] = [];
-      let moeIndex = 0;
-      let rows = tf.reshape(h, [b * m, d]) as tf.Tensor2D;
-      for (let i = this.firstMoeBlock; i < c.depth; i++) {
-        if (i !== this.firstMoeBlock) rows = this.attentionHalf(rows, b, i);
-        const layer = this.moe[i];
-        if (!layer) {
-          rows = this.mlpHalf(rows, i, (x) => {
-            const mlp = this.weights.blocks[i].mlp;
-            if (mlp.kind !== 'dense') throw new SoftMoeError('E_INTERNAL', `blocks.${i}: dense MLP weights missing.`);
-            return denseMlp(x, mlp.fc1, mlp.fc2);
-          });
-          continue;
-        }
-        const li = moeIndex++;
-        rows = this.mlpHalf(rows, i, (x) => {
-          const y = this.runMoe(layer, li, tf.reshape(x, [b, m, d]) as tf.Tensor3D, opts, drop, traces);
-          return tf.reshape(y, [b * m, d]) as tf.Tensor2D;
-        });
-      }
-      return { logits: this.head(rows, b), traces };
+    return tf.tidy(() => {
+      const y = opts.cached
+        ? layer.recombine(opts.cached, { mask: opts.mask, drop })
+        : layer.apply(this.normed(h, block), { mask: opts.mask, drop }).y;
+      let branch = tf.reshape(y, [b * m, d]) as tf.Tensor2D;
+      const ls2 = this.block(block).ls2;
+      if (ls2) branch = tf.mul(branch, ls2);
+      let rows = tf.add(tf.reshape(h, [b * m, d]), branch) as tf.Tensor2D;
+      const next = this.moe.findIndex((l, i) => i > block && l !== undefined);
+      const end = next < 0 ? this.config.depth : next;
+      for (let i = block + 1; i < end; i++) rows = this.denseBlock(rows, b, i);
+      if (next < 0) return this.head(rows, b);
+      rows = this.attentionHalf(rows, b, next);
+      return tf.reshape(rows, [b, m, d]) as tf.Tensor3D;
     });
   }
 
@@ -133,36 +142,26 @@ export class VitModel implements SoftMoeModel {
     this.std.dispose();
   }
 
-  /**
-   * One Soft MoE layer with its mask: `masks[li]`, or — with `selectMask` — the mask the caller picks from this
-   * layer's full routing on this pass's (already masked upstream) input. That needs the routing before the masked
-   * run, so the layer runs twice (once traced, unmasked); when the caller keeps every expert the first run is used.
-   */
-  private runMoe(layer: SoftMoeLayer, li: number, tokens: tf.Tensor3D, opts: RunOptions, drop: DropMode, traces: MoeTrace[]): tf.Tensor3D {
-    const check = (mask: tf.Tensor2D | undefined, what: string): void => {
-      if (mask && (mask.rank !== 2 || mask.shape[0] !== tokens.shape[0] || mask.shape[1] !== layer.config.numExperts)) {
-        throw new SoftMoeError('E_USAGE', `${what} for Soft MoE layer ${li} ('${layer.config.name}') is [${mask.shape.join(', ')}], expected [${tokens.shape[0]}, ${layer.config.numExperts}].`);
-      }
-    };
-    let mask = opts.masks?.[li];
-    check(mask, 'Mask');
-    if (!opts.selectMask) {
-      const out = layer.apply(tokens, { mask, drop, trace: opts.trace === true });
-      if (out.trace) traces.push(out.trace);
-      return out.y;
+  /** Block index of MoE layer `li`. */
+  private moeBlock(li: number): number {
+    let seen = -1;
+    for (let i = 0; i < this.moe.length; i++) {
+      if (this.moe[i] && ++seen === li) return i;
     }
-    const probe = layer.apply(tokens, { trace: true });
-    const routing = probe.trace as MoeTrace;
-    const selected = opts.selectMask(li, routing);
-    check(selected, 'The selected mask');
-    if (selected) mask = selected;
-    if (opts.trace) traces.push(routing);
-    else disposeTrace(routing);
-    if (!mask) return probe.y;
-    probe.y.dispose();
-    const y = layer.apply(tokens, { mask, drop }).y;
-    selected?.dispose();
-    return y;
+    throw new SoftMoeError('E_INTERNAL', `Internal error: the ViT has no MoE layer ${li}.`);
+  }
+
+  /** norm2(h) of block `block`, as the MoE layer takes it [b, m, d]. */
+  private normed(h: tf.Tensor3D, block: number): tf.Tensor3D {
+    const [b, m, d] = h.shape;
+    return tf.reshape(layerNorm(tf.reshape(h, [b * m, d]), this.weights.blocks[block].norm2, this.config.layerNormEps), [b, m, d]) as tf.Tensor3D;
+  }
+
+  private checkState(h: tf.Tensor3D): void {
+    const [, m, d] = h.shape;
+    if (h.rank !== 3 || m !== this.tokens || d !== this.config.embedDim) {
+      throw new SoftMoeError('E_SHAPE', `fromFirstMoe: tokens are [${h.shape.join(', ')}], expected [b, ${this.tokens}, ${this.config.embedDim}].`);
+    }
   }
 
   private checkImages(x: tf.Tensor, what: string): void {

@@ -80,6 +80,22 @@ for (const backend of BACKENDS) {
         }
       });
 
+      it('recombines the first MoE layer from its cached routing under every mask, as PyTorch drops experts', async () => {
+        const h = model.stem(x);
+        const first = model.route(0, h, true);
+        assert.ok(first.slotOutputs);
+        const before = tf.memory().numTensors;
+        for (const c of expected.cases) {
+          const masks = c.masks.map((m) => (m === null ? undefined : tf.tensor2d(m)));
+          const out = model.fromFirstMoe(h, { masks, drop: c.drop, first: { ...first, slotOutputs: first.slotOutputs } });
+          assertLogits(await out.logits.data() as Float32Array, c.logits, `${c.name} (first layer recombined)`);
+          tf.dispose([out.logits, ...masks.filter((m): m is tf.Tensor2D => m !== undefined)]);
+        }
+        assert.equal(tf.memory().numTensors, before, 'recombining leaks tensors');
+        disposeTrace(first);
+        h.dispose();
+      });
+
       it('traces each MoE layer: the combine weights per expert match PyTorch\'s', async () => {
         const out = model.forward(x, { trace: true });
         assert.equal(out.traces.length, expected.moeBlocks.length);
