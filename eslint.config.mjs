@@ -141,7 +141,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', coreImports(false)] },
   },
   {
-    files: ['src/cli/**/*.ts', 'src/worker/**/*.ts'],
+    files: ['src/cli/**/*.ts', 'src/worker/**/*.ts', 'src/pool/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'Only src/extension may import vscode.' }],

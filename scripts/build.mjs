@@ -14,6 +14,7 @@ const targets = [
   { entry: 'src/extension/extension.ts', outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { entry: 'src/cli/main.ts', outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
   { entry: 'src/worker/worker.ts', outfile: 'dist/worker.js', platform: 'node', format: 'cjs' },
+  { entry: 'src/pool/poolWorker.ts', outfile: 'dist/poolWorker.js', platform: 'node', format: 'cjs' },
   { entry: 'webview/main.ts', outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ];
 

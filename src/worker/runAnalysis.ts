@@ -9,6 +9,7 @@ import { executionEngine } from '../core/analysis/runIdentity';
 import { finalizeResult } from '../core/analysis/finalize';
 import { throwIfAborted } from '../core/errors';
 import type { AnalyzeJob, WorkerProgress } from '../core/protocol/workerProtocol';
+import { createPool } from '../pool/pool';
 
 export type ProgressSink = (p: Omit<WorkerProgress, 'type' | 'id'>) => void;
 
@@ -33,6 +34,8 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
   }, {
     signal,
     log,
+    // Big jobs on the built-in engine use every core: parts in threads of their own (src/pool).
+    parts: createPool(),
     // The panel shows these in its Overview; the log says them as soon as they are known.
     onPreprocessing: (p) => {
       for (const line of p ? defaultedPreprocessing(p) : []) log(`${job.checkpoint}: ${line}; no sidecar or checkpoint gives it (set it in softmoe.json beside the checkpoint).`);

@@ -16,6 +16,7 @@ import { intFlag, intListFlag, usage } from '../flags';
 import { addDataOptions, addEngineOptions, engineLogFor, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
+import { createPool } from '../../pool/pool';
 import { makeTable } from '../format/table';
 import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
 import { TOOL_VERSION } from '../../core/version';
@@ -32,6 +33,7 @@ interface AnalyzeFlags extends DataFlags, EngineFlags {
   csv?: string;
   shard?: string;
   oracleBudget?: string;
+  workers?: string;
 }
 
 export function parseShard(v: string): { index: number; count: number } {
@@ -62,6 +64,7 @@ export function register(program: Command): void {
     .option('--json <file>', 'write the result (or, with --shard, the shard\'s statistics) as JSON')
     .option('--csv <file>', 'write the curves as CSV')
     .option('--shard <i/N>', 'analyse slice i of N (0-based) and write its statistics for softmoe merge')
+    .option('--workers <n>', 'built-in engine: engines computing parts at once, each in a thread of its own (default: one per core when the job is big enough, else 1)')
     .action(async (checkpoint: string, flags: AnalyzeFlags) => {
       const data = readDataFlags(flags);
       if (!['zero', 'renorm', 'both'].includes(flags.drop)) usage(`--drop must be zero, renorm or both, got '${flags.drop}'.`);
@@ -91,9 +94,11 @@ export function register(program: Command): void {
           seed: intFlag(flags.seed, '--seed', 0),
           samples: intFlag(flags.samples, '--samples', 0),
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
+          ...(flags.workers !== undefined ? { workers: intFlag(flags.workers, '--workers', 1) } : {}),
           toolVersion: process.env.SOFTMOE_VERSION ?? TOOL_VERSION,
         }, {
           signal: ac.signal,
+          parts: createPool(),
           onPreprocessing: (p) => process.stderr.write(preprocessingWarnings(p, checkpoint)),
           ...(engineLogFor(engineChoice) ? { log: engineLogFor(engineChoice) } : {}),
           onProgress: (p) => {

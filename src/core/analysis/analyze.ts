@@ -86,7 +86,11 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
     numClasses: C, numExperts: n, dim: layers.map((l) => l.outDim ?? l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,
     counted: opts.counted, trials: opts.trials > 0 ? opts.trials : null, oracle: opts.selectors.includes('oracle'),
   });
-  const range = shardRange(dataset.numExamples, opts.batchSize, opts.shard);
+  const range = options.range ?? shardRange(dataset.numExamples, opts.batchSize, opts.shard);
+  const unit = opts.selectors.includes('batch') ? opts.batchSize : 1;
+  if (options.range && !(range.start >= 0 && range.start <= range.end && range.end <= dataset.numExamples && range.start % unit === 0)) {
+    throw new SoftMoeError('E_INTERNAL', `Internal error: examples [${range.start}, ${range.end}) are not whole batches of ${unit} of the ${dataset.numExamples} examples.`);
+  }
   const wanted = sampleIndices(dataset.numExamples, opts.samples);
   const samples: SampleRecord[] = [];
   const total = range.end - range.start;

@@ -8,15 +8,24 @@ import { openEngine, splitEngineSelection, type EngineSelection } from '../engin
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { preflight, type LoadProgress } from '../engine/preflight';
 import type { Dataset } from '../data/types';
+import type { Engine } from '../engine/engine';
 import { throwIfAborted } from '../errors';
 import { analyzePart, type AnalyzeHooks } from './analyze';
-import type { AnalyzeOptions } from './options';
+import { combineParts } from './merge';
+import { resolveOptions, shardRange, type AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
 import type { Preprocessing } from './schema';
 import { unsupportedSelectors } from './selectorSupport';
 import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
+import { chooseEngines, splitRange, type ExampleRange, type PartRunner } from '../parallel';
 
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit'>, EngineSelection {
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'range'>, EngineSelection {
+  /**
+   * Built-in engine: engines to run at once, this one and `hooks.parts`' (default: `chooseEngines` — one per core
+   * for a job big enough, else one). Ignored without `hooks.parts` and by the PyTorch engine. Not part of the run's
+   * identity: the result is the same for any number.
+   */
+  workers?: number;
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -29,6 +38,8 @@ export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoi
 }
 
 export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
+  /** Where the other parts of a parallel run go (worker threads, src/pool); without it everything runs here. */
+  parts?: PartRunner;
   /** Phase changes ('loading model', 'analyzing') for progress displays. */
   onPhase?: (phase: string) => void;
   /** Bytes of tensor data read while the model loads. */
@@ -45,7 +56,7 @@ export async function analyzeCheckpoint(
   hooks: AnalyzeCheckpointHooks = {},
 ): Promise<AnalysisPartial> {
   const { selection, rest } = splitEngineSelection(options);
-  const { split = 'test', limit = null, skipUnsupportedSelectors = false, ...analyzeOptions } = rest;
+  const { split = 'test', limit = null, skipUnsupportedSelectors = false, workers, ...analyzeOptions } = rest;
   hooks.onPhase?.('loading model');
   // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
   const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...engineRunOptions(selection) }, toolVersion: analyzeOptions.toolVersion }));
@@ -76,13 +87,9 @@ export async function analyzeCheckpoint(
     try {
       hooks.onPreprocessing?.(datasetPreprocessing(engine.info, dataset));
       hooks.onPhase?.('analyzing');
-      const part = await analyzePart(engine, dataset, {
-        ...analyzeOptions,
-        ...(selectors ? { selectors } : {}),
-        limit,
-        run,
-        checkpoint,
-      }, hooks);
+      const opts: AnalyzeOptions = { ...analyzeOptions, ...(selectors ? { selectors } : {}), limit, run, checkpoint };
+      const job = { checkpoint: checkpointPath, dataset: datasetPath, split, limit, options: opts };
+      const part = await analyzeInParts(engine, dataset, job, workers, checkpoint.fileSize, hooks);
       // Written into the result, so every view can say what was left out and why.
       if (skipped.length) part.head.options.skippedSelectors = skipped;
       return part;
@@ -92,5 +99,63 @@ export async function analyzeCheckpoint(
   } finally {
     await checked.dataset?.close();
     await engine.dispose();
+  }
+}
+
+/**
+ * `analyzePart` over the job's examples, split over this engine and `hooks.parts`' when that pays (parallel.ts):
+ * part 0 here, the others in worker threads, combined exactly. Parts are whole batches from the range's start, so
+ * every input is batched as in one run (the `batch` selector, Algorithm 2, depends on that).
+ */
+async function analyzeInParts(
+  engine: Engine, dataset: Dataset, job: { checkpoint: string; dataset: string; split: 'train' | 'test'; limit: number | null; options: AnalyzeOptions },
+  workers: number | undefined, modelBytes: number, hooks: AnalyzeCheckpointHooks,
+): Promise<AnalysisPartial> {
+  const runner = hooks.parts;
+  const backend = engine.description.backend;
+  const builtIn = engine.description.kind === 'tfjs' && (backend === 'wasm' || backend === 'cpu' || backend === 'node');
+  if (!runner || !builtIn) return analyzePart(engine, dataset, job.options, hooks);
+  const opts = resolveOptions(job.options, engine.info.moeLayers[0]?.numExperts ?? 1);
+  const whole = shardRange(dataset.numExamples, opts.batchSize, opts.shard);
+  const fast = engine.linearReadout && engine.info.moeLayers.length === 1;
+  const passes = fast ? 1 : 1 + opts.ks.length * opts.drops.length * (opts.counted.length + opts.trials);
+  const engines = chooseEngines({
+    ...(workers !== undefined ? { requested: workers } : {}), cores: runner.extra + 1, modelBytes,
+    work: (whole.end - whole.start) * engine.info.parameterCount * passes,
+  });
+  const ranges = splitRange(whole, opts.batchSize, engines);
+  if (ranges.length <= 1) return analyzePart(engine, dataset, job.options, hooks);
+  hooks.log?.(`analyzing examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
+  const t0 = performance.now();
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  hooks.signal?.addEventListener('abort', stop, { once: true });
+  const done = ranges.map(() => 0);
+  const total = whole.end - whole.start;
+  const report = (i: number, n: number) => {
+    done[i] = n;
+    const d = done.reduce((a, b) => a + b, 0);
+    const secs = (performance.now() - t0) / 1000;
+    hooks.onProgress?.({ done: d, total, examplesPerSecond: secs > 0 ? d / secs : 0 });
+  };
+  const { shard: _shard, ...partOptions } = job.options;
+  try {
+    const parts = await Promise.all(ranges.map((range: ExampleRange, i) => {
+      const run = i === 0
+        ? analyzePart(engine, dataset, { ...job.options, range }, { signal: ac.signal, onProgress: (p) => report(i, p.done) })
+        : runner.analyze({ ...job, options: partOptions, backend: backend as 'wasm' | 'cpu' | 'node', range }, { signal: ac.signal, onProgress: (n) => report(i, n) });
+      return run.catch((err: unknown) => {
+        ac.abort();
+        throw err;
+      });
+    }));
+    throwIfAborted(hooks.signal);
+    const joined = combineParts(parts, (performance.now() - t0) / 1000);
+    const described = engine.description;
+    // Every output says what ran: here, several engines at once.
+    joined.head.tool.engine = { ...described, label: `${described.label}, ${ranges.length} engines at once` };
+    return joined;
+  } finally {
+    hooks.signal?.removeEventListener('abort', stop);
   }
 }

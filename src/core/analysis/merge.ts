@@ -58,17 +58,30 @@ function mergeChecked(parts: unknown[], names: string[]): AnalysisResult {
     const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
     throw new SoftMoeError('E_USAGE', `Shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing; merge needs every shard.`);
   }
-  const stats = structuredClone(first.stats);
-  let seconds = first.seconds;
-  for (const p of ps.slice(1)) {
-    mergeStats(stats, p.stats);
-    seconds += p.seconds;
-  }
+  const joined = combineParts(ps, ps.reduce((t, p) => t + p.seconds, 0));
   const backends = [...new Set(ps.map((p) => p.head.tool.backend))].join('+');
+  const head: ResultHead = { ...joined.head, tool: { ...first.head.tool, backend: backends }, options: { ...first.head.options, shard: null } };
+  return finalizeResult({ ...joined, head, range: { start: 0, end: first.totalExamples } });
+}
+
+/**
+ * Adjacent parts of one run (shards, or the parts of a parallel run) as one partial over their union: statistics
+ * merged exactly, samples in dataset order, the newest creation time. `seconds` is the time to record (the sum of
+ * the shards' times, or the wall time of a parallel run).
+ */
+export function combineParts(parts: AnalysisPartial[], seconds: number): AnalysisPartial {
+  const ps = parts.slice().sort((a, b) => a.range.start - b.range.start);
+  const first = ps[0];
+  if (!first) throw new SoftMoeError('E_INTERNAL', 'Internal error: no analysis parts to combine.');
+  const stats = structuredClone(first.stats);
+  for (const p of ps.slice(1)) mergeStats(stats, p.stats);
   const createdAt = ps.map((p) => p.head.createdAt).sort().at(-1) as string;
-  const head: ResultHead = { ...first.head, createdAt, tool: { ...first.head.tool, backend: backends }, options: { ...first.head.options, shard: null } };
-  return finalizeResult({
-    ...first, head, stats, samples: ps.flatMap((p) => p.samples),
-    range: { start: 0, end: first.totalExamples }, seconds,
-  });
+  return {
+    ...first,
+    head: { ...first.head, createdAt },
+    stats,
+    samples: ps.flatMap((p) => p.samples),
+    range: { start: first.range.start, end: (ps.at(-1) as AnalysisPartial).range.end },
+    seconds,
+  };
 }

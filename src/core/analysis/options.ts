@@ -24,6 +24,11 @@ export interface AnalyzeOptions {
   batchSize?: number;
   /** Analyse shard `index` (0-based) of `count`: a contiguous run of whole batches. */
   shard?: { index: number; count: number } | null;
+  /**
+   * Analyse exactly the examples [start, end) (a part of a parallel run, src/core/parallel.ts), batched from `start`.
+   * Overrides `shard`'s range (the shard is still recorded).
+   */
+  range?: { start: number; end: number };
   /** The --limit the dataset was opened with (recorded only). */
   limit?: number | null;
   /** Exhaustive oracle search for a k when C(n, k) ≤ this, else greedy. Default 65,536 (every k up to n = 16). */

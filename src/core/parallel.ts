@@ -1,0 +1,78 @@
+/**
+ * Splitting an analysis over several engines at once (both cores of a laptop, more on a workstation), with a result
+ * that does not depend on the split.
+ *
+ * The examples [start, end) are cut into contiguous runs, one per part; the caller computes the first part in its
+ * own engine while a `PartRunner` (worker threads, src/pool) computes the others, each in an engine of its own.
+ * Parts combine exactly: counts add and sums are exact (the statistics shards use, stats.ts), so the result equals
+ * the result of one engine over the whole range. The core never touches threads: the runner arrives through this
+ * interface. Only the built-in engine is split this way (single-threaded wasm is what leaves cores idle; the
+ * PyTorch engine has its own threads).
+ */
+import type { AnalysisPartial } from './analysis/partial';
+import type { AnalyzeOptions } from './analysis/options';
+import type { BackendName } from './engine/backendName';
+
+/** The examples a part covers. */
+export interface ExampleRange {
+  start: number;
+  end: number;
+}
+
+/** What a part needs to open its own engine and dataset: paths and JSON-safe options only. */
+export interface AnalyzePartJob {
+  checkpoint: string;
+  dataset: string;
+  split: 'train' | 'test';
+  limit: number | null;
+  /** The tfjs backend the caller's engine uses (every part runs the same one, so results agree). */
+  backend: BackendName;
+  range: ExampleRange;
+  options: Omit<AnalyzeOptions, 'shard' | 'limit' | 'range'>;
+}
+
+export interface PartHooks {
+  /** Examples of this part done so far. */
+  onProgress?: (done: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface PartRunner {
+  /** Parts that can run at once besides the caller's own. */
+  readonly extra: number;
+  analyze(job: AnalyzePartJob, hooks?: PartHooks): Promise<AnalysisPartial>;
+}
+
+/**
+ * Contiguous runs of [start, end), at most `parts` of them, as equal as whole `unit`s allow (the batch size when a
+ * result depends on how inputs are batched — Algorithm 2 — else 1 example). Runs start at `start` plus whole units,
+ * so every part sees the batches one run would.
+ */
+export function splitRange(range: ExampleRange, unit: number, parts: number): ExampleRange[] {
+  const units = Math.ceil((range.end - range.start) / unit);
+  const count = Math.max(1, Math.min(parts, units));
+  const out: ExampleRange[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const take = Math.floor(units / count) + (i < units % count ? 1 : 0);
+    const start = range.start + at * unit;
+    at += take;
+    out.push({ start, end: Math.min(range.end, range.start + at * unit) });
+  }
+  return out.filter((r) => r.end > r.start);
+}
+
+/** Work below which one engine is used: examples × parameters × passes per example (about a second of compute). */
+export const PARALLEL_MIN_WORK = 5e9;
+/** Models whose checkpoint exceeds this run in ONE engine (each engine holds its own copy of the weights). */
+export const PARALLEL_MAX_MODEL_BYTES = 256 * 2 ** 20;
+
+/**
+ * How many engines to run at once: `requested` when given (≥ 1); else one per core (at most 8) when the job is big
+ * enough for starting engines to pay off and the model small enough to hold once per engine; else one.
+ */
+export function chooseEngines(o: { requested?: number; cores: number; work: number; modelBytes: number }): number {
+  if (o.requested !== undefined && o.requested >= 1) return Math.floor(o.requested);
+  if (o.modelBytes > PARALLEL_MAX_MODEL_BYTES || o.work < PARALLEL_MIN_WORK) return 1;
+  return Math.max(1, Math.min(o.cores, 8));
+}

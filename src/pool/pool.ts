@@ -1,0 +1,74 @@
+/**
+ * Worker threads for the parts of a parallel analysis (the core's `PartRunner`, src/core/parallel.ts): one thread
+ * per part, each with its own engine (its own tfjs wasm instance), so the single-threaded wasm backend uses every
+ * core. Used by the CLI and by the extension's analysis worker.
+ *
+ * Bundled, a part runs dist/poolWorker.js beside the bundle; from source (tests, `tsx`), src/pool/poolWorker.ts
+ * through tsx. Cancelling aborts the part (between batches) and terminates its thread if it has not stopped within
+ * `CANCEL_GRACE_MS`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AnalysisPartial } from '../core/analysis/partial';
+import { SoftMoeError, cancelledError } from '../core/errors';
+import type { AnalyzePartJob, PartHooks, PartRunner } from '../core/parallel';
+import type { PoolMessage, PoolRequest } from './messages';
+
+export const CANCEL_GRACE_MS = 750;
+
+/**
+ * How to start a part's thread: the bundle's dist/poolWorker.js beside this module, or — from source (tests, tsx) —
+ * src/pool/poolWorker.ts through tsx's require hook.
+ */
+function workerEntry(): { code: string; eval: boolean } {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const bundled = join(here, 'poolWorker.js');
+  if (existsSync(bundled)) return { code: bundled, eval: false };
+  const source = join(here, 'poolWorker.ts');
+  if (existsSync(source)) {
+    const tsx = createRequire(join(here, 'pool.ts')).resolve('tsx/cjs');
+    return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, eval: true };
+  }
+  throw new SoftMoeError('E_INTERNAL', `Internal error: the worker script poolWorker.js is missing beside ${here}.`);
+}
+
+function runPart<T>(request: PoolRequest, hooks: PartHooks): Promise<T> {
+  const entry = workerEntry();
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const worker = new Worker(entry.code, { eval: entry.eval, workerData: request, stdout: false, stderr: false });
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      if (grace) clearTimeout(grace);
+      hooks.signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => {
+      worker.postMessage({ type: 'cancel' });
+      grace = setTimeout(() => finish(() => reject(cancelledError())), CANCEL_GRACE_MS);
+    };
+    if (hooks.signal?.aborted) onAbort();
+    else hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: PoolMessage) => {
+      if (m.type === 'progress') hooks.onProgress?.(m.done);
+      else if (m.type === 'result') finish(() => resolve(m.value as T));
+      else finish(() => reject(new SoftMoeError(m.code, m.message)));
+    });
+    worker.on('error', (err) => finish(() => reject(new SoftMoeError('E_INTERNAL', `A worker thread failed: ${err.message}`, { cause: err }))));
+    worker.on('exit', (code) => finish(() => reject(new SoftMoeError('E_INTERNAL', `A worker thread stopped (exit code ${code}) before its part was done.`))));
+  });
+}
+
+/** A part runner with `cores − 1` extra engines (the caller's own engine computes the first part). */
+export function createPool(cores = availableParallelism()): PartRunner {
+  return {
+    extra: Math.max(0, cores - 1),
+    analyze: (job: AnalyzePartJob, hooks: PartHooks = {}) => runPart<AnalysisPartial>({ kind: 'analyze', job }, hooks),
+  };
+}

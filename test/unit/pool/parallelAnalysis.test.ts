@@ -1,0 +1,54 @@
+/**
+ * Both cores: an analysis split over this engine and worker threads (src/pool, each part in an engine of its own)
+ * combines into exactly the result of one engine over the whole range — general path (the ViT fixture, several MoE
+ * layers) and fast path (the paper's MNIST fixture) — and a part that fails fails the analysis with its message.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyzeCheckpoint } from '../../../src/core/analysis/analyzeCheckpoint';
+import { finalizeResult } from '../../../src/core/analysis/finalize';
+import type { AnalysisResult } from '../../../src/core/analysis/schema';
+import { splitRange } from '../../../src/core/parallel';
+import { createPool } from '../../../src/pool/pool';
+
+const FIXTURES = join(__dirname, '..', '..', 'fixtures');
+/** 128 Fashion-MNIST test images (the layout fixtures' dataset). */
+const DATA = join(FIXTURES, 'layouts', 'data', 'fashion128.npz');
+
+/** A result without what differs between runs (times, creation time, the engine's label). */
+function comparable(r: AnalysisResult): unknown {
+  return { ...r, createdAt: '', timing: null, tool: { ...r.tool, engine: null } };
+}
+
+describe('parallel analysis (worker threads)', () => {
+  it('splits a range into contiguous whole units', () => {
+    assert.deepEqual(splitRange({ start: 0, end: 10 }, 1, 3), [{ start: 0, end: 4 }, { start: 4, end: 7 }, { start: 7, end: 10 }]);
+    assert.deepEqual(splitRange({ start: 256, end: 1000 }, 256, 2), [{ start: 256, end: 768 }, { start: 768, end: 1000 }]);
+    assert.deepEqual(splitRange({ start: 0, end: 5 }, 256, 4), [{ start: 0, end: 5 }]);
+  });
+
+  for (const [name, checkpoint, selectors] of [
+    ['ViT fixture (general path, three MoE layers)', join(FIXTURES, 'vit', 'vit_gray', 'model.pt'), ['heuristic', 'random', 'batch']],
+    ['paper MNIST n=4 (fast path)', join(FIXTURES, 'engine', 'mnist_n4', 'model.safetensors'), ['heuristic', 'random', 'oracle']],
+  ] as const) {
+    it(`two engines at once give exactly one engine's result: ${name}`, async () => {
+      const options = { backend: 'wasm' as const, limit: 64, batchSize: 16, selectors: [...selectors], trials: 1, samples: 8, drops: ['zero', 'renorm'] as Array<'zero' | 'renorm'> };
+      const one = finalizeResult(await analyzeCheckpoint(checkpoint, DATA, options));
+      const logs: string[] = [];
+      const two = finalizeResult(await analyzeCheckpoint(checkpoint, DATA, { ...options, workers: 2 }, { parts: createPool(2), log: (l) => logs.push(l) }));
+      assert.ok(logs.some((l) => /in 2 parts at once/.test(l)), logs.join('\n'));
+      assert.match(two.tool.engine?.label ?? '', /2 engines at once/);
+      assert.deepEqual(comparable(two), comparable(one));
+    });
+  }
+
+  it('a part that fails fails the analysis with its own message', async () => {
+    const checkpoint = join(FIXTURES, 'engine', 'mnist_n4', 'model.safetensors');
+    const failing = { extra: 1, analyze: async () => { throw new Error('part exploded'); } };
+    await assert.rejects(
+      analyzeCheckpoint(checkpoint, DATA, { backend: 'cpu', limit: 64, batchSize: 32, trials: 1, samples: 0, workers: 2 }, { parts: failing }),
+      /part exploded/,
+    );
+  });
+});
