@@ -18,7 +18,8 @@
  *
  *   npm run bench -- speed                                  every row, the default backend (what a fresh install picks)
  *   SOFTMOE_BENCH_ROWS=mnist16,vitSmall npm run bench -- speed   some rows
- *   SOFTMOE_BENCH_BACKEND=wasm  SOFTMOE_BENCH_REPEATS=3     override the backend, the repeats
+ *   SOFTMOE_BENCH_BACKEND=wasm  SOFTMOE_BENCH_WORKERS=1  SOFTMOE_BENCH_REPEATS=3   override the backend, the
+ *                                                           engines at once (analyze rows), the repeats
  *   SOFTMOE_BENCH_LIMIT=64                                  fewer images in every row (a quick look; printed, and
  *                                                           not the issue's table)
  * The ViT and n = 64 checkpoints are generated once into /tmp/softmoe-bench-models by
@@ -35,6 +36,7 @@ const DATA = process.env.SOFTMOE_BENCH_DATA ?? '/usr/share/datasets/fashion-mnis
 const MODELS = process.env.SOFTMOE_BENCH_MODELS ?? '/tmp/softmoe-bench-models';
 const REPEATS = Number(process.env.SOFTMOE_BENCH_REPEATS ?? 3);
 const BACKEND = process.env.SOFTMOE_BENCH_BACKEND;
+const WORKERS = process.env.SOFTMOE_BENCH_WORKERS;
 const LIMIT = process.env.SOFTMOE_BENCH_LIMIT ? Number(process.env.SOFTMOE_BENCH_LIMIT) : undefined;
 const CLI = process.env.SOFTMOE_BENCH_CLI ?? join(ROOT, 'dist', 'cli.js');
 
@@ -66,6 +68,8 @@ const vit = (name: string) => ({ model: join(MODELS, name, 'model.pt'), config: 
 const mnist16 = join(ROOT, 'test', 'fixtures', 'engine', 'mnist_n16', 'model.safetensors');
 const mnist64 = join(MODELS, 'mnist-n64', 'model.safetensors');
 const engineFlags = BACKEND ? ['--backend', BACKEND] : [];
+/** --workers for the analyze rows (eval has no pool). */
+const workerFlags = (args: string[]): string[] => (WORKERS && args[0] === 'analyze' ? ['--workers', WORKERS] : []);
 /** A row's image count, or SOFTMOE_BENCH_LIMIT when that is smaller. */
 const limit = (n: number | undefined): string[] => {
   const l = LIMIT !== undefined && (n === undefined || LIMIT < n) ? LIMIT : n;
@@ -196,7 +200,8 @@ function main(): void {
       const loads: string[] = [load()];
       for (let rep = 0; rep < REPEATS; rep++) {
         const out = join(dir, `${row.name}-${rep}.json`);
-        run(process.execPath, [CLI, ...row.ours(out), ...engineFlags]);
+        const args = row.ours(out);
+        run(process.execPath, [CLI, ...args, ...engineFlags, ...workerFlags(args)]);
         const json = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
         const got = row.read(json);
         ours.push(got.seconds);
@@ -217,7 +222,7 @@ function main(): void {
       table.push(`| ${row.what}${LIMIT !== undefined ? ` (≤ ${LIMIT} images)` : ''} | ${mo.toFixed(1)} s | ${mt.toFixed(1)} s | ${ratio.toFixed(2)}× | ${loads[0]}–${loads.at(-1)} |`);
     }
     console.log(`\n| work | softmoe | PyTorch | ratio | load |\n|---|---|---|---|---|\n${table.join('\n')}`);
-    console.log(`(softmoe: ${BACKEND ?? 'default backend'}; PyTorch one thread; medians of ${REPEATS}, alternating${LIMIT !== undefined ? `; SOFTMOE_BENCH_LIMIT=${LIMIT}: at most ${LIMIT} images per row, NOT the issue's table` : ''})`);
+    console.log(`(softmoe: ${BACKEND ?? 'default backend'}, ${WORKERS ? `--workers ${WORKERS}` : 'engines at once chosen automatically'}; PyTorch one thread; medians of ${REPEATS}, alternating${LIMIT !== undefined ? `; SOFTMOE_BENCH_LIMIT=${LIMIT}: at most ${LIMIT} images per row, NOT the issue's table` : ''})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
