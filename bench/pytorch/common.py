@@ -5,24 +5,20 @@ weights, no Python loop over experts), and the analysis statistics `softmoe anal
 Every script runs with torch.set_num_threads(1) under torch.inference_mode(), reads the dataset into memory before
 timing, and prints one line "RESULT {json}" with the timed seconds of its main loop.
 """
-import gzip
 import json
 import math
+import os
 import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'test', 'fixtures', 'reference'))
+from softmoe_ref import read_idx  # noqa: E402  (the project's one IDX reader)
+
 torch.set_num_threads(1)
-
-
-def read_idx(path):
-    with (gzip.open(path, 'rb') if path.endswith('.gz') else open(path, 'rb')) as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def fashion(data_dir, split, limit=None):
