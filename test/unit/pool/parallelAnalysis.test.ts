@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCheckpoint } from '../../../src/core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../../src/core/analysis/finalize';
@@ -50,5 +51,14 @@ describe('parallel analysis (worker threads)', () => {
       analyzeCheckpoint(checkpoint, DATA, { backend: 'cpu', limit: 64, batchSize: 32, trials: 1, samples: 0, workers: 2 }, { parts: failing }),
       /part exploded/,
     );
+  });
+});
+
+describe('the pool worker ships with the extension and the npm package', () => {
+  const ROOT = join(__dirname, '..', '..', '..');
+  it('is built as dist/poolWorker.js and listed by .vscodeignore and .npmignore', () => {
+    assert.match(readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8'), /entry: 'src\/pool\/poolWorker\.ts', outfile: 'dist\/poolWorker\.js'/);
+    assert.match(readFileSync(join(ROOT, '.vscodeignore'), 'utf8'), /^!dist\/poolWorker\.js$/m);
+    assert.match(readFileSync(join(ROOT, '.npmignore'), 'utf8'), /^!dist\/poolWorker\.js$/m);
   });
 });
