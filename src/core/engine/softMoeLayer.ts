@@ -14,9 +14,9 @@
  * contribute nothing and the kept weights sum to < 1 (C_eff = C ⊙ mask). `renorm` sets dropped experts' logits to
  * −∞ before both softmaxes: D of kept slots is unchanged (the softmax is over tokens, per slot) and C is
  * renormalised over kept slots (C_eff = softmax(logits − ∞·(1−mask)) ⊙ mask). Either way a dropped expert's
- * weight is exactly 0, so a masked pass runs each expert only on the inputs that keep it; a traced pass runs every
- * expert on every slot once, and `routing` + `recombine` give any mask's output from that without running the
- * router or the experts again.
+ * weight is exactly 0, so a masked `apply` runs each expert only on the inputs that keep it. `routing` (the trace)
+ * runs every expert on every slot once, and `recombine` gives any mask's output from it without running the router
+ * or the experts again.
  *
  * Performance (wasm): only un-batched, un-transposed 2D matMuls are fast (xnnpack); batched or transposed ones run
  * ~10× slower, so weights are stored input-major ([in, out]) and tokens are folded into rows.
@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import type { ExpertActivation, TokenNorm } from '../model/detectedLayer';
-import type { MoeCache, MoeRouting, MoeTrace } from './model';
+import type { MoeCache, MoeRouting } from './model';
 import { normalizeAlong } from './tokenNorm';
 
 export type { ExpertActivation };
@@ -86,13 +86,11 @@ export interface LayerRunOptions {
   /** [b, n] float32, 1 keep / 0 drop. Missing: keep all. */
   mask?: tf.Tensor2D;
   drop?: DropMode;
-  trace?: boolean;
 }
 
 export interface LayerOutput {
   /** [b, m, d] */
   y: tf.Tensor3D;
-  trace?: MoeTrace;
 }
 
 /** Intermediate results shared by the full path and the folded linear-readout path. */
@@ -384,29 +382,18 @@ export class SoftMoeLayer {
     return tf.reshape(tf.transpose(em, [1, 0, 2]), [b, n * p, d]) as tf.Tensor3D;
   }
 
-  /** Full forward: tokens [b, m, d] → Y [b, m, d] (and the trace if asked). */
+  /**
+   * Forward: tokens [b, m, d] → Y [b, m, d]. Under a mask each expert runs only on the inputs that keep it; the full
+   * routing and every expert's output are `routing`'s.
+   */
   apply(x: tf.Tensor3D, opts: LayerRunOptions = {}): LayerOutput {
-    const out = tf.tidy(() => {
+    return tf.tidy(() => {
       const r = this.route(x, opts);
-      // Traced: every expert on every slot (the trace hands back each expert's output). Masked: kept rows only.
-      const ys = !opts.trace && SoftMoeLayer.dropsAny(opts.mask)
+      const ys = SoftMoeLayer.dropsAny(opts.mask)
         ? this.keptExpertOutputs(r.slots, opts.mask)
         : this.expertOutputs(this.hidden(r.slots, r.b), r.b);
-      const y = tf.matMul(r.combineEff, ys) as tf.Tensor3D;
-      if (!opts.trace) return { y };
-      const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
-      const dispatch = tf.transpose(r.dispatchT, [0, 2, 1]);
-      return {
-        y,
-        logits: tf.reshape(r.logits, [r.b, r.m, n, p]) as tf.Tensor4D,
-        dispatch: tf.reshape(dispatch, [r.b, r.m, n, p]) as tf.Tensor4D,
-        combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
-        slotOutputs: tf.reshape(ys, [r.b, n, p, d]) as tf.Tensor4D,
-      };
+      return { y: tf.matMul(r.combineEff, ys) as tf.Tensor3D };
     });
-    if (!opts.trace) return { y: out.y };
-    const { logits, dispatch, combine, slotOutputs } = out as Required<typeof out>;
-    return { y: out.y, trace: { logits, dispatch, combine, slotOutputs } };
   }
 
   /**
