@@ -10,6 +10,7 @@ import pc from 'picocolors';
 import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
+import { SELECTORS } from '../../core/analysis/selectorRegistry';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';
@@ -53,7 +54,7 @@ export function register(program: Command): void {
     .option('--drop <mode>', 'zero, renorm or both', 'zero')
     .option('--trials <n>', 'random trials', '10')
     .option('--seed <n>', 'seed of the random subsets', '0')
-    .option('--selectors <list>', `comma-separated: ${ALL_SELECTORS.join(',')}`, 'heuristic,random')
+    .option('--selectors <list>', `comma-separated, any of: ${SELECTORS.map((s) => `${s.name} (${s.description})`).join('; ')}`, 'heuristic,random')
     .option('--k <list>', 'numbers of kept experts, e.g. 1,2,4 (default: every k from 1 to n)')
     .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
     .option('--samples <n>', 'inputs recorded for drawing', '64')

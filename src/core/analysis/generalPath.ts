@@ -15,10 +15,11 @@ import { sliceRows } from './scores';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders, writeMask } from './subsets';
 import type { CountedSelector } from './stats';
+import { selectorSpec } from './selectorRegistry';
 
-/** Selectors whose score reads the experts' outputs. */
+/** Selectors whose score reads the experts' outputs (the registry says which). */
 function needsOutputs(sel: CountedSelector): boolean {
-  return sel === 'output-norm';
+  return selectorSpec(sel).needs.slotOutputs === true;
 }
 
 export async function generalBatch(ctx: RunContext, batch: EngineBatch, start: number): Promise<BatchOutcome> {

@@ -1,11 +1,11 @@
 /**
  * Options of an analysis run, their defaults and validation.
  */
-import type { AnalysisResult, DropMode, SelectorName } from './schema';
+import type { AnalysisResult, DropMode } from './schema';
 import { SoftMoeError } from '../errors';
-import type { CountedSelector } from './stats';
+import { SELECTOR_NAMES, isCounted, type CountedSelector, type SelectorName } from './selectorRegistry';
 
-export const ALL_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
+export const ALL_SELECTORS: readonly SelectorName[] = SELECTOR_NAMES;
 
 export interface AnalyzeOptions {
   /** Default heuristic + random. The heuristic is always computed (recommendation, per-class, samples need it). */
@@ -63,7 +63,7 @@ export function resolveOptions(o: AnalyzeOptions, numExperts: number): ResolvedO
   const requested: SelectorName[] = o.selectors && o.selectors.length > 0 ? o.selectors : ['heuristic', 'random'];
   for (const s of requested) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
   const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
-  const counted = selectors.filter((s): s is CountedSelector => s !== 'random' && s !== 'oracle');
+  const counted = selectors.filter((s): s is CountedSelector => isCounted(s));
   const drops = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : (['zero'] as DropMode[]);
   for (const d of drops) if (d !== 'zero' && d !== 'renorm') usage(`Unknown drop mode '${String(d)}': use zero, renorm or both.`);
   const ks = o.ks && o.ks.length > 0 ? [...new Set(o.ks)].sort((a, b) => a - b) : Array.from({ length: numExperts }, (_, i) => i + 1);

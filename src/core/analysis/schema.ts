@@ -7,19 +7,23 @@
  */
 export const SCHEMA_VERSION = '1.0';
 
-export type SelectorName =
-  /** Algorithm 1: per input, experts ranked by combine weight summed over tokens and their slots. */
-  | 'heuristic'
-  /** A uniformly random k-subset per input, T seeded trials. */
-  | 'random'
-  /** Exhaustive search over k-subsets (or greedy beyond the budget): does any k-subset predict the label? */
-  | 'oracle'
-  /** Algorithm 2: one subset per batch, ranked by the score summed over the batch. */
-  | 'batch'
-  /** Alternative score: dispatch mass received by the expert's slots. */
-  | 'dispatch'
-  /** Alternative score: norm of the combine-weighted expert output. */
-  | 'output-norm';
+/**
+ * Selector names, derived from the one registry (selectorRegistry.ts, which holds each one's exact definition):
+ *   heuristic     — Algorithm 1: per input, experts ranked by combine weight summed over tokens and their slots.
+ *   random        — a uniformly random k-subset per input, T seeded trials.
+ *   oracle        — exhaustive search over k-subsets (greedy beyond the budget): does any k-subset predict the
+ *                   label? Its points also carry the chance level: the same search for a wrong label (`chance`).
+ *   batch         — Algorithm 2: one subset per batch, ranked by the score summed over the batch.
+ *   dispatch      — unnormalised dispatch mass Σ_{t, s∈e} exp(logit[t,s]) received by the expert's slots.
+ *   output-norm   — Σ_t ‖Σ_{s∈e} C[t,s]·Ỹ[s]‖, the size of what the expert adds to the tokens.
+ *   token-choice  — each token votes for the expert owning its highest router logit over all n·p slots; score =
+ *                   votes, ties broken by combine mass.
+ *   expert-choice — each slot picks its c = ⌈m/n⌉ tokens of highest router logit; score = Σ_{s∈e} of those logits,
+ *                   ties broken by combine mass.
+ *   global        — one subset per layer for every input, chosen on a calibration split (`globalSelection`).
+ */
+export type { SelectorName } from './selectorRegistry';
+import type { SelectorName } from './selectorRegistry';
 
 export type DropMode = 'zero' | 'renorm';
 

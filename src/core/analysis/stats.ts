@@ -7,8 +7,10 @@ import type { DropMode } from './schema';
 import { exactVector, mergeExact, mergeExactVector, type Partials } from './exactSum';
 import { SoftMoeError } from '../errors';
 
-/** Selectors whose curve is a single correct count per k. */
-export type CountedSelector = 'heuristic' | 'batch' | 'dispatch' | 'output-norm';
+import type { CountedSelector } from './selectorRegistry';
+
+/** Selectors whose curve is a single correct count per k (defined by the registry's scopes). */
+export type { CountedSelector };
 
 export interface LayerStats {
   /** classes × experts: exact sums of each input's combine-mass share per expert. */
