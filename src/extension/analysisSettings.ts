@@ -3,11 +3,12 @@
  * `softmoeInspector` configuration section, so tests pass a plain object).
  */
 import type { DropMode, SelectorName } from '../core/analysis/schema';
+import { SELECTOR_NAMES } from '../core/analysis/selectorRegistry';
 import type { AnalysisSettings, BackendName, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 export const SETTINGS_SECTION = 'softmoeInspector';
 
-export const ALL_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
+export const ALL_SELECTORS: readonly SelectorName[] = SELECTOR_NAMES;
 export const DEFAULT_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle'];
 
 export const DEFAULTS = {
