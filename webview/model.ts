@@ -1,8 +1,12 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
 import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
+import { SELECTOR_NAMES } from '../src/core/analysis/selectorRegistry';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
-export const SELECTOR_ORDER: SelectorName[] = ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'];
+export { selectorLabel } from '../src/core/analysis/selectorRegistry';
+
+/** Legends and tables list selectors in the registry's order. */
+export const SELECTOR_ORDER: readonly SelectorName[] = SELECTOR_NAMES;
 
 export function numExperts(r: AnalysisResult, layer = 0): number {
   return r.layers[layer]?.numExperts ?? r.layers[0]?.numExperts ?? 1;
