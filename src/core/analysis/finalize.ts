@@ -39,7 +39,11 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
         const heur = d.counted.heuristic as number[];
         curves.push({
           selector, drop,
-          points: o.ks.map((k, ki) => point(k, or.found[ki] as number, { heuristicIsSpecialised: ratio(heur[ki] as number, N), greedy: or.greedy[ki] === true })),
+          points: o.ks.map((k, ki) => {
+            const acc = ratio(or.found[ki] as number, N);
+            const chance = or.chance ? { chance: ratio(or.chance[ki] as number, N), chanceFound: or.chance[ki] as number, excess: acc - ratio(or.chance[ki] as number, N) } : {};
+            return point(k, or.found[ki] as number, { heuristicIsSpecialised: ratio(heur[ki] as number, N), greedy: or.greedy[ki] === true, ...chance });
+          }),
         });
       } else {
         const counts = d.counted[selector as keyof DropStats['counted']];

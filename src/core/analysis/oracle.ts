@@ -3,9 +3,68 @@
  * paper's words)? Exhaustive over the C(n, k) subsets when that is within the budget (depth-first with prefix
  * sums, stopping at the first hit), else a greedy forward selection that adds the expert raising the label's margin
  * most, labelled greedy in the result. Fast path only (linear readout): a subset costs O(classes) or O(m·classes).
+ *
+ * Its chance level: with enough subsets, some subset predicts almost anything. So for every input the same search
+ * runs a second time for a WRONG label, drawn uniformly from the other classes by a stream seeded with (seed, the
+ * input's index in the dataset) — the share of inputs for which that succeeds is the `chance` of each k, and
+ * oracle − chance (the `excess`) is what the true label adds.
  */
 import type { DropMode } from './schema';
-import type { ReadoutBatch } from './readout';
+import type { ReadoutBatch, ReadoutEvaluator } from './readout';
+import { createPrng, mixSeed } from '../train/prng';
+
+/** Salt of the wrong-label stream, so it never coincides with the random-subset stream of the same input. */
+const CHANCE_STREAM = 0x0c4a4ce;
+
+/** The wrong label of the input at `index`: uniform over the classes other than `label` (requires classes ≥ 2). */
+export function chanceLabel(seed: number, index: number, label: number, classes: number): number {
+  const r = createPrng(mixSeed(seed, index, CHANCE_STREAM)).int(classes - 1);
+  return r >= label ? r + 1 : r;
+}
+
+export interface OracleBatch {
+  /** 1 where some k-subset predicts the label [ks × b]. */
+  found: Uint8Array;
+  /** 1 where some k-subset predicts the input's drawn wrong label [ks × b]; absent with a single class. */
+  chance?: Uint8Array;
+  /** Per k: the search was greedy (C(n, k) above the budget). */
+  greedy: boolean[];
+}
+
+/**
+ * Both searches for every input of a batch, for one drop mode. `counted` holds the predictions of the counted
+ * selectors [ks × b] (their subsets are k-subsets too, so a selector that already predicts the target is a hit
+ * without searching — for the true and the wrong label alike, and in the greedy search as well as the exhaustive).
+ */
+export function oracleBatch(
+  rb: ReadoutBatch, ev: ReadoutEvaluator, ks: number[], labels: Int32Array, start: number, seed: number,
+  budget: number, drop: DropMode, counted: Int32Array[],
+): OracleBatch {
+  const { b, n, c } = rb;
+  const K = ks.length;
+  const search = new OracleSearch(rb);
+  const greedy = ks.map((k) => binomial(n, k) > budget);
+  const found = new Uint8Array(K * b);
+  const chance = c >= 2 ? new Uint8Array(K * b) : undefined;
+  const one = (i: number, target: number, out: Uint8Array): void => {
+    let greedyFound: boolean[] | null = null;
+    ks.forEach((k, ki) => {
+      let hit = counted.some((preds) => preds[ki * b + i] === target);
+      if (!hit && !greedy[ki]) hit = search.exhaustive(i, k, target, drop);
+      else if (!hit) {
+        greedyFound ??= search.greedy(target, (members, kk, outLg) => ev.logitsOf(i, members, kk, drop, outLg));
+        hit = greedyFound[k] === true;
+      }
+      if (hit) out[ki * b + i] = 1;
+    });
+  };
+  for (let i = 0; i < b; i++) {
+    const label = labels[i] as number;
+    one(i, label, found);
+    if (chance) one(i, chanceLabel(seed, start + i, label, c), chance);
+  }
+  return { found, greedy, ...(chance ? { chance } : {}) };
+}
 
 /** Number of k-subsets of n, or Infinity past 2^53. */
 export function binomial(n: number, k: number): number {

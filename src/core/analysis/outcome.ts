@@ -5,14 +5,15 @@
 import type { DropMode } from './schema';
 import type { CountedSelector } from './stats';
 import type { LayerArrays } from './scores';
+import type { OracleBatch } from './oracle';
 
 export interface DropOutcome {
   /** Per counted selector: predictions [ks × b] (kIndex·b + i). */
   counted: Partial<Record<CountedSelector, Int32Array>>;
   /** Random predictions [trials × ks × b]. */
   random?: Int32Array;
-  /** Oracle: 1 where some k-subset predicts the label [ks × b]; greedy flag per k. */
-  oracle?: { found: Uint8Array; greedy: boolean[] };
+  /** Oracle: 1 where some k-subset predicts the label (and, `chance`, the drawn wrong label) [ks × b]; greedy flag per k. */
+  oracle?: OracleBatch;
 }
 
 export interface BatchOutcome {

@@ -44,6 +44,16 @@ export interface CurvePoint {
   heuristicIsSpecialised?: number;
   /** `oracle` only: true when the search was greedy (subset count above the budget), not exhaustive. */
   greedy?: boolean;
+  /**
+   * `oracle` only: the chance level — the share of inputs for which the SAME search finds a k-subset predicting a
+   * wrong label, drawn per input uniformly from the other classes (seeded by `options.seed` and the input's index).
+   * With enough subsets some subset predicts almost anything; `accuracy` means something only above this.
+   */
+  chance?: number;
+  /** `oracle` only: the number of inputs behind `chance` (integer). */
+  chanceFound?: number;
+  /** `oracle` only: accuracy − chance, what the true label adds over a wrong one. */
+  excess?: number;
 }
 
 export interface Curve {

@@ -36,6 +36,9 @@ export interface OracleStats {
   found: number[];
   /** Per k: whether the search was greedy for that k (same for every input). */
   greedy: boolean[];
+  /** Per k: inputs for which some k-subset predicts the input's drawn wrong label (the chance level; absent in
+   *  statistics written before it existed, and with a single class). */
+  chance?: number[];
 }
 
 export interface DropStats {
@@ -77,7 +80,10 @@ export function createStats(s: StatsShape): AnalysisStats {
     const d: DropStats = { counted: {} };
     for (const sel of s.counted) d.counted[sel] = new Array<number>(ks.length).fill(0);
     if (s.trials !== null) d.random = Array.from({ length: s.trials }, () => new Array<number>(ks.length).fill(0));
-    if (s.oracle) d.oracle = { found: new Array<number>(ks.length).fill(0), greedy: new Array<boolean>(ks.length).fill(false) };
+    if (s.oracle) {
+      d.oracle = { found: new Array<number>(ks.length).fill(0), greedy: new Array<boolean>(ks.length).fill(false) };
+      if (c >= 2) d.oracle.chance = new Array<number>(ks.length).fill(0);
+    }
     drops[drop] = d;
   }
   const layers: LayerStats[] = [];
@@ -133,6 +139,10 @@ export function mergeStats(into: AnalysisStats, from: AnalysisStats): void {
     if (a.oracle) {
       if (!b.oracle) throw new SoftMoeError('E_FORMAT', 'Cannot merge analysis parts: one part lacks the oracle.');
       addInts(a.oracle.found, b.oracle.found, 'oracle');
+      if (a.oracle.chance) {
+        if (!b.oracle.chance) throw new SoftMoeError('E_FORMAT', 'Cannot merge analysis parts: one part lacks the oracle\'s chance level (written by an older version).');
+        addInts(a.oracle.chance, b.oracle.chance, 'oracle chance');
+      }
       a.oracle.greedy = a.oracle.greedy.map((g, i) => g || (b.oracle as OracleStats).greedy[i] === true);
     }
   }
