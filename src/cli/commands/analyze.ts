@@ -145,7 +145,11 @@ export function formatSummary(r: AnalysisResult): string {
     for (const k of kept) {
       const at = (sel: SelectorName) => curvePoint(r, sel, drop, k);
       const rnd = at('random');
-      const others = r.options.selectors.filter((s) => s !== 'heuristic' && s !== 'random').map((s) => `${s} ${pct(at(s)?.accuracy)}`).join(', ');
+      const others = r.options.selectors.filter((s) => s !== 'heuristic' && s !== 'random').map((s) => {
+        const p = at(s);
+        const chance = p?.chance !== undefined ? ` (chance ${pct(p.chance)}, excess ${(100 * (p.excess ?? 0)).toFixed(2)} pp)` : '';
+        return `${s} ${pct(p?.accuracy)}${p?.greedy ? ' greedy' : ''}${chance}`;
+      }).join(', ');
       table.push([drop, `${k}/${n}`, pct(at('heuristic')?.accuracy), rnd ? `${pct(rnd.accuracy)} ± ${(100 * (rnd.std ?? 0)).toFixed(2)}` : '—', others]);
     }
   }
