@@ -10,6 +10,7 @@ import type { BatchOutcome, DropOutcome } from './outcome';
 import type { RunContext } from './context';
 import { ReadoutEvaluator, readoutBatch } from './readout';
 import { oracleBatch } from './oracle';
+import { globalOrders } from './globalSelection';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
 import type { CountedSelector } from './stats';
@@ -33,7 +34,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
   ctx.readoutChecked = true;
 
   const orders: Partial<Record<CountedSelector, Int32Array>> = {};
-  for (const sel of opts.counted) orders[sel] = selectorOrders(sel, arrays);
+  for (const sel of opts.counted) if (sel !== 'global') orders[sel] = selectorOrders(sel, arrays);
   const scores = heuristicScores(arrays);
 
   const drops: BatchOutcome['drops'] = {};
@@ -41,7 +42,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
     const o: DropOutcome = { counted: {} };
     for (const sel of opts.counted) {
       const preds = new Int32Array(K * b);
-      const ord = orders[sel] as Int32Array;
+      const ord = sel === 'global' ? globalOrders(ctx, drop, 0, b) : (orders[sel] as Int32Array);
       for (let i = 0; i < b; i++) ev.predictOrder(i, ord.subarray(i * n, (i + 1) * n), drop, preds, i, b);
       o.counted[sel] = preds;
     }

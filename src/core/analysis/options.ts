@@ -1,7 +1,9 @@
 /**
  * Options of an analysis run, their defaults and validation.
  */
-import type { AnalysisResult, DropMode } from './schema';
+import type { AnalysisResult, DropMode, GlobalRanking } from './schema';
+import type { CalibrationData } from './calibrate';
+import { GLOBAL_RANKINGS } from './globalSelection';
 import { SoftMoeError } from '../errors';
 import { SELECTOR_NAMES, isCounted, type CountedSelector, type SelectorName } from './selectorRegistry';
 
@@ -30,6 +32,14 @@ export interface AnalyzeOptions {
   limit?: number | null;
   /** Exhaustive oracle search for a k when C(n, k) ≤ this, else greedy. Default 65,536 (every k up to n = 16). */
   oracleBudget?: number;
+  /**
+   * `global` selector: the calibration examples its subsets are chosen on — never the evaluation examples — and how
+   * it ranks experts there (default 'eliminate').
+   */
+  calibration?: CalibrationData;
+  globalRanking?: GlobalRanking;
+  /** Per MoE layer: parameters of one expert with its router slots (from the checkpoint), for what pruning saves. */
+  expertParameters?: number[];
   /** Describes the checkpoint in the result (the caller knows the file). */
   checkpoint?: Partial<AnalysisResult['checkpoint']>;
   toolVersion?: string;
@@ -48,6 +58,7 @@ export interface ResolvedOptions {
   shard: { index: number; count: number } | null;
   limit: number | null;
   oracleBudget: number;
+  globalRanking: GlobalRanking;
 }
 
 function usage(msg: string): never {
@@ -88,7 +99,14 @@ export function resolveOptions(o: AnalyzeOptions, numExperts: number): ResolvedO
     shard,
     limit: o.limit ?? null,
     oracleBudget: int(o.oracleBudget ?? 65536, 'oracleBudget', 1),
+    globalRanking: globalRanking(o.globalRanking),
   };
+}
+
+function globalRanking(r: GlobalRanking | undefined): GlobalRanking {
+  const v = r ?? 'eliminate';
+  if (!GLOBAL_RANKINGS.includes(v)) usage(`Unknown global ranking '${String(v)}': use ${GLOBAL_RANKINGS.join(', ')}.`);
+  return v;
 }
 
 /** The examples [start, end) of a shard: whole batches, so Algorithm 2's batches are those of one run. */

@@ -77,6 +77,8 @@ export interface LayerInfo {
    * the PyTorch engine); absent: `dim`.
    */
   outDim?: number;
+  /** Parameters of one expert including its router slots (what pruning it removes), when the checkpoint was read. */
+  expertParameters?: number;
 }
 
 export interface Recommended {
@@ -91,6 +93,62 @@ export interface Recommended {
   accuracy: number | null;
   /** Share of expert FLOPs saved at that k (1 − k/n for equal experts). */
   expertFlopsSaved: number | null;
+}
+
+/** How the `global` selector ranks experts on its calibration split (globalSelection.ts). */
+export type GlobalRanking =
+  /** Greedy backward elimination on calibration accuracy (per drop mode). */
+  | 'eliminate'
+  /** Dataset-mean combine-mass share. */
+  | 'mass'
+  /** Dataset-mean combine-weighted output norm. */
+  | 'output-norm';
+
+/** The `global` selector: one subset per MoE layer for every input, chosen on a calibration split. */
+export interface GlobalSelection {
+  ranking: GlobalRanking;
+  /** The calibration examples: never the evaluation examples (another split, or other data). */
+  calibration: {
+    path: string;
+    name: string;
+    split: string;
+    /** Examples [start, end) of that split. */
+    start: number;
+    end: number;
+    examples: number;
+    /** Full-model accuracy on them. */
+    fullAccuracy: number;
+    /** Tokens per input entering the MoE layers (for the MACs a pruned model saves). */
+    tokens: number;
+  };
+  /**
+   * Per drop mode: per MoE layer, the experts in the order the global subsets keep them — the global k-subset of a
+   * layer is the first k (so subsets are nested). The evaluation curve is `curves[selector = 'global']`.
+   */
+  orders: Partial<Record<DropMode, number[][]>>;
+  /** Per drop mode: calibration accuracy of the global k-subsets, index k − 1 (k = 1…n). */
+  calibrationAccuracy: Partial<Record<DropMode, number[]>>;
+  /**
+   * The smallest k < n whose global subset keeps `target` of full accuracy on the EVALUATION split, for the renorm
+   * drop when it was analysed (that is what a pruned checkpoint computes: `softmoe prune`), else the first drop
+   * mode; k null when no such k exists.
+   */
+  recommended: {
+    drop: DropMode;
+    target: number;
+    k: number | null;
+    accuracy: number | null;
+    fraction: number | null;
+    /** Per MoE layer: the experts kept, ascending (what `softmoe prune --keep k` keeps). */
+    experts: number[][] | null;
+    /** Share of expert FLOPs saved: 1 − k/n. */
+    expertFlopsSaved: number | null;
+    /** Parameters a pruned checkpoint no longer has (router slots and expert weights), and what it has left. */
+    parametersSaved: number | null;
+    parameterCount: number | null;
+    /** Multiply-adds per input saved in the MoE layers: per removed slot 2·d·h (expert) + 3·m·d (logits, dispatch, combine). */
+    macsSavedPerInput: number | null;
+  };
 }
 
 export interface LayerSpecialisation {
@@ -293,6 +351,8 @@ export interface AnalysisResult {
     oracleBudget?: number;
     /** Selectors asked for but left out because this model cannot run them. */
     skippedSelectors?: SkippedSelector[];
+    /** `global` only: the ranking its subsets come from. */
+    globalRanking?: GlobalRanking;
   };
   numExamples: number;
   fullAccuracy: number;
@@ -300,6 +360,8 @@ export interface AnalysisResult {
   layers: LayerInfo[];
   curves: Curve[];
   recommended: Recommended;
+  /** Present when the `global` selector ran: its calibration, its subsets and the recommended pruning. */
+  globalSelection?: GlobalSelection;
   perClass: PerClass;
   routing: LayerRouting[];
   samples: SampleRecord[];
