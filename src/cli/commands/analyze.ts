@@ -7,12 +7,13 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import pc from 'picocolors';
-import { analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
+import { DEFAULT_CALIBRATION, analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
+import { GLOBAL_RANKINGS } from '../../core/analysis/globalSelection';
 import { finalizeResult } from '../../core/analysis/finalize';
 import { ALL_SELECTORS } from '../../core/analysis/options';
 import { SELECTORS } from '../../core/analysis/selectorRegistry';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
-import { curvePoint, type AnalysisResult, type DropMode, type SelectorName } from '../../core/analysis/schema';
+import { curvePoint, type AnalysisResult, type DropMode, type GlobalRanking, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';
 import { addDataOptions, addEngineOptions, engineLogFor, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { safeText } from '../format/safeText';
@@ -32,6 +33,9 @@ interface AnalyzeFlags extends DataFlags, EngineFlags {
   csv?: string;
   shard?: string;
   oracleBudget?: string;
+  calibration?: string;
+  calibrationData?: string;
+  globalRanking: string;
 }
 
 export function parseShard(v: string): { index: number; count: number } {
@@ -59,6 +63,9 @@ export function register(program: Command): void {
     .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
     .option('--samples <n>', 'inputs recorded for drawing', '64')
     .option('--oracle-budget <n>', 'exhaustive oracle search while C(n,k) is at most this, else greedy', '65536')
+    .option('--calibration <split>', `global selector: the examples its subsets are chosen on, never the evaluation ones — train[:N], train[A:B] or a split (default ${DEFAULT_CALIBRATION})`)
+    .option('--calibration-data <path>', 'global selector: calibrate on this dataset instead (its --calibration split)')
+    .option('--global-ranking <how>', `global selector: ${GLOBAL_RANKINGS.join(', ')} (greedy backward elimination on calibration accuracy, dataset-mean combine mass, dataset-mean output norm)`, 'eliminate')
     .option('--json <file>', 'write the result (or, with --shard, the shard\'s statistics) as JSON')
     .option('--csv <file>', 'write the curves as CSV')
     .option('--shard <i/N>', 'analyse slice i of N (0-based) and write its statistics for softmoe merge')
@@ -75,6 +82,8 @@ export function register(program: Command): void {
       const ks = flags.k === undefined ? undefined : intListFlag(flags.k, '--k');
       const target = Number(flags.target);
       if (!(target > 0 && target <= 1)) usage(`--target must be in (0, 1], got '${flags.target}'.`);
+      if (!GLOBAL_RANKINGS.includes(flags.globalRanking as GlobalRanking)) usage(`--global-ranking must be one of ${GLOBAL_RANKINGS.join(', ')}, got '${flags.globalRanking}'.`);
+      if ((flags.calibration !== undefined || flags.calibrationData !== undefined) && !selectors.includes('global')) usage('--calibration and --calibration-data choose the global selector\'s subsets: add global to --selectors.');
       const bar = process.stderr.isTTY
         ? new SingleBar({ stream: process.stderr, format: 'analyze {bar} {value}/{total} examples | {speed} ex/s | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
         : undefined;
@@ -91,6 +100,9 @@ export function register(program: Command): void {
           samples: intFlag(flags.samples, '--samples', 0),
           batchSize: data.batchSize,
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
+          ...(flags.calibration !== undefined ? { calibration: flags.calibration } : {}),
+          ...(flags.calibrationData !== undefined ? { calibrationData: flags.calibrationData } : {}),
+          globalRanking: flags.globalRanking as GlobalRanking,
           toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
         }, {
           signal: ac.signal,
@@ -123,6 +135,23 @@ export async function writeOutputs(result: AnalysisResult, json?: string, csv?: 
   if (csv) await writeAtomic(csv, curvesToCsv(result));
 }
 
+/** The global selector: where it was calibrated and what pruning to its recommended k keeps and saves. */
+function globalLines(r: AnalysisResult, pct: (v: number | null | undefined) => string): string[] {
+  const g = r.globalSelection;
+  if (!g) return [];
+  const c = g.calibration;
+  const rec = g.recommended;
+  const n = r.layers[0]?.numExperts ?? 0;
+  const cal = `${pc.bold('global subset')}  calibrated on ${safeText(c.name)}${c.name.includes(c.split) ? '' : ` ${c.split}`} [${c.start}:${c.end}] (${c.examples} examples, ${g.ranking}; full accuracy there ${pct(c.fullAccuracy)})`;
+  if (rec.k === null) return [cal, `               no k below ${n} keeps ${pct(rec.target)} of full accuracy with one subset for every input (${rec.drop} drop)`];
+  const experts = (rec.experts ?? []).map((e) => `[${e.join(',')}]`).join(' ');
+  return [
+    cal,
+    `               k = ${rec.k} of ${n} keeps ${pct(rec.accuracy)} (${rec.drop} drop) for every input: experts ${experts}`,
+    `               pruned: saves ${pct(rec.expertFlopsSaved)} of expert FLOPs${rec.macsSavedPerInput !== null ? ` (${rec.macsSavedPerInput.toLocaleString('en')} multiply-adds per input)` : ''}${rec.parametersSaved !== null ? `, ${rec.parametersSaved.toLocaleString('en')} parameters (${rec.parameterCount?.toLocaleString('en')} left)` : ''} — softmoe prune --keep ${rec.k}`,
+  ];
+}
+
 /** Full accuracy, the recommended k, and heuristic vs random at n/2, n/4, n/8 kept experts. */
 export function formatSummary(r: AnalysisResult): string {
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)}%`);
@@ -136,6 +165,7 @@ export function formatSummary(r: AnalysisResult): string {
     `${pc.bold('recommended k')}  ${rec.k === null
       ? `none below ${n} keeps ${pct(rec.target)} of full accuracy (${rec.selector}, ${rec.drop} drop)`
       : `${rec.k} of ${n} experts keeps ${pct(rec.accuracy)} (≥ ${pct(rec.target)} of full, ${rec.selector}, ${rec.drop} drop); saves ${pct(rec.expertFlopsSaved)} of expert FLOPs`}`,
+    ...globalLines(r, pct),
     `${pc.bold('time')}           ${r.timing.seconds.toFixed(2)} s (${r.timing.examplesPerSecond.toFixed(0)} examples/s, ${r.tool.engine?.label ?? `backend ${r.tool.backend}`})`,
     '',
   ];
