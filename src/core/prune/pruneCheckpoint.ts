@@ -137,8 +137,7 @@ function updatedSidecar(obj: JsonObject, n: number, k: number): JsonObject {
 export async function pruneCheckpoint(sourcePath: string, outputPath: string, keep: readonly (readonly number[])[], opts: PruneOptions = {}): Promise<PruneReport> {
   const source = resolve(sourcePath);
   const output = resolve(outputPath);
-  if (output === source) throw new SoftMoeError('E_USAGE', `The pruned checkpoint cannot replace its source ${source}; choose another --out.`);
-  if (!/\.safetensors$/i.test(output)) throw new SoftMoeError('E_USAGE', `${output}: the pruned checkpoint is written as safetensors; give the file a .safetensors name.`);
+  await plannedSidecars(source, output, undefined, undefined, opts.overwrite === true);
   const ckpt = await openCheckpoint(source);
   try {
     const layers = detectSoftMoeLayers(ckpt.tensors);
@@ -160,24 +159,8 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
     const ks = new Set(plans.map((p) => p.kept.length));
     const ns = new Set(plans.map((p) => p.det.numExperts));
 
-    // Sidecars: the same files as the source has, with the expert count changed.
-    const sidecars = await readSidecars(source);
-    const sidecarOut: Array<[string, JsonObject]> = [];
+    const sidecarOut = await plannedSidecars(source, output, [...ns], [...ks], opts.overwrite === true);
     const outDir = dirname(output);
-    for (const [key, value] of [['args', sidecars.args], ['config', sidecars.config], ['softmoe', sidecars.softmoe]] as const) {
-      if (!value) continue;
-      if (ks.size !== 1 || ns.size !== 1) {
-        throw new SoftMoeError('E_USAGE', `${source}: ${key}.json holds one expert count for the whole model, so every layer must keep the same number of experts.`);
-      }
-      sidecarOut.push([join(outDir, `${key}.json`), updatedSidecar(value, [...ns][0] as number, [...ks][0] as number)]);
-    }
-    if (sidecarOut.length > 0 && resolve(outDir) === resolve(dirname(source))) {
-      throw new SoftMoeError('E_USAGE', `${basename(output)} would share ${sidecarOut.map(([f]) => basename(f)).join(', ')} with its source, which describe(s) the source's ${[...ns][0]} experts: write the pruned checkpoint into another folder.`);
-    }
-    if (!opts.overwrite) {
-      const existing = [output, ...sidecarOut.map(([f]) => f)].filter((f) => existsSync(f));
-      if (existing.length > 0) throw new SoftMoeError('E_USAGE', `${existing.join(', ')} already exist(s); nothing was written (use --force to replace).`);
-    }
 
     const byName = new Map<string, { plan: LayerPlan; what: 'router' | 'stacked' }>();
     for (const plan of plans) {
@@ -214,8 +197,12 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
         tensors.push(out);
       }
     }
+    const sourceMeta: Record<string, string> = { ...ckpt.metadata };
+    if (ks.size === 1 && ns.size === 1) {
+      for (const key of EXPERT_COUNT_KEYS) if (sourceMeta[key] === String([...ns][0])) sourceMeta[key] = String([...ks][0]);
+    }
     const metadata: Record<string, string> = {
-      ...ckpt.metadata,
+      ...sourceMeta,
       'softmoe.pruned_from': basename(source),
       'softmoe.kept_experts': JSON.stringify(plans.map((p) => p.kept)),
       ...(opts.note ? { 'softmoe.pruned_by': opts.note } : {}),
@@ -232,6 +219,36 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
   } finally {
     await ckpt.close();
   }
+}
+
+/**
+ * The sidecars to write beside `output` (the source's, with the expert count changed), after checking that writing
+ * them and `output` replaces nothing it must not: not the source's own sidecars, not existing files unless
+ * `overwrite`. `ns`/`ks`: the distinct expert counts before and after over the layers (undefined: not known yet).
+ */
+export async function plannedSidecars(sourcePath: string, outputPath: string, ns?: number[], ks?: number[], overwrite = false): Promise<Array<[string, JsonObject]>> {
+  const source = resolve(sourcePath);
+  const output = resolve(outputPath);
+  if (output === source) throw new SoftMoeError('E_USAGE', `The pruned checkpoint cannot replace its source ${source}; choose another --out.`);
+  if (!/\.safetensors$/i.test(output)) throw new SoftMoeError('E_USAGE', `${output}: the pruned checkpoint is written as safetensors; give the file a .safetensors name.`);
+  const sidecars = await readSidecars(source);
+  const out: Array<[string, JsonObject]> = [];
+  const outDir = dirname(output);
+  for (const [key, value] of [['args', sidecars.args], ['config', sidecars.config], ['softmoe', sidecars.softmoe]] as const) {
+    if (!value) continue;
+    if (ns && ks && (ks.length !== 1 || ns.length !== 1)) {
+      throw new SoftMoeError('E_USAGE', `${source}: ${key}.json holds one expert count for the whole model, so every layer must keep the same number of experts.`);
+    }
+    out.push([join(outDir, `${key}.json`), ns && ks ? updatedSidecar(value, ns[0] as number, ks[0] as number) : value]);
+  }
+  if (out.length > 0 && resolve(outDir) === resolve(dirname(source))) {
+    throw new SoftMoeError('E_USAGE', `${basename(output)} would share ${out.map(([f]) => basename(f)).join(', ')} with its source, which describe(s) the source's experts: write the pruned checkpoint into another folder.`);
+  }
+  if (!overwrite) {
+    const existing = [output, ...out.map(([f]) => f)].filter((f) => existsSync(f));
+    if (existing.length > 0) throw new SoftMoeError('E_USAGE', `${existing.join(', ')} already exist(s); nothing was written (use --force to replace).`);
+  }
+  return out;
 }
 
 async function read(entry: TensorEntry, source: string): Promise<Float32Array> {

@@ -47,6 +47,7 @@ function renamed(name: string, map: Map<number, number>): string | null {
 const CASES = [
   { label: 'the paper\'s MNIST layout (safetensors)', rel: 'io/mnist/ep3_moe.safetensors', runs: true },
   { label: 'the paper\'s MNIST layout (torch zip)', rel: 'io/mnist/ep3_moe.pt', runs: true },
+  { label: 'the paper\'s MNIST layout written by softmoe train (F16, metadata)', rel: '../../media/demo/models/n4/ep4_moe.safetensors', runs: true },
   { label: 'ViT, per-expert timm names', rel: 'vit/vit_rgb/model.pt', runs: true },
   { label: 'ViT, stacked experts under model', rel: 'vit/vit_rgb_stacked/best_checkpoint.pth', runs: true },
   { label: 'lucidrains slot embeddings', rel: 'io/lucidrains/soft_moe.safetensors', runs: false },
@@ -102,6 +103,7 @@ describe('pruneCheckpoint', () => {
           }
         }
         assert.deepEqual(JSON.parse(pruned.metadata['softmoe.kept_experts']!), keep);
+        if (srcCkpt.metadata.num_experts !== undefined) assert.equal(pruned.metadata.num_experts, String(keep[0]!.length));
       } finally {
         await pruned.close();
         await srcCkpt.close();
@@ -112,7 +114,9 @@ describe('pruneCheckpoint', () => {
         if ('num_experts' in j) assert.equal(j.num_experts, keep[0]!.length, f);
       }
       assert.equal(digest(dirname(src)), before);
-      const perExpert = parametersPerExpert(await openCheckpoint(src), layers);
+      const reopened = await openCheckpoint(src);
+      const perExpert = parametersPerExpert(reopened, layers);
+      await reopened.close();
       const removed = layers.reduce((s, d, l) => s + (d.numExperts - keep[l]!.length) * perExpert[l]!, 0);
       assert.equal(report.parametersBefore - report.parametersAfter, removed);
     });
