@@ -10,10 +10,10 @@ import pc from 'picocolors';
 import { DEFAULT_CALIBRATION } from '../../core/analysis/analyzeCheckpoint';
 import { GLOBAL_RANKINGS } from '../../core/analysis/globalSelection';
 import { isSupportedSchema, type AnalysisResult, type GlobalRanking } from '../../core/analysis/schema';
-import { initBackend } from '../../core/engine/backend';
 import { SoftMoeError } from '../../core/errors';
 import { pruneGlobal, type Measured, type PruneGlobalOutcome } from '../../core/prune/pruneGlobal';
-import { backendFlag, intFlag, splitFlag, usage } from '../flags';
+import { intFlag, splitFlag, usage } from '../flags';
+import { addEngineOptions, readEngineFlags } from '../options';
 import { toPrettyJson } from '../format/json';
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
@@ -34,6 +34,7 @@ interface PruneFlags {
   backend?: string;
   json?: string;
 }
+
 
 const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
@@ -61,7 +62,7 @@ async function readAnalysis(file: string): Promise<AnalysisResult> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('prune')
     .description('write a smaller checkpoint with one subset of K experts per layer for every input (the global selector\'s), in the same key layout')
     .argument('<checkpoint>', 'checkpoint to prune (it is only read)')
@@ -77,8 +78,8 @@ export function register(program: Command): void {
     .option('--from <analysis.json>', 'take the subsets of a saved analysis (softmoe analyze --selectors global) instead of calibrating')
     .option('--force', 'replace existing output files')
     .option('--batch <n>', 'batch size', '256')
-    .option('--backend <name>', 'node, wasm or cpu (default: the fastest available)')
-    .option('--json <file>', 'also write what was done as JSON')
+    .option('--json <file>', 'also write what was done as JSON');
+  addEngineOptions(cmd)
     .action(async (checkpoint: string, flags: PruneFlags) => {
       if ((flags.keep === undefined) === (flags.fraction === undefined)) usage('Give either --keep K or --fraction F.');
       if (!GLOBAL_RANKINGS.includes(flags.ranking as GlobalRanking)) usage(`--ranking must be one of ${GLOBAL_RANKINGS.join(', ')}, got '${flags.ranking}'.`);
@@ -86,7 +87,6 @@ export function register(program: Command): void {
       const fraction = flags.fraction === undefined ? undefined : Number(flags.fraction);
       if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) usage(`--fraction must be in (0, 1], got '${flags.fraction}'.`);
       const saved = flags.from ? await readAnalysis(flags.from) : undefined;
-      const backend = await initBackend(backendFlag(flags.backend));
       const outcome = await pruneGlobal({
         checkpoint, output: flags.out, overwrite: flags.force === true,
         ...(flags.keep !== undefined ? { keep: intFlag(flags.keep, '--keep') } : {}),
@@ -99,14 +99,15 @@ export function register(program: Command): void {
         ...(flags.calibrationData !== undefined ? { calibrationData: flags.calibrationData } : {}),
         ranking: flags.ranking as GlobalRanking,
         batchSize: intFlag(flags.batch, '--batch'),
+        ...readEngineFlags(flags),
         onPhase: (phase) => process.stderr.isTTY && process.stderr.write(`${phase}…\n`),
       });
-      process.stdout.write(formatPrune(outcome, backend, saved));
+      process.stdout.write(formatPrune(outcome, saved));
       if (flags.json) await writeAtomic(flags.json, `${toPrettyJson(outcome)}\n`);
     });
 }
 
-export function formatPrune(o: PruneGlobalOutcome, backend: string, saved?: AnalysisResult): string {
+export function formatPrune(o: PruneGlobalOutcome, saved?: AnalysisResult): string {
   const pct = (m: Measured | undefined) => (m ? `${(100 * m.accuracy).toFixed(2)}% (${m.correct}/${m.examples})` : '—');
   const r = o.report;
   const lines = [
@@ -126,7 +127,7 @@ export function formatPrune(o: PruneGlobalOutcome, backend: string, saved?: Anal
     lines.push(`${pc.bold('full model')}   ${pct(o.full)}`);
     lines.push(`${pc.bold('global curve')} ${pct(o.expected)} (renorm drop of the full model, k = ${o.k})`);
     const same = o.expected && o.expected.correct === o.pruned.correct;
-    lines.push(`${pc.bold('pruned file')}  ${pct(o.pruned)}${o.expected ? (same ? ' — equal, as it must be' : pc.yellow(` — differs from the curve by ${o.pruned.correct - o.expected.correct} examples (float rounding at near-ties)`)) : ''} (backend ${backend})`);
+    lines.push(`${pc.bold('pruned file')}  ${pct(o.pruned)}${o.expected ? (same ? ' — equal, as it must be' : pc.yellow(` — differs from the curve by ${o.pruned.correct - o.expected.correct} examples (float rounding at near-ties)`)) : ''}${o.engine ? ` (${o.engine})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -9,7 +9,8 @@ import { analyzeCheckpoint } from '../analysis/analyzeCheckpoint';
 import { finalizeResult } from '../analysis/finalize';
 import type { GlobalRanking, GlobalSelection } from '../analysis/schema';
 import { evaluate } from '../engine/evaluate';
-import { loadModel } from '../engine/loadModel';
+import type { BackendName } from '../engine/backend';
+import { openEngine } from '../engine/openEngine';
 import { openDatasetForModel } from '../engine/openDatasetForModel';
 import { SoftMoeError, throwIfAborted } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
@@ -33,6 +34,8 @@ export interface PruneGlobalRequest {
   calibrationData?: string;
   ranking?: GlobalRanking;
   batchSize?: number;
+  /** tfjs backend of the engine (default the fastest available). */
+  backend?: BackendName;
   signal?: AbortSignal;
   onPhase?: (phase: string) => void;
 }
@@ -53,6 +56,8 @@ export interface PruneGlobalOutcome {
   full?: Measured;
   expected?: Measured;
   pruned?: Measured;
+  /** The engine that evaluated the pruned file, e.g. "tfjs wasm". */
+  engine?: string;
 }
 
 /** k for `keep` or `fraction` of n experts. */
@@ -93,6 +98,7 @@ export async function pruneGlobal(req: PruneGlobalRequest): Promise<PruneGlobalO
       ...(req.calibrationData !== undefined ? { calibrationData: req.calibrationData } : {}),
       ...(req.ranking ? { globalRanking: req.ranking } : {}),
       ...(req.batchSize ? { batchSize: req.batchSize } : {}),
+      ...(req.backend ? { backend: req.backend } : {}),
     }, { ...(req.signal ? { signal: req.signal } : {}) }));
     const g = result.globalSelection as NonNullable<typeof result.globalSelection>;
     const { recommended: _r, ...chosen } = g;
@@ -113,20 +119,22 @@ export async function pruneGlobal(req: PruneGlobalRequest): Promise<PruneGlobalO
     note: selection ? `softmoe prune: global subset (${selection.ranking}, calibrated on ${selection.calibration.name} [${selection.calibration.start}:${selection.calibration.end}])` : 'softmoe prune: global subset of a saved analysis',
   });
   let pruned: Measured | undefined;
+  let engineLabel: string | undefined;
   if (req.data) {
     req.onPhase?.('evaluating');
-    const model = await loadModel(report.output);
+    const { engine } = await openEngine(report.output, req.backend ? { backend: req.backend } : {});
     try {
-      const data = await openDatasetForModel(req.data, model, { split: req.split ?? 'test', limit: req.limit ?? null });
+      const data = await openDatasetForModel(req.data, engine.info, { split: req.split ?? 'test', limit: req.limit ?? null });
       try {
-        const ev = await evaluate(model, data, { ...(req.batchSize ? { batchSize: req.batchSize } : {}), ...(req.signal ? { signal: req.signal } : {}) });
+        const ev = await evaluate(engine, data, { ...(req.batchSize ? { batchSize: req.batchSize } : {}), ...(req.signal ? { signal: req.signal } : {}) });
         pruned = { correct: ev.correct, examples: ev.numExamples, accuracy: ev.accuracy };
+        engineLabel = engine.description.label;
       } finally {
         await data.close();
       }
     } finally {
-      model.dispose();
+      await engine.dispose();
     }
   }
-  return { report, k, numExperts: n, ...(selection ? { selection } : {}), ...(full ? { full } : {}), ...(expected ? { expected } : {}), ...(pruned ? { pruned } : {}) };
+  return { report, k, numExperts: n, ...(engineLabel ? { engine: engineLabel } : {}), ...(selection ? { selection } : {}), ...(full ? { full } : {}), ...(expected ? { expected } : {}), ...(pruned ? { pruned } : {}) };
 }
