@@ -6,6 +6,7 @@ import { cancelledError, throwIfAborted, toErrorPayload } from '../core/errors';
 import type { HostToWorker, WorkerToHost } from '../core/protocol/workerProtocol';
 import { buildCheckpointSummary } from './buildCheckpointSummary';
 import { runAnalysis } from './runAnalysis';
+import { pruneCheckpoint } from '../core/prune/pruneCheckpoint';
 
 export class JobRunner {
   private readonly jobs = new Map<number, AbortController>();
@@ -25,6 +26,9 @@ export class JobRunner {
       if (msg.type === 'inspect') {
         const summary = await buildCheckpointSummary(msg.path, ac.signal);
         this.post({ type: 'inspected', id: msg.id, summary });
+      } else if (msg.type === 'prune') {
+        const report = await pruneCheckpoint(msg.checkpoint, msg.output, msg.keep, { overwrite: msg.overwrite, note: 'Soft MoE Inspector: Prune Experts… (global subset of the analysis)' });
+        this.post({ type: 'pruned', id: msg.id, report });
       } else {
         const result = await runAnalysis(msg, (p) => this.post({ type: 'progress', id: msg.id, ...p }), ac.signal,
           (message) => this.post({ type: 'log', level: 'warn', message }));

@@ -116,6 +116,14 @@ export interface ExportReportRequest { type: 'exportReport'; requestId: number; 
 
 /** The UI state a standalone report opens at (the panel state without what only the host uses). */
 export type ReportState = Omit<PanelState, 'restore' | 'filter'>;
+/**
+ * Write a pruned checkpoint that keeps, in every Soft MoE layer, the first `k` experts of the analysis' global
+ * selection (renorm drop): the host asks for a folder, asks before replacing anything, and runs the prune in the
+ * worker. Answers `PruneResponse`.
+ */
+export interface PruneRequest { type: 'prune'; requestId: number; k: number }
+/** Whether a file was written (false: the user cancelled), and where. */
+export interface PruneResponse { written: boolean; path?: string }
 /** The body of a successful export answer: whether the user saved (false: the dialog was dismissed) and the file name. */
 export interface ExportResponse { saved: boolean; name?: string }
 /** Open the output channel with details. */
@@ -123,14 +131,14 @@ export interface ShowLogMessage { type: 'showLog' }
 /** The webview hit an error it cannot recover from; the host logs it. */
 export interface WebviewErrorMessage { type: 'webviewError'; message: string }
 
-export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest | ExportReportRequest;
+export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest | ExportReportRequest | PruneRequest;
 export type WebviewToHost = ReadyMessage | WebviewRequest | ShowLogMessage | WebviewErrorMessage;
 
 // ---- helpers --------------------------------------------------------------------------------------------------
 
 const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'error', 'progress', 'response']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'exportReport', 'showLog', 'webviewError']);
-const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export', 'exportReport']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'exportReport', 'prune', 'showLog', 'webviewError']);
+const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export', 'exportReport', 'prune']);
 const EXPORT_FORMATS: ReadonlySet<string> = new Set(['png', 'svg', 'csv', 'json']);
 /** Longest export a webview may send (a PNG of a large chart at 2× is a few MB). */
 export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
@@ -155,6 +163,7 @@ export function parseWebviewMessage(v: unknown): WebviewToHost | null {
   if (REQUEST_TYPES.has(t) && (typeof m.requestId !== 'number' || !Number.isInteger(m.requestId))) return null;
   if ((t === 'analyze' || t === 'compare') && typeof m.path !== 'string') return null;
   if (t === 'ready' && typeof m.protocolVersion !== 'number') return null;
+  if (t === 'prune' && (typeof m.k !== 'number' || !Number.isInteger(m.k) || m.k < 1 || m.k > 1_000_000)) return null;
   if (t === 'export' && (typeof m.data !== 'string' || m.data.length > MAX_EXPORT_CHARS || typeof m.format !== 'string' || !EXPORT_FORMATS.has(m.format))) return null;
   if ((t === 'export' || t === 'exportReport') && (typeof m.suggestedName !== 'string' || m.suggestedName.length > 200)) return null;
   return v as WebviewToHost;

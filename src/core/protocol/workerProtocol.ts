@@ -8,11 +8,14 @@
  *                                                               if it has not answered within CANCEL_GRACE_MS)
  *   worker → host  {type:'hello', protocolVersion}              once, when the worker is up
  *   worker → host  {type:'progress', id, done, total, examplesPerSecond, phase}
- *   worker → host  {type:'inspected', id, summary} | {type:'result', id, result} | {type:'error', id, error}
+ *   host → worker  {type:'prune', id, checkpoint, output, keep, overwrite}   write a pruned checkpoint (prune/)
+ *   worker → host  {type:'inspected', id, summary} | {type:'result', id, result} | {type:'pruned', id, report}
+ *                  | {type:'error', id, error}
  *   worker → host  {type:'log', level, message}                 for the output channel
- * Every job gets exactly one terminal message (inspected, result or error; a cancel answers error E_CANCELLED).
+ * Every job gets exactly one terminal message (inspected, result, pruned or error; a cancel answers error E_CANCELLED).
  */
-import type { AnalysisResult, DropMode, SelectorName } from '../analysis/schema';
+import type { AnalysisResult, DropMode, GlobalRanking, SelectorName } from '../analysis/schema';
+import type { PruneReport } from '../prune/pruneCheckpoint';
 import type { CheckpointSummary } from './checkpointSummary';
 import type { ErrorPayload } from './errors';
 
@@ -35,6 +38,9 @@ export interface AnalysisSettings {
   target: number;
   /** How many sample records (with images) the result keeps for the Samples view. */
   samples: number;
+  /** `global` selector: its calibration examples of the dataset (`train[:N]`, `train[A:B]`), and its ranking. */
+  calibration?: string;
+  globalRanking?: GlobalRanking;
 }
 
 /** Settings that change speed, not the result (kept out of the cache key, except which engine runs). */
@@ -60,9 +66,11 @@ export interface AnalyzeJob {
   settings: AnalysisSettings;
   execution: ExecutionSettings;
 }
+/** Write `output` with only the experts `keep[layer]` of `checkpoint` (pruneCheckpoint); `overwrite` replaces files. */
+export interface PruneJob { type: 'prune'; id: number; checkpoint: string; output: string; keep: number[][]; overwrite: boolean }
 export interface CancelJob { type: 'cancel'; id: number }
 
-export type HostToWorker = InspectJob | AnalyzeJob | CancelJob;
+export type HostToWorker = InspectJob | AnalyzeJob | PruneJob | CancelJob;
 
 export interface HelloMessage { type: 'hello'; protocolVersion: number }
 export interface WorkerProgress {
@@ -79,13 +87,14 @@ export interface WorkerProgress {
 }
 export interface InspectedMessage { type: 'inspected'; id: number; summary: CheckpointSummary }
 export interface ResultMessage { type: 'result'; id: number; result: AnalysisResult }
+export interface PrunedMessage { type: 'pruned'; id: number; report: PruneReport }
 export interface JobErrorMessage { type: 'error'; id: number; error: ErrorPayload }
 export interface LogMessage { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
 
-export type WorkerToHost = HelloMessage | WorkerProgress | InspectedMessage | ResultMessage | JobErrorMessage | LogMessage;
+export type WorkerToHost = HelloMessage | WorkerProgress | InspectedMessage | ResultMessage | PrunedMessage | JobErrorMessage | LogMessage;
 
-const TO_WORKER: ReadonlySet<string> = new Set(['inspect', 'analyze', 'cancel']);
-const TO_HOST: ReadonlySet<string> = new Set(['hello', 'progress', 'inspected', 'result', 'error', 'log']);
+const TO_WORKER: ReadonlySet<string> = new Set(['inspect', 'analyze', 'prune', 'cancel']);
+const TO_HOST: ReadonlySet<string> = new Set(['hello', 'progress', 'inspected', 'result', 'pruned', 'error', 'log']);
 
 function tag(v: unknown): string | null {
   if (typeof v !== 'object' || v === null) return null;
@@ -106,6 +115,6 @@ export function parseWorkerToHost(v: unknown): WorkerToHost | null {
 }
 
 /** True for the messages that end a job. */
-export function isTerminal(m: WorkerToHost): m is InspectedMessage | ResultMessage | JobErrorMessage {
-  return m.type === 'inspected' || m.type === 'result' || m.type === 'error';
+export function isTerminal(m: WorkerToHost): m is InspectedMessage | ResultMessage | PrunedMessage | JobErrorMessage {
+  return m.type === 'inspected' || m.type === 'result' || m.type === 'pruned' || m.type === 'error';
 }

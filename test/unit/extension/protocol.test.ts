@@ -58,3 +58,14 @@ test('worker messages are narrowed and terminal messages recognised', () => {
   const prog = parseWorkerToHost({ type: 'progress', id: 1, done: 1, total: 2, examplesPerSecond: 5, phase: 'x' });
   assert.ok(prog && !isTerminal(prog));
 });
+
+test('a prune request is a request with a whole k; anything else is junk', () => {
+  const m = parseWebviewMessage({ type: 'prune', requestId: 4, k: 3 });
+  assert.ok(m && isRequest(m) && m.type === 'prune' && m.k === 3);
+  for (const junk of [{ type: 'prune', requestId: 4 }, { type: 'prune', requestId: 4, k: 0 }, { type: 'prune', requestId: 4, k: 2.5 }, { type: 'prune', k: 2 }, { type: 'prune', requestId: 4, k: '2' }]) {
+    assert.equal(parseWebviewMessage(junk), null, JSON.stringify(junk));
+  }
+  assert.equal(parseHostToWorker({ type: 'prune', id: 1, checkpoint: '/a', output: '/b', keep: [[0]], overwrite: false })?.type, 'prune');
+  const pruned = parseWorkerToHost({ type: 'pruned', id: 1, report: {} });
+  assert.ok(pruned && isTerminal(pruned));
+});
