@@ -5,6 +5,7 @@
  */
 import { curvePoint, preprocessingKey, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
 import { runName } from './runLabels';
+import { SELECTOR_NAMES, selectorLabel } from '../analysis/selectorRegistry';
 
 export interface RunInput {
   label: string;
@@ -102,9 +103,27 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
     row('recommendedK', 'Recommended k', 'text', rs.map((r) => (r.recommended.k === null ? `all ${numExpertsOf(r)} needed` : `${r.recommended.k} of ${numExpertsOf(r)}`))),
     row('recommendedFraction', 'Recommended fraction', 'pct', rs.map((r) => r.recommended.fraction)),
   ];
+  // Every other selector some run analysed, in registry order; the oracle with its chance level and excess.
+  const others = SELECTOR_NAMES.filter((sel) => sel !== 'heuristic' && sel !== 'random' && rs.some((r) => r.curves.some((c) => c.selector === sel && c.drop === drop)));
+  const oracleAt = (num: number, den: number, field: 'chance' | 'excess') => rs.map((r) => pointAtK(r, 'oracle', drop, kAt(numExpertsOf(r), num, den))?.[field] ?? null);
   for (const f of SUMMARY_FRACTIONS) {
     rows.push(row(`heuristic@${f.label}`, `Heuristic at ${f.label}`, 'pct', at('heuristic', f.num, f.den)));
     rows.push(row(`random@${f.label}`, `Random at ${f.label}`, 'pct', at('random', f.num, f.den)));
+    for (const sel of others) {
+      rows.push(row(`${sel}@${f.label}`, `${selectorLabel(sel)} at ${f.label}`, 'pct', at(sel, f.num, f.den)));
+      if (sel === 'oracle' && rs.some((r) => r.curves.some((c) => c.selector === 'oracle' && c.points.some((p) => p.chance !== undefined)))) {
+        rows.push(row(`oracleChance@${f.label}`, `Oracle chance (a wrong label) at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'chance')));
+        rows.push(row(`oracleExcess@${f.label}`, `Oracle excess over chance at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'excess')));
+      }
+    }
+  }
+  if (rs.some((r) => r.globalSelection)) {
+    rows.push(row('globalK', 'Global subset k (one for all inputs)', 'text', rs.map((r) => {
+      const g = r.globalSelection;
+      if (!g) return null;
+      return g.recommended.k === null ? 'none below n' : `${g.recommended.k} of ${numExpertsOf(r)} (${g.recommended.drop})`;
+    })));
+    rows.push(row('globalParametersSaved', 'Parameters a pruned checkpoint saves', 'int', rs.map((r) => r.globalSelection?.recommended.parametersSaved ?? null)));
   }
   rows.push(
     row('combineEntropy', 'Combine entropy (nats)', 'nats', rs.map((r) => r.routing[0]?.combineEntropy ?? null)),
