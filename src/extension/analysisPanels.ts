@@ -10,6 +10,7 @@ import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol
 import { COMPARE_RUNS_COMMAND } from './compareCommand';
 import type { Services } from './services';
 import { handleExport } from './exportHandler';
+import { handlePrune } from './pruneHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 
 export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
@@ -92,6 +93,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
         return null;
       }
       if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, shown.view);
+      if (req.type === 'prune') return handlePrune(this.services, req, shown.view);
       await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
       return null;
     };

@@ -4,6 +4,8 @@
  */
 import type { DropMode, SelectorName } from '../core/analysis/schema';
 import { SELECTOR_NAMES } from '../core/analysis/selectorRegistry';
+import { GLOBAL_RANKINGS, parseCalibrationSpec } from '../core/analysis/globalSelection';
+import type { GlobalRanking } from '../core/analysis/schema';
 import type { AnalysisSettings, BackendName, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 export const SETTINGS_SECTION = 'softmoeInspector';
@@ -21,6 +23,8 @@ export const DEFAULTS = {
   samplesKept: 24,
   target: 0.99,
   seed: 0,
+  calibration: 'train[:2000]',
+  globalRanking: 'eliminate',
 } as const;
 
 export interface ResolvedSettings {
@@ -71,6 +75,27 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
   if (backends.includes(backendRaw as BackendName)) backend = backendRaw as BackendName;
   else warnings.push(`${SETTINGS_SECTION}.backend: '${String(backendRaw)}' is not one of ${backends.join(', ')}; using auto.`);
   const limit = int(get('exampleLimit'), DEFAULTS.exampleLimit, 0, 10_000_000, 'exampleLimit', warnings);
+  // The global selector's calibration split (only part of the settings when it runs, so other cache keys stay).
+  let global: { calibration: string; globalRanking: GlobalRanking } | null = null;
+  if (selectors.includes('global')) {
+    let calibration: string = DEFAULTS.calibration;
+    const rawCal = get('calibration');
+    if (typeof rawCal === 'string' && rawCal.trim() !== '') {
+      try {
+        parseCalibrationSpec(rawCal);
+        calibration = rawCal.trim();
+      } catch {
+        warnings.push(`${SETTINGS_SECTION}.calibration: '${rawCal}' is not train[:N], train[A:B] or a split; using ${DEFAULTS.calibration}.`);
+      }
+    } else if (rawCal !== undefined && rawCal !== null && rawCal !== '') {
+      warnings.push(`${SETTINGS_SECTION}.calibration: expected text like train[:2000]; using ${DEFAULTS.calibration}.`);
+    }
+    const rawRank = get('globalRanking') ?? DEFAULTS.globalRanking;
+    let globalRanking: GlobalRanking = DEFAULTS.globalRanking;
+    if (GLOBAL_RANKINGS.includes(rawRank as GlobalRanking)) globalRanking = rawRank as GlobalRanking;
+    else warnings.push(`${SETTINGS_SECTION}.globalRanking: '${String(rawRank)}' is not one of ${GLOBAL_RANKINGS.join(', ')}; using ${DEFAULTS.globalRanking}.`);
+    global = { calibration, globalRanking };
+  }
   return {
     settings: {
       drops,
@@ -80,6 +105,7 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
       limit: limit === 0 ? null : limit,
       target: DEFAULTS.target,
       samples: int(get('samplesKept'), DEFAULTS.samplesKept, 0, 256, 'samplesKept', warnings),
+      ...(global ?? {}),
     },
     execution: { batchSize: int(get('batchSize'), DEFAULTS.batchSize, 1, 65_536, 'batchSize', warnings), backend },
     warnings,

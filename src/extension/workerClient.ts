@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import { SoftMoeError, cancelledError, fromErrorPayload } from '../core/errors';
 import { CANCEL_GRACE_MS, parseWorkerToHost } from '../core/protocol/workerProtocol';
-import type { AnalyzeJob, InspectJob, LogMessage, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
+import type { AnalyzeJob, InspectJob, LogMessage, PruneJob, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
+import type { PruneReport } from '../core/prune/pruneCheckpoint';
 import type { AnalysisResult } from '../core/analysis/schema';
 import type { CheckpointSummary } from '../core/protocol/checkpointSummary';
 
@@ -16,13 +17,15 @@ export interface JobHooks {
   signal?: AbortSignal;
 }
 
-type Job = Omit<InspectJob, 'id'> | Omit<AnalyzeJob, 'id'>;
+type Job = Omit<InspectJob, 'id'> | Omit<AnalyzeJob, 'id'> | Omit<PruneJob, 'id'>;
+type JobValue = CheckpointSummary | AnalysisResult | PruneReport;
 
 let nextId = 1;
 
 export function runWorkerJob(workerFile: string, job: Omit<InspectJob, 'id'>, hooks?: JobHooks): Promise<CheckpointSummary>;
 export function runWorkerJob(workerFile: string, job: Omit<AnalyzeJob, 'id'>, hooks?: JobHooks): Promise<AnalysisResult>;
-export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {}): Promise<CheckpointSummary | AnalysisResult> {
+export function runWorkerJob(workerFile: string, job: Omit<PruneJob, 'id'>, hooks?: JobHooks): Promise<PruneReport>;
+export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {}): Promise<JobValue> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) {
@@ -38,14 +41,14 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
     }
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const finish = (err: Error | null, value?: CheckpointSummary | AnalysisResult): void => {
+    const finish = (err: Error | null, value?: JobValue): void => {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
       if (err) reject(err);
-      else resolve(value as CheckpointSummary | AnalysisResult);
+      else resolve(value as JobValue);
     };
     const onAbort = (): void => {
       worker.postMessage({ type: 'cancel', id });
@@ -60,6 +63,7 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
       else if (m.type === 'progress' && m.id === id) hooks.onProgress?.(m);
       else if (m.type === 'inspected' && m.id === id) finish(null, m.summary);
       else if (m.type === 'result' && m.id === id) finish(null, m.result);
+      else if (m.type === 'pruned' && m.id === id) finish(null, m.report);
       else if (m.type === 'error' && m.id === id) finish(fromErrorPayload(m.error));
     });
     worker.on('error', (err) => finish(new SoftMoeError('E_INTERNAL', `The analysis worker crashed: ${err.message}`, { cause: err })));
