@@ -1,0 +1,95 @@
+/**
+ * The answers to the paper's reviewers in the analysis panel, on a real analysis (test/fixtures/webview/
+ * make_science_fixture.sh): the oracle's chance level as its own dotted line with a legend entry, token and expert
+ * choice as selectors, the global subset with its experts and the Prune Experts… request to the host.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import type { AnalysisResult } from '../../src/core/analysis/schema';
+import { PROTOCOL_VERSION } from '../../src/core/protocol/webviewProtocol';
+import { SHOTS, fixture, launch, openWebview } from './harness';
+import type { WebviewPage } from './harness';
+
+const result = fixture<AnalysisResult>('analysis-science-n16.json');
+let browser: Browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function open(theme: 'light' | 'dark', state: unknown = null): Promise<WebviewPage> {
+  const w = await openWebview(browser, theme, state, { width: 1180, height: 980 });
+  await w.send({ type: 'init', protocolVersion: PROTOCOL_VERSION, view: { kind: 'analysis', result, cacheKey: 'd'.repeat(40), fromCache: true } });
+  await w.page.waitForSelector('.app-header h1');
+  return w;
+}
+
+async function curves(w: WebviewPage): Promise<Record<string, unknown>> {
+  await w.page.click('vscode-tab-header[data-tab="curves"]');
+  await w.page.waitForSelector('#chart-curves[data-drawn="true"]');
+  return JSON.parse((await w.page.getAttribute('#chart-curves', 'data-summary')) ?? '{}') as Record<string, unknown>;
+}
+
+test('the oracle has its chance level beside it: a legend entry, a dotted line under it, chance and excess in the table', async () => {
+  const w = await open('light', { tab: 'curves', k: 4, drop: 'zero' });
+  const s = await curves(w);
+  const legend = s.legend as string[];
+  assert.deepEqual(legend.slice(legend.indexOf('Oracle'), legend.indexOf('Oracle') + 2), ['Oracle', 'Oracle chance (wrong label)']);
+  for (const label of ['Token choice', 'Expert choice', 'Global (one subset)', 'Output norm']) assert.ok(legend.includes(label), label);
+  assert.ok(await w.page.$('#chart-curves svg path[stroke-dasharray]'), 'a dashed or dotted line is drawn');
+  const oracle = result.curves.find((c) => c.selector === 'oracle' && c.drop === 'zero')!.points.find((p) => p.k === 4)!;
+  const table = (await w.page.textContent('.curve-table')) ?? '';
+  assert.match(table, new RegExp(`chance \\(a wrong label\\) ${(100 * oracle.chance!).toFixed(1)}%, excess \\+${(100 * oracle.excess!).toFixed(1)} pp`));
+  assert.match(table, /Token choice/);
+  assert.match(table, /one subset for every input/);
+  await w.page.screenshot({ path: `${SHOTS}/reviewers-curves-light.png` });
+  await w.page.click('vscode-tab-header[data-tab="overview"]');
+  await w.page.waitForSelector('.stats');
+  const stats = (await w.page.textContent('.stats')) ?? '';
+  assert.match(stats, /Oracle at k = 4/);
+  assert.match(stats, /a wrong label/);
+  assert.match(stats, /Global subset \(one for all inputs\)/);
+  assert.deepEqual(w.errors, []);
+  assert.deepEqual(await w.cspViolations(), []);
+  await w.page.close();
+});
+
+test('the global subset at k names its experts and calibration; Prune Experts… asks the host for that k', async () => {
+  const w = await open('dark', { tab: 'curves', k: 6, drop: 'renorm' });
+  await curves(w);
+  const g = result.globalSelection!;
+  const note = (await w.page.textContent('.global-note')) ?? '';
+  const want = g.orders.renorm![0]!.slice(0, 6).sort((a, b) => a - b).join(', ');
+  assert.match(note, new RegExp(`experts \\[${want}\\]`));
+  assert.match(note, /2,000 calibration examples/);
+  const pt = result.curves.find((c) => c.selector === 'global' && c.drop === 'renorm')!.points.find((p) => p.k === 6)!;
+  assert.match(note, new RegExp(`scores ${(100 * pt.accuracy).toFixed(1)}%`));
+  await w.page.screenshot({ path: `${SHOTS}/reviewers-global-dark.png` });
+  await w.page.click('.prune-button');
+  await w.page.waitForFunction(() => (globalThis as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'prune'));
+  const req = (await w.posted()).find((m) => m.type === 'prune')!;
+  assert.equal(req.k, 6);
+  // The host answers; the panel says where the file went.
+  await w.send({ type: 'response', inReplyTo: req.requestId, ok: true, body: { written: true, path: '/workspace/pruned/ep4_moe-k6.safetensors' } });
+  await w.page.waitForSelector('.banner.info');
+  assert.match((await w.page.textContent('.banner')) ?? '', /ep4_moe-k6\.safetensors/);
+  await w.page.close();
+});
+
+test('no Prune Experts… button where nothing can write a file (a standalone report renders without the host)', async () => {
+  const w = await openWebview(browser, 'light');
+  await w.page.evaluate((r) => {
+    const g = globalThis as unknown as { document: { body: { append(e: unknown): void }; createElement(t: string): { id: string } }; SoftMoeReport: { renderAnalysis(root: unknown, r: unknown, o: unknown): void } };
+    const root = g.document.createElement('main');
+    root.id = 'report-root';
+    g.document.body.append(root);
+    g.SoftMoeReport.renderAnalysis(root, r, { state: { tab: 'curves', k: 6 } });
+  }, result);
+  await w.page.waitForSelector('#report-root .global-note');
+  assert.equal(await w.page.$('#report-root .prune-button'), null);
+  await w.page.close();
+});
