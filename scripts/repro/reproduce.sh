@@ -15,11 +15,23 @@ npm run build --silent
 [ -f "$RUNS/n64/ep15_moe.safetensors" ] || $CLI train --experts 1,2,4,8,16,32,64 --epochs 15 --save-epochs 1,2,5,10,15 \
   --out "$RUNS" --seed 0 --no-progress
 
-# 2. Every model on the 10,000 test images: heuristic, random (10 trials), oracle, the two alternative scores,
-#    Algorithm 2, both drop modes. The oracle is exhaustive up to n = 16 and greedy (labelled) beyond.
+# 2. Every model on the 10,000 test images: heuristic, random (10 trials), oracle (with its chance level: the same
+#    search for a wrong label), the two alternative scores, Algorithm 2, token and expert choice, and the global
+#    selector (one subset for all inputs, by backward elimination on the first 5,000 TRAINING images), both drop
+#    modes. The oracle is exhaustive while C(n, k) ≤ 65,536 and greedy (labelled) beyond.
 for n in 1 2 4 8 16 32 64; do
-  $CLI analyze "$RUNS/n$n/ep15_moe.safetensors" --data "$DATA" --selectors heuristic,random,oracle,batch,dispatch,output-norm \
+  $CLI analyze "$RUNS/n$n/ep15_moe.safetensors" --data "$DATA" \
+    --selectors heuristic,random,oracle,batch,dispatch,output-norm,token-choice,expert-choice,global --calibration 'train[:5000]' \
     --drop both --trials 10 --seed 0 --json "$OUT/n$n.softmoe.json" --csv "$OUT/n$n.csv" > "$OUT/n$n.summary.txt"
+done
+
+# 2b. Pruned checkpoints: the global subsets of those analyses at a half and a quarter of the experts, written with
+#     softmoe prune and evaluated on the same 10,000 test images (the accuracy must equal the global renorm point).
+for n in 4 8 16 32 64; do
+  for k in $((n / 2)) $((n / 4)); do
+    $CLI prune "$RUNS/n$n/ep15_moe.safetensors" --keep "$k" --from "$OUT/n$n.softmoe.json" --data "$DATA" \
+      --out "$RUNS/pruned/n$n-k$k/ep15_moe-k$k.safetensors" --force --json "$OUT/prune-n$n-k$k.json" > "$OUT/prune-n$n-k$k.txt"
+  done
 done
 
 # 3. Specialisation over training for n = 16 (epochs 1, 2, 5, 10, 15).

@@ -33,10 +33,54 @@ for (const r of suite) {
   out.push(`| ${n} | ${r.layers[0]?.expertHidden} | ${r.checkpoint.parameterCount.toLocaleString('en')} | ${pct(r.fullAccuracy)} | ${fmt(kFor(r, 'heuristic', 'zero'))} | ${fmt(kFor(r, 'random', 'zero'))} | ${fmt(kFor(r, 'output-norm', 'zero'))} |`);
 }
 
+const fractions = (n: number) => [1 / 2, 1 / 4, 1 / 8].map((f) => n * f).filter((k) => Number.isInteger(k) && k >= 1);
+const pp = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)}`);
+
+for (const drop of ['zero', 'renorm'] as DropMode[]) {
+  out.push(`\n### The oracle and its chance level (${drop} drop)\n`);
+  out.push('Share of test inputs for which some k-subset predicts the true label (oracle), the same search for a wrong label drawn per input (chance), and the difference (excess, percentage points).\n');
+  out.push('| n | k | oracle % | chance % | excess (pp) | search |');
+  out.push('|---|---|---|---|---|---|');
+  for (const r of suite) {
+    const n = r.layers[0]?.numExperts ?? 0;
+    for (const k of [...new Set([1, ...fractions(n).reverse()])].filter((k) => k < n)) {
+      const o = at(r, 'oracle', drop, k);
+      if (!o) continue;
+      out.push(`| ${n} | ${k}/${n} | ${pct(o.accuracy)} | ${pct(o.chance)} | ${pp(o.excess)} | ${o.greedy ? 'greedy' : 'exhaustive'} |`);
+    }
+  }
+}
+
+out.push('\n### One subset for every input (global selector) and the pruned checkpoints\n');
+out.push('Chosen by greedy backward elimination on the first 5,000 training images (renorm drop: what a pruned checkpoint computes); accuracy on the 10,000 test images.\n');
+out.push('| n | k for 99% (global, renorm) | accuracy % at that k | parameters after pruning | global @ 1/2 | global @ 1/4 | global @ 1/8 | heuristic @ 1/4 (renorm) |');
+out.push('|---|---|---|---|---|---|---|---|');
+for (const r of suite) {
+  const n = r.layers[0]?.numExperts ?? 0;
+  const g = r.globalSelection;
+  if (!g) continue;
+  const rec = g.recommended;
+  const f = (num: number, den: number) => (Number.isInteger((n * num) / den) && (n * num) / den >= 1 ? pct(at(r, 'global', 'renorm', (n * num) / den)?.accuracy) : '—');
+  const q = n / 4;
+  out.push(`| ${n} | ${rec.k === null ? 'none below n' : `${rec.k}/${n}`} | ${pct(rec.accuracy)} | ${rec.parameterCount === null ? '—' : rec.parameterCount.toLocaleString('en')} | ${f(1, 2)} | ${f(1, 4)} | ${f(1, 8)} | ${Number.isInteger(q) ? pct(at(r, 'heuristic', 'renorm', q)?.accuracy) : '—'} |`);
+}
+const prunes = readdirSync(dir).filter((f) => /^prune-n\d+-k\d+\.json$/.test(f)).sort((a, b) => num(a) - num(b) || num(a.split('-k')[1] ?? '') - num(b.split('-k')[1] ?? ''));
+if (prunes.length) {
+  out.push('\n| pruned checkpoint | experts kept | parameters | test accuracy of the file % | global renorm point % | equal |');
+  out.push('|---|---|---|---|---|---|');
+  for (const f of prunes) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { k: number; numExperts: number; report: { parametersAfter: number; layers: Array<{ kept: number[] }> }; pruned?: { correct: number; accuracy: number } };
+    const n = p.numExperts;
+    const r = suite.find((x) => x.layers[0]?.numExperts === n);
+    const pt = r ? at(r, 'global', 'renorm', p.k) : undefined;
+    out.push(`| n = ${n}, k = ${p.k} | ${p.report.layers[0]?.kept.join(', ')} | ${p.report.parametersAfter.toLocaleString('en')} | ${pct(p.pruned?.accuracy)} | ${pct(pt?.accuracy)} | ${p.pruned && pt ? (p.pruned.correct === pt.correct ? 'yes' : `no (${p.pruned.correct - pt.correct} examples)`) : '—'} |`);
+  }
+}
+
 for (const drop of ['zero', 'renorm'] as DropMode[]) {
   out.push(`\n### Accuracy % with a fraction of the experts kept (${drop} drop)\n`);
-  out.push('| n | kept | heuristic (Alg. 1) | random (mean ± std, 10 trials) | oracle | heuristic subset specialised | output-norm | dispatch | batch (Alg. 2) |');
-  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push('| n | kept | heuristic (Alg. 1) | random (mean ± std, 10 trials) | oracle | chance | heuristic subset specialised | output-norm | dispatch | batch (Alg. 2) | token choice | expert choice | global |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of suite) {
     const n = r.layers[0]?.numExperts ?? 0;
     for (const f of [1 / 2, 1 / 4, 1 / 8]) {
@@ -44,7 +88,7 @@ for (const drop of ['zero', 'renorm'] as DropMode[]) {
       if (!Number.isInteger(k) || k < 1) continue;
       const rnd = at(r, 'random', drop, k);
       const orc = at(r, 'oracle', drop, k);
-      out.push(`| ${n} | ${k}/${n} | ${pct(at(r, 'heuristic', drop, k)?.accuracy)} | ${pct(rnd?.accuracy)} ± ${pct(rnd?.std)} | ${pct(orc?.accuracy)}${orc?.greedy ? ' (greedy)' : ''} | ${pct(orc?.heuristicIsSpecialised)} | ${pct(at(r, 'output-norm', drop, k)?.accuracy)} | ${pct(at(r, 'dispatch', drop, k)?.accuracy)} | ${pct(at(r, 'batch', drop, k)?.accuracy)} |`);
+      out.push(`| ${n} | ${k}/${n} | ${pct(at(r, 'heuristic', drop, k)?.accuracy)} | ${pct(rnd?.accuracy)} ± ${pct(rnd?.std)} | ${pct(orc?.accuracy)}${orc?.greedy ? ' (greedy)' : ''} | ${pct(orc?.chance)} | ${pct(orc?.heuristicIsSpecialised)} | ${pct(at(r, 'output-norm', drop, k)?.accuracy)} | ${pct(at(r, 'dispatch', drop, k)?.accuracy)} | ${pct(at(r, 'batch', drop, k)?.accuracy)} | ${pct(at(r, 'token-choice', drop, k)?.accuracy)} | ${pct(at(r, 'expert-choice', drop, k)?.accuracy)} | ${pct(at(r, 'global', drop, k)?.accuracy)} |`);
     }
   }
 }
