@@ -14,7 +14,7 @@
  * calibration pass serves every k. The evaluation curve then runs these fixed subsets on the evaluation split.
  */
 import type { DropMode, GlobalRanking, GlobalSelection } from './schema';
-import type { ReadoutBatch } from './readout';
+import { argmaxAt, type ReadoutBatch } from './readout';
 import { fixedOrders } from './selectors';
 import { SoftMoeError, throwIfAborted } from '../errors';
 
@@ -115,13 +115,6 @@ export function globalOrders(ctx: { global?: Partial<Record<DropMode, number[][]
   return fixedOrders(order, b);
 }
 
-/** argmax with first-max ties, like the engines. */
-function argmax(v: Float64Array, c: number): number {
-  let best = 0;
-  for (let j = 1; j < c; j++) if ((v[j] as number) > (v[best] as number)) best = j;
-  return best;
-}
-
 /**
  * Scorer for models with ONE MoE layer and a linear readout, from the calibration batches' readout decompositions
  * (readout.ts): every subset is host arithmetic, and a removal is a difference from the current subset's sums.
@@ -138,7 +131,7 @@ export function readoutScorer(batches: Array<{ rb: ReadoutBatch; labels: Int32Ar
     examples += rb.b;
     for (let i = 0; i < rb.b; i++) {
       logitsOf(rb, i, all, 'zero', lg);
-      if (argmax(lg, c) === labels[i]) fullCorrect++;
+      if (argmaxAt(lg, 0, c) === labels[i]) fullCorrect++;
     }
   }
   const num = new Float64Array(m * c);
@@ -173,7 +166,7 @@ export function readoutScorer(batches: Array<{ rb: ReadoutBatch; labels: Int32Ar
       for (const { rb, labels } of batches) {
         for (let i = 0; i < rb.b; i++) {
           logitsOf(rb, i, sets[0] as Uint8Array, drop, lg);
-          if (argmax(lg, c) === labels[i]) ok++;
+          if (argmaxAt(lg, 0, c) === labels[i]) ok++;
         }
       }
       return ok;
@@ -192,7 +185,7 @@ export function readoutScorer(batches: Array<{ rb: ReadoutBatch; labels: Int32Ar
             candidates.forEach((e, j) => {
               const o = (i * n + e) * c;
               for (let q = 0; q < c; q++) lg[q] = (cur[q] as number) - (rb.total[o + q] as number);
-              if (argmax(lg, c) === y) counts[j] = (counts[j] as number) + 1;
+              if (argmaxAt(lg, 0, c) === y) counts[j] = (counts[j] as number) + 1;
             });
             continue;
           }
@@ -214,7 +207,7 @@ export function readoutScorer(batches: Array<{ rb: ReadoutBatch; labels: Int32Ar
               const o = ((i * m + t) * n + e) * c;
               for (let q = 0; q < c; q++) lg[q] = (lg[q] as number) + ((curNum[t * c + q] as number) - (rb.contrib[o + q] as number)) / dt;
             }
-            if (argmax(lg, c) === y) counts[j] = (counts[j] as number) + 1;
+            if (argmaxAt(lg, 0, c) === y) counts[j] = (counts[j] as number) + 1;
           });
         }
       }

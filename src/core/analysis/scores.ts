@@ -4,6 +4,7 @@
  * Which selector uses which score: selectorRegistry.ts.
  */
 import type { LayerTrace } from '../engine/engine';
+import { argmaxAt } from './readout';
 
 /** One layer's routing on the rows of a batch: the engine interface's host arrays (engine.ts). */
 export type LayerArrays = LayerTrace;
@@ -112,17 +113,7 @@ export function tokenChoiceScores(a: LayerArrays, i: number, out = new Float64Ar
   const S = n * p;
   out.fill(0);
   for (let t = 0; t < m; t++) {
-    const o = (i * m + t) * S;
-    let best = 0;
-    let bv = logits[o] as number;
-    for (let s = 1; s < S; s++) {
-      const v = logits[o + s] as number;
-      if (v > bv) {
-        bv = v;
-        best = s;
-      }
-    }
-    const e = Math.floor(best / p);
+    const e = Math.floor(argmaxAt(logits, (i * m + t) * S, S) / p);
     out[e] = (out[e] as number) + 1;
   }
   return out;
