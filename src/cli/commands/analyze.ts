@@ -142,7 +142,7 @@ function globalLines(r: AnalysisResult, pct: (v: number | null | undefined) => s
   const c = g.calibration;
   const rec = g.recommended;
   const n = r.layers[0]?.numExperts ?? 0;
-  const cal = `${pc.bold('global subset')}  calibrated on ${safeText(c.name)}${c.name.includes(c.split) ? '' : ` ${c.split}`} [${c.start}:${c.end}] (${c.examples} examples, ${g.ranking}; full accuracy there ${pct(c.fullAccuracy)})`;
+  const cal = `${pc.bold('global subset')}  calibrated on ${safeText(c.name)}${c.name.includes(c.split) ? '' : ` ${c.split}`} [${c.start}:${c.end}] (${c.examples} examples, ${g.ranking}; full accuracy there ${pct(c.fullAccuracy)}${c.seconds !== undefined ? `; ${c.seconds.toFixed(1)} s` : ''})`;
   if (rec.k === null) return [cal, `               no k below ${n} keeps ${pct(rec.target)} of full accuracy with one subset for every input (${rec.drop} drop)`];
   const experts = (rec.experts ?? []).map((e) => `[${e.join(',')}]`).join(' ');
   return [

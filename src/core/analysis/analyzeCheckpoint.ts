@@ -66,7 +66,13 @@ async function openCalibration(engine: Engine, dataset: Dataset, datasetPath: st
   if (samePath && spec.split === split && spec.start < dataset.numExamples) {
     throw new SoftMoeError('E_USAGE', `The calibration examples ${specText} of ${calPath} overlap the evaluation examples (${split}, the first ${dataset.numExamples}): calibrate on another split (e.g. --calibration train[:5000]), later examples, or other data (--calibration-data).`);
   }
-  const calSet = await openDatasetForModel(calPath, engine.info, { split: spec.split, limit: spec.end });
+  let calSet: Dataset;
+  try {
+    calSet = await openDatasetForModel(calPath, engine.info, { split: spec.split, limit: spec.end });
+  } catch (err) {
+    if (!(err instanceof SoftMoeError) || err.code !== 'E_DATASET') throw err;
+    throw new SoftMoeError('E_DATASET', `The global selector's calibration examples (${specText}) cannot be read: ${err.userMessage.replace(/\.?$/, '.')} Calibrate on other data (--calibration-data) or on later examples of the evaluated split (e.g. test[${dataset.numExamples}:]).`, { cause: err });
+  }
   try {
     const end = Math.min(calSet.numExamples, spec.end ?? calSet.numExamples);
     if (end <= spec.start) throw new SoftMoeError('E_DATASET', `${calPath}: the calibration range ${specText} holds no examples (the ${spec.split} split has ${calSet.numExamples}).`);

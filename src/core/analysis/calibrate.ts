@@ -45,6 +45,7 @@ export async function calibrateGlobal(engine: Engine, cal: CalibrationData, opts
   let examples = 0;
   let tokens = 0;
   const s = new Float64Array(n);
+  const t0 = performance.now();
   try {
     for await (const batch of dataset.batches(opts.batchSize, { start, end, ...(opts.signal ? { signal: opts.signal } : {}) })) {
       throwIfAborted(opts.signal);
@@ -111,7 +112,7 @@ export async function calibrateGlobal(engine: Engine, cal: CalibrationData, opts
     for (const drop of opts.drops) calibrationAccuracy[drop] = (choice.correct[drop] as number[]).map((c) => c / examples);
     return {
       ranking: opts.ranking,
-      calibration: { path: dataset.path, name: dataset.name, split: dataset.split, start, end, examples, fullAccuracy: fullCorrect / examples, tokens },
+      calibration: { path: dataset.path, name: dataset.name, split: dataset.split, start, end, examples, fullAccuracy: fullCorrect / examples, tokens, seconds: (performance.now() - t0) / 1000 },
       orders: choice.orders,
       calibrationAccuracy,
     };

@@ -120,6 +120,8 @@ export interface GlobalSelection {
     fullAccuracy: number;
     /** Tokens per input entering the MoE layers (for the MACs a pruned model saves). */
     tokens: number;
+    /** Wall time of the calibration pass and the choice of subsets (not in `timing`, which is the evaluation). */
+    seconds?: number;
   };
   /**
    * Per drop mode: per MoE layer, the experts in the order the global subsets keep them — the global k-subset of a
