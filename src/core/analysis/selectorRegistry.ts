@@ -13,14 +13,22 @@
  *  random    — uniformly random subsets, seeded trials.
  *  search    — the oracle: is there any k-subset that predicts the label (and, as its chance level, a wrong one)?
  *
- * Pure data and pure functions over host arrays: no tfjs, no Node, so the webview may import it for labels.
+ * Pure data (no imports), so the webview bundles it for labels and order. A selector names its score; the score
+ * functions themselves live with the arithmetic (`SCORE_FUNCTIONS` in selectors.ts, typed so that a score named here
+ * without a function there does not compile).
  */
-import { combineScores, dispatchScores, expertChoiceScores, outputNormScores, tokenChoiceScores, type LayerArrays } from './scores';
 
 export type SelectorScope = 'per-input' | 'per-batch' | 'global' | 'random' | 'search';
 
-/** Scores of the n experts for input i of a layer's routing (higher = kept first), written to `out`. */
-export type ScoreFn = (a: LayerArrays, i: number, out?: Float64Array<ArrayBuffer>) => Float64Array;
+/**
+ * The expert scores a selector ranks by (scores.ts), per input of a layer's routing, higher kept first:
+ *   combine-mass  Σ_{t, s∈e} C[t,s]                                  (combineScores)
+ *   dispatch-mass log Σ_{t, s∈e} exp(logit[t,s]), up to a constant    (dispatchScores)
+ *   output-norm   Σ_t ‖Σ_{s∈e} C[t,s]·Ỹ[s]‖                          (outputNormScores)
+ *   token-votes   tokens whose highest logit over all n·p slots is one of e's slots (tokenChoiceScores)
+ *   expert-choice Σ_{s∈e} Σ_{t ∈ top ⌈m/n⌉ tokens of s} logit[t,s]     (expertChoiceScores)
+ */
+export type ScoreName = 'combine-mass' | 'dispatch-mass' | 'output-norm' | 'token-votes' | 'expert-choice';
 
 export interface SelectorNeeds {
   /** Per-slot expert outputs in the trace (`LayerArrays.slotOutputs`). */
@@ -42,14 +50,14 @@ export interface SelectorSpec {
   readonly scope: SelectorScope;
   readonly needs: SelectorNeeds;
   /** per-input and per-batch selectors: the expert scores of one input. */
-  readonly score?: ScoreFn;
+  readonly score?: ScoreName;
   /** Secondary key for experts with equal scores (higher first); the lower expert index breaks what remains. */
-  readonly tieBreak?: ScoreFn;
+  readonly tieBreak?: ScoreName;
 }
 
 export const SELECTORS = [
   {
-    name: 'heuristic', label: 'Heuristic (Alg. 1)', scope: 'per-input', needs: {}, score: combineScores,
+    name: 'heuristic', label: 'Heuristic (Alg. 1)', scope: 'per-input', needs: {}, score: 'combine-mass',
     description: 'per input, the k experts with the most combine weight, summed over tokens and their slots (Algorithm 1)',
   },
   {
@@ -61,23 +69,23 @@ export const SELECTORS = [
     description: 'whether any k-subset predicts the label (exhaustive search, greedy beyond the budget), with its chance level: the same search for a wrong label drawn per input',
   },
   {
-    name: 'batch', label: 'Batch (Alg. 2)', scope: 'per-batch', needs: {}, score: combineScores,
+    name: 'batch', label: 'Batch (Alg. 2)', scope: 'per-batch', needs: {}, score: 'combine-mass',
     description: 'one subset per batch: the k experts with the most combine weight summed over the batch (Algorithm 2)',
   },
   {
-    name: 'dispatch', label: 'Dispatch mass', scope: 'per-input', needs: {}, score: dispatchScores,
+    name: 'dispatch', label: 'Dispatch mass', scope: 'per-input', needs: {}, score: 'dispatch-mass',
     description: 'the experts whose slots receive the most unnormalised dispatch mass Σ exp(logit)',
   },
   {
-    name: 'output-norm', label: 'Output norm', scope: 'per-input', needs: { slotOutputs: true }, score: outputNormScores,
+    name: 'output-norm', label: 'Output norm', scope: 'per-input', needs: { slotOutputs: true }, score: 'output-norm',
     description: 'the experts with the largest combine-weighted output norm Σ_t ‖Σ_s C[t,s]·Ỹ[s]‖',
   },
   {
-    name: 'token-choice', label: 'Token choice', scope: 'per-input', needs: { logits: true }, score: tokenChoiceScores, tieBreak: combineScores,
+    name: 'token-choice', label: 'Token choice', scope: 'per-input', needs: { logits: true }, score: 'token-votes', tieBreak: 'combine-mass',
     description: 'each token votes for the expert owning its highest router logit over all n·p slots; the k experts with the most votes (ties: more combine weight)',
   },
   {
-    name: 'expert-choice', label: 'Expert choice', scope: 'per-input', needs: { logits: true }, score: expertChoiceScores, tieBreak: combineScores,
+    name: 'expert-choice', label: 'Expert choice', scope: 'per-input', needs: { logits: true }, score: 'expert-choice', tieBreak: 'combine-mass',
     description: 'each slot picks its ⌈m/n⌉ tokens of highest router logit; an expert scores the sum of those logits over its slots; the k highest (ties: more combine weight)',
   },
   {

@@ -4,19 +4,31 @@
  * its score, a per-batch one ranks the score summed over the batch (one order for every input of the batch), and
  * the global selector's order is fixed beforehand on a calibration split (globalSelection.ts, `fixedOrders`).
  */
-import { combineScores, rankDescending, type LayerArrays } from './scores';
-import { selectorSpec, type CountedSelector } from './selectorRegistry';
+import { combineScores, dispatchScores, expertChoiceScores, outputNormScores, rankDescending, tokenChoiceScores, type LayerArrays } from './scores';
+import { selectorSpec, type CountedSelector, type ScoreName } from './selectorRegistry';
+
+/** Scores of the n experts for input i of a layer's routing (higher = kept first), written to `out`. */
+export type ScoreFn = (a: LayerArrays, i: number, out?: Float64Array<ArrayBuffer>) => Float64Array;
+
+/** The function behind each score the registry names. */
+export const SCORE_FUNCTIONS: Record<ScoreName, ScoreFn> = {
+  'combine-mass': combineScores,
+  'dispatch-mass': dispatchScores,
+  'output-norm': outputNormScores,
+  'token-votes': tokenChoiceScores,
+  'expert-choice': expertChoiceScores,
+};
 import { SoftMoeError } from '../errors';
 
 /** Orders [b × n] for every input of the batch. */
 export function selectorOrders(sel: CountedSelector, a: LayerArrays): Int32Array {
   const { b, n } = a;
   const spec = selectorSpec(sel);
-  const score = spec.score;
+  const score = spec.score ? SCORE_FUNCTIONS[spec.score] : undefined;
   if (!score) throw new SoftMoeError('E_INTERNAL', `Internal error: selector '${sel}' has no per-input score; its order is fixed by its calibration.`);
   const orders = new Int32Array(b * n);
   const s = new Float64Array(n);
-  const tb = spec.tieBreak;
+  const tb = spec.tieBreak ? SCORE_FUNCTIONS[spec.tieBreak] : undefined;
   const t = tb ? new Float64Array(n) : undefined;
   if (spec.scope === 'per-batch') {
     const total = new Float64Array(n);
