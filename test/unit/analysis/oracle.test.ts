@@ -80,6 +80,18 @@ describe('oracle', () => {
     }
   });
 
+  it('cuts no subtree that holds a hit: brute force on a wider model (n = 10) for the label and the wrong label', async () => {
+    const wide = fake({ n: 10, p: 1, seed: 17 });
+    const d = labelledData(wide, 24, 5);
+    const r = await analyze(engineOf(wide), d.dataset, { selectors: ['oracle'], drops: ['zero', 'renorm'], seed: 3 });
+    const wrong = Int32Array.from(d.y, (label, i) => chanceLabel(3, i, label, wide.info.numClasses));
+    for (const drop of ['zero', 'renorm'] as DropMode[]) {
+      const c = r.curves.find((cv) => cv.selector === 'oracle' && cv.drop === drop)!;
+      assert.deepEqual(c.points.map((p) => p.correct), bruteForce(wide, d.x, d.y, drop), `${drop} label`);
+      assert.deepEqual(c.points.map((p) => p.chanceFound), bruteForce(wide, d.x, wrong, drop), `${drop} wrong label`);
+    }
+  });
+
   it('draws the wrong label uniformly from the other classes, reproducibly from the seed and the index', () => {
     const classes = 5;
     const counts = new Array<number>(classes).fill(0);
