@@ -45,6 +45,8 @@ export interface PruneReport {
   parametersBefore: number;
   parametersAfter: number;
   bytesWritten: number;
+  /** Meta tensors of the source (shape only, no data) that a safetensors file cannot hold and were left out. */
+  metaSkipped: number;
 }
 
 /** How the tensors of one expert of a layer are named: a per-expert container, or one stacked tensor per weight. */
@@ -66,9 +68,9 @@ export function parametersPerExpert(ckpt: Pick<Checkpoint, 'tensors'>, layers: D
   return layers.map((det) => {
     const n = det.numExperts;
     let total = (ckpt.tensors.get(det.router)?.numel ?? 0) / n;
-    const x = det.experts;
-    if (x.kind === 'stacked') {
-      for (const name of [x.fc1, x.fc2, x.fc1Bias, x.fc2Bias]) if (name) total += (ckpt.tensors.get(name)?.numel ?? 0) / n;
+    const stacked = stackedTensors(det);
+    if (stacked.length > 0) {
+      for (const name of stacked) total += (ckpt.tensors.get(name)?.numel ?? 0) / n;
     } else {
       const container = containerOf(det);
       let sum = 0;
@@ -80,6 +82,14 @@ export function parametersPerExpert(ckpt: Pick<Checkpoint, 'tensors'>, layers: D
     }
     return total;
   });
+}
+
+/** Tensors that hold every expert along axis 0: stacked MLPs (ViT stacked, vmoe) and fkodom's stacked linear maps. */
+function stackedTensors(det: DetectedLayer): string[] {
+  const x = det.experts;
+  if (x.kind === 'stacked') return [x.fc1, x.fc2, x.fc1Bias, x.fc2Bias].filter((v): v is string => v !== undefined);
+  if (x.kind === 'linear') return [x.weight, x.bias].filter((v): v is string => v !== undefined);
+  return [];
 }
 
 function containerOf(det: DetectedLayer): string {
@@ -146,6 +156,9 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
       throw new SoftMoeError('E_USAGE', `${source} has ${layers.length} Soft MoE layer(s); got experts to keep for ${keep.length}.`);
     }
     const plans: LayerPlan[] = layers.map((det, l) => {
+      if (det.routerAxes === 'dynamic') {
+        throw new SoftMoeError('E_UNSUPPORTED', `${source}: layer '${det.name}' computes its slots from runs of n tokens (lucidrains DynamicSlotsSoftMoE), so removing experts would change every slot; it cannot be pruned to a subset of its experts.`);
+      }
       const kept = checkKept(det, keep[l] as number[]);
       const renumber = new Int32Array(det.numExperts).fill(-1);
       kept.forEach((e, j) => (renumber[e] = j));
@@ -153,13 +166,15 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
       return {
         det, kept, renumber,
         ...(x.kind === 'per-expert' ? { container: containerOf(det) } : {}),
-        stacked: new Set(x.kind === 'stacked' ? [x.fc1, x.fc2, x.fc1Bias, x.fc2Bias].filter((v): v is string => v !== undefined) : []),
+        stacked: new Set(stackedTensors(det)),
       };
     });
     const ks = new Set(plans.map((p) => p.kept.length));
     const ns = new Set(plans.map((p) => p.det.numExperts));
 
-    const sidecarOut = await plannedSidecars(source, output, [...ns], [...ks], opts.overwrite === true);
+    const embedded = ckpt.extras.args;
+    const embeddedArgs = typeof embedded === 'object' && embedded !== null && !Array.isArray(embedded) ? (embedded as JsonObject) : undefined;
+    const sidecarOut = await plannedSidecars(source, output, [...ns], [...ks], opts.overwrite === true, embeddedArgs);
     const outDir = dirname(output);
 
     const byName = new Map<string, { plan: LayerPlan; what: 'router' | 'stacked' }>();
@@ -173,7 +188,13 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
     const tensors: TensorToWrite[] = [];
     let parametersBefore = 0;
     let parametersAfter = 0;
+    let metaSkipped = 0;
     for (const [name, entry] of ckpt.tensors) {
+      // Meta tensors (shape and dtype, no data: the paper's vmap `base_expert.*`) have nothing to copy.
+      if (entry.meta) {
+        metaSkipped++;
+        continue;
+      }
       parametersBefore += entry.numel;
       const special = byName.get(name);
       let out: TensorToWrite | null;
@@ -214,7 +235,7 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
     return {
       source, output, sidecars: sidecarOut.map(([f]) => f),
       layers: plans.map((p) => ({ name: p.det.name, layout: p.det.layout, numExperts: p.det.numExperts, kept: p.kept })),
-      parametersBefore, parametersAfter, bytesWritten,
+      parametersBefore, parametersAfter, bytesWritten, metaSkipped,
     };
   } finally {
     await ckpt.close();
@@ -226,7 +247,7 @@ export async function pruneCheckpoint(sourcePath: string, outputPath: string, ke
  * them and `output` replaces nothing it must not: not the source's own sidecars, not existing files unless
  * `overwrite`. `ns`/`ks`: the distinct expert counts before and after over the layers (undefined: not known yet).
  */
-export async function plannedSidecars(sourcePath: string, outputPath: string, ns?: number[], ks?: number[], overwrite = false): Promise<Array<[string, JsonObject]>> {
+export async function plannedSidecars(sourcePath: string, outputPath: string, ns?: number[], ks?: number[], overwrite = false, embeddedArgs?: JsonObject): Promise<Array<[string, JsonObject]>> {
   const source = resolve(sourcePath);
   const output = resolve(outputPath);
   if (output === source) throw new SoftMoeError('E_USAGE', `The pruned checkpoint cannot replace its source ${source}; choose another --out.`);
@@ -234,7 +255,10 @@ export async function plannedSidecars(sourcePath: string, outputPath: string, ns
   const sidecars = await readSidecars(source);
   const out: Array<[string, JsonObject]> = [];
   const outDir = dirname(output);
-  for (const [key, value] of [['args', sidecars.args], ['config', sidecars.config], ['softmoe', sidecars.softmoe]] as const) {
+  // Training arguments saved inside the source (DeiT's `args`) do not survive as safetensors: they go to args.json,
+  // which the tool consults just before them, unless the source has an args.json of its own.
+  const args = sidecars.args ?? embeddedArgs;
+  for (const [key, value] of [['args', args], ['config', sidecars.config], ['softmoe', sidecars.softmoe]] as const) {
     if (!value) continue;
     if (ns && ks && (ks.length !== 1 || ns.length !== 1)) {
       throw new SoftMoeError('E_USAGE', `${source}: ${key}.json holds one expert count for the whole model, so every layer must keep the same number of experts.`);

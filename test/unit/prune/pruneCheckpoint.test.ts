@@ -50,8 +50,18 @@ const CASES = [
   { label: 'the paper\'s MNIST layout written by softmoe train (F16, metadata)', rel: '../../media/demo/models/n4/ep4_moe.safetensors', runs: true },
   { label: 'ViT, per-expert timm names', rel: 'vit/vit_rgb/model.pt', runs: true },
   { label: 'ViT, stacked experts under model', rel: 'vit/vit_rgb_stacked/best_checkpoint.pth', runs: true },
-  { label: 'lucidrains slot embeddings', rel: 'io/lucidrains/soft_moe.safetensors', runs: false },
-  { label: 'vmoe (Flax names)', rel: 'io/vmoe/vmoe.safetensors', runs: false },
+  { label: 'lucidrains slot embeddings (the layer alone)', rel: 'io/lucidrains/soft_moe.safetensors', runs: false },
+  { label: 'vmoe (Flax names, the layer alone)', rel: 'io/vmoe/vmoe.safetensors', runs: false },
+  // Every public layout inside both built-in models (test/fixtures/layouts/gen_layouts.py).
+  { label: 'lucidrains SoftMoE in the MNIST model', rel: 'layouts/mnist-lucidrains/model.safetensors', runs: true },
+  { label: 'fkodom stacked linear experts in the MNIST model', rel: 'layouts/mnist-fkodom/model.safetensors', runs: true },
+  { label: 'bwconrad normalize=False in the MNIST model', rel: 'layouts/mnist-bwconrad-nonorm/model.safetensors', runs: true },
+  { label: 'lucidrains SoftMoE in a ViT', rel: 'layouts/vit-lucidrains/model.pt', runs: true },
+  { label: 'lucidrains LayerNorm + GEGLU in a ViT', rel: 'layouts/vit-lucidrains-ln-geglu/model.pt', runs: true },
+  { label: 'bwconrad normalize=False in a ViT', rel: 'layouts/vit-bwconrad-nonorm/model.pt', runs: true },
+  { label: 'fkodom in a ViT', rel: 'layouts/vit-fkodom/model.pt', runs: true },
+  { label: 'vmoe names in a ViT', rel: 'layouts/vit-vmoe/model.pt', runs: true },
+  { label: 'the paper\'s vmap DeiT checkpoint (meta tensors, args inside)', rel: 'layouts/vit-deit-vmap/checkpoint.pth', runs: true },
 ];
 
 describe('pruneCheckpoint', () => {
@@ -80,7 +90,8 @@ describe('pruneCheckpoint', () => {
         // source's sliced along the expert axis, everything else is copied value for value.
         const maps = layers.map((_, l) => new Map(keep[l]!.map((e, j) => [e, j])));
         const expected = new Map<string, string>();
-        for (const name of srcCkpt.tensors.keys()) {
+        for (const [name, entry] of srcCkpt.tensors) {
+          if (entry.meta) continue; // shape-only entries (the vmap base_expert.*) are not written
           const layer = layers.findIndex((d) => d.tensors.includes(name) && EXPERT.test(name));
           const r = layer >= 0 ? renamed(name, maps[layer]!) : name;
           if (r !== null) expected.set(r, name);
@@ -90,7 +101,10 @@ describe('pruneCheckpoint', () => {
           const a = srcCkpt.tensors.get(from)!;
           const b = pruned.tensors.get(name)!;
           assert.equal(b.dtype, a.dtype, name);
-          const layer = layers.findIndex((d) => d.router === name || (d.experts.kind === 'stacked' && [d.experts.fc1, d.experts.fc2, d.experts.fc1Bias, d.experts.fc2Bias].includes(name)));
+          const stackedNames = (d: (typeof layers)[number]): Array<string | undefined> => (d.experts.kind === 'stacked'
+            ? [d.experts.fc1, d.experts.fc2, d.experts.fc1Bias, d.experts.fc2Bias]
+            : d.experts.kind === 'linear' ? [d.experts.weight, d.experts.bias] : []);
+          const layer = layers.findIndex((d) => d.router === name || stackedNames(d).includes(name));
           const data = await a.readFloat32();
           if (layer >= 0) {
             const axis = layers[layer]!.router === name ? (layers[layer]!.routerAxes === 'npd' ? 0 : 1) : 0;
@@ -128,7 +142,8 @@ describe('pruneCheckpoint', () => {
       const full = await loadModel(src);
       const n = full.info.moeLayers[0]!.numExperts;
       const L = full.info.moeLayers.length;
-      const keep = Array.from({ length: L }, (_, l) => Array.from({ length: n }, (_, e) => e).filter((e) => e % 3 !== l % 3));
+      const k = Math.max(1, n - 2);
+      const keep = Array.from({ length: L }, (_, l) => Array.from({ length: n }, (_, e) => e).filter((e) => (e + l) % n < k));
       const out = join(mkdtempSync(join(tmpdir(), 'softmoe-prune-out-')), 'pruned.safetensors');
       await pruneCheckpoint(src, out, keep);
       const pruned = await loadModel(out);
@@ -155,6 +170,13 @@ describe('pruneCheckpoint', () => {
       }
     });
   }
+
+  it('refuses a layer whose slots are computed from runs of n tokens (lucidrains DynamicSlotsSoftMoE)', async () => {
+    const src = copyFixture('layouts/mnist-lucidrains-dynamic/model.safetensors');
+    const out = join(mkdtempSync(join(tmpdir(), 'softmoe-prune-out-')), 'p.safetensors');
+    await assert.rejects(pruneCheckpoint(src, out, [[0, 1]]), /runs of n tokens.*cannot be pruned/);
+    assert.ok(!existsSync(out));
+  });
 
   it('never replaces a file without being told to, and never writes over its source or its source\'s sidecars', async () => {
     const src = copyFixture('io/mnist/ep3_moe.safetensors');
