@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { DEFAULT_CALIBRATION } from '../../core/analysis/analyzeCheckpoint';
 import { GLOBAL_RANKINGS } from '../../core/analysis/globalSelection';
@@ -102,6 +103,13 @@ export function register(program: Command): void {
         ...readEngineFlags(flags),
         onPhase: (phase) => process.stderr.isTTY && process.stderr.write(`${phase}…\n`),
       });
+      // With a saved analysis of the same examples, its global renorm point is what the written file must score.
+      if (saved && outcome.pruned && !outcome.expected && flags.data !== undefined && resolve(flags.data) === resolve(saved.dataset.path)
+        && saved.dataset.split === splitFlag(flags.split) && saved.numExamples === outcome.pruned.examples) {
+        const pt = saved.curves.find((c) => c.selector === 'global' && c.drop === 'renorm')?.points.find((p) => p.k === outcome.k);
+        outcome.full = { correct: saved.fullCorrect, examples: saved.numExamples, accuracy: saved.fullAccuracy };
+        if (pt) outcome.expected = { correct: pt.correct, examples: saved.numExamples, accuracy: pt.accuracy };
+      }
       process.stdout.write(formatPrune(outcome, saved));
       if (flags.json) await writeAtomic(flags.json, `${toPrettyJson(outcome)}\n`);
     });

@@ -56,6 +56,7 @@ test('prune --from: the subsets of a saved analysis', async () => {
   assert.match(r.stdout, new RegExp(`\\[${kept.join(',')}\\]`));
   const pt = saved.curves.find((c) => c.selector === 'global' && c.drop === 'renorm')!.points.find((p) => p.k === 3)!;
   assert.match(r.stdout, new RegExp(`pruned file +${(100 * pt.accuracy).toFixed(2)}% \\(${pt.correct}/300\\)`));
+  assert.match(r.stdout, /— equal, as it must be/);
 });
 
 test('prune: usage errors are one line', async () => {
