@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .option('--drop <mode>', 'zero, renorm or both', 'zero')
     .option('--trials <n>', 'random trials', '10')
     .option('--seed <n>', 'seed of the random subsets', '0')
-    .option('--selectors <list>', `comma-separated, any of: ${SELECTORS.map((s) => `${s.name} (${s.description})`).join('; ')}`, 'heuristic,random')
+    .option('--selectors <list>', `comma-separated: ${SELECTORS.map((s) => s.name).join(', ')} (each defined in the README, "What analyze measures")`, 'heuristic,random')
     .option('--k <list>', 'numbers of kept experts, e.g. 1,2,4 (default: every k from 1 to n)')
     .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
     .option('--samples <n>', 'inputs recorded for drawing', '64')
