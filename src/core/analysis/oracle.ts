@@ -106,6 +106,8 @@ export class OracleSearch {
    *           of the picked ratio and the suffix's largest expert ratio (`sufMax`).
    */
   private boundFor = '';
+  /** The class that last beat the target at a renorm leaf (checked first at the next one). */
+  private killer = -1;
   private target = -1;
   private sufTop = new Float64Array(0);
   private sufMax = new Float64Array(0);
@@ -116,7 +118,7 @@ export class OracleSearch {
     this.acc = new Float64Array((n + 1) * c);
     this.num = new Float64Array((n + 1) * m * c);
     this.den = new Float64Array((n + 1) * m);
-    this.leaf = new Float64Array(c);
+    this.leaf = new Float64Array(Math.max(c, m));
   }
 
   /** Exhaustive: is there a k-subset predicting `label` for input i? */
@@ -246,32 +248,59 @@ export class OracleSearch {
     const { n, m, c, contrib, mass } = this.r;
     const { num, den } = this;
     const mc = m * c;
+    if (depth + 1 === k) return this.renormLeaves(i, label, start, depth);
     for (let e = start; e <= n - (k - depth); e++) {
       for (let t = 0; t < m; t++) {
         den[(depth + 1) * m + t] = (den[depth * m + t] as number) + (mass[(i * m + t) * n + e] as number);
         const o = ((i * m + t) * n + e) * c;
         for (let j = 0; j < c; j++) num[(depth + 1) * mc + t * c + j] = (num[depth * mc + t * c + j] as number) + (contrib[o + j] as number);
       }
-      if (depth + 1 === k) {
-        if (this.renormPredicts(depth + 1, label)) return true;
-        continue;
-      }
-      if (!this.renormCut(depth + 1, e + 1, k - depth - 1) && this.renormRec(i, k, label, e + 1, depth + 1)) return true;
+      // (Cuts below the root were measured to prune too little to pay for themselves: the root's is kept.)
+      if (this.renormRec(i, k, label, e + 1, depth + 1)) return true;
     }
     return false;
   }
 
-  private renormPredicts(level: number, label: number): boolean {
-    const { m, c, bias } = this.r;
-    const lg = this.leaf;
-    lg.set(bias);
-    for (let t = 0; t < m; t++) {
-      const dt = this.den[level * m + t] as number;
-      if (dt <= 0) continue;
-      const o = level * m * c + t * c;
-      for (let j = 0; j < c; j++) lg[j] = (lg[j] as number) + (this.num[o + j] as number) / dt;
+  /**
+   * The last expert of a k-subset, for each candidate e ≥ start: does (subset at `depth`) + e predict `label`? The
+   * logits are formed only as far as needed — the label's, then the other classes one by one until one beats it,
+   * starting with the class that beat it last time (usually the one that does again) — with exactly the arithmetic
+   * of summing the subset first and dividing per token, so the answer is the same as forming every logit.
+   */
+  private renormLeaves(i: number, label: number, start: number, depth: number): boolean {
+    const { n, m, c, contrib, mass, bias } = this.r;
+    const { num, den } = this;
+    const d = this.leaf;
+    const mc = m * c;
+    const nb = depth * mc;
+    const logit = (e: number, j: number): number => {
+      let v = bias[j] as number;
+      for (let t = 0; t < m; t++) {
+        const dt = d[t] as number;
+        if (dt > 0) v += ((num[nb + t * c + j] as number) + (contrib[((i * m + t) * n + e) * c + j] as number)) / dt;
+      }
+      return v;
+    };
+    for (let e = start; e < n; e++) {
+      for (let t = 0; t < m; t++) d[t] = (den[depth * m + t] as number) + (mass[(i * m + t) * n + e] as number);
+      const lv = logit(e, label);
+      let beaten = false;
+      const killer = this.killer;
+      if (killer >= 0 && killer !== label) {
+        const x = logit(e, killer);
+        beaten = killer < label ? x >= lv : x > lv;
+      }
+      for (let j = 0; j < c && !beaten; j++) {
+        if (j === label || j === killer) continue;
+        const x = logit(e, j);
+        if (j < label ? x >= lv : x > lv) {
+          beaten = true;
+          this.killer = j;
+        }
+      }
+      if (!beaten) return true;
     }
-    return predicts(lg, 0, c, label);
+    return false;
   }
 
   /**
