@@ -89,6 +89,49 @@ function predicts(v: Float64Array, o: number, c: number, label: number): boolean
   return true;
 }
 
+/** Leaves a renorm search tries before it computes its size bound (most reachable labels are found by then). */
+const PROBE_LEAVES = 200;
+
+/**
+ * max over k-subsets Q of Σ_Q a / Σ_Q w (w ≥ 0; a subset of zero total weight counts 0), by Dinkelbach's
+ * iteration. Returns an upper bound: the value at convergence, nudged up by rounding slack.
+ */
+function bestMean(a: Float64Array, w: Float64Array, k: number, score: Float64Array, idx: Int32Array): number {
+  const n = a.length;
+  const pickTop = (lambda: number): [number, number, number] => {
+    for (let e = 0; e < n; e++) {
+      score[e] = (a[e] as number) - lambda * (w[e] as number);
+      idx[e] = e;
+    }
+    idx.sort((x, y) => (score[y] as number) - (score[x] as number));
+    let sa = 0;
+    let sw = 0;
+    let sv = 0;
+    for (let q = 0; q < k; q++) {
+      const e = idx[q] as number;
+      sa += a[e] as number;
+      sw += w[e] as number;
+      sv += score[e] as number;
+    }
+    return [sa, sw, sv];
+  };
+  const [sa, sw] = pickTop(0);
+  let lambda = sw > 0 ? sa / sw : 0;
+  for (let iter = 0; iter < 60; iter++) {
+    const [na, nw, value] = pickTop(lambda);
+    // max_Q Σ (a − λw) ≤ 0 means no k-subset has a mean above λ.
+    if (value <= 1e-12 * (1 + Math.abs(na))) break;
+    const next = nw > 0 ? na / nw : Infinity;
+    if (!(next > lambda)) break;
+    lambda = next;
+  }
+  // A subset of zero total weight contributes 0 to its token: the bound covers it when k such experts exist.
+  let massless = 0;
+  for (let e = 0; e < n; e++) if (!((w[e] as number) > 0)) massless++;
+  const best = massless >= k ? Math.max(lambda, 0) : lambda;
+  return best + 1e-9 * (1 + Math.abs(best));
+}
+
 export class OracleSearch {
   private readonly acc: Float64Array;
   private readonly num: Float64Array;
@@ -108,6 +151,9 @@ export class OracleSearch {
   private boundFor = '';
   /** The class that last beat the target at a renorm leaf (checked first at the next one). */
   private killer = -1;
+  /** renorm: leaves the current search may still try, and whether it stopped for that reason. */
+  private budget = Infinity;
+  private outOfBudget = false;
   private target = -1;
   private sufTop = new Float64Array(0);
   private sufMax = new Float64Array(0);
@@ -133,7 +179,46 @@ export class OracleSearch {
     this.num.fill(0, 0, m * c);
     this.den.fill(0, 0, m);
     if (this.renormCut(0, 0, k)) return false;
+    // A reachable label is usually found among the first subsets: look there before paying for the size bound.
+    this.budget = PROBE_LEAVES;
+    this.outOfBudget = false;
+    const probed = this.renormRec(i, k, label, 0, 0);
+    this.budget = Infinity;
+    if (probed || !this.outOfBudget) return probed;
+    if (this.renormSizeCut(i, k, label)) return false;
+    this.outOfBudget = false;
     return this.renormRec(i, k, label, 0, 0);
+  }
+
+  /**
+   * renorm, before searching the k-subsets: for each rival class, the largest each token's term can be over ANY
+   * k experts — the best weighted mean (weights: the experts' combine mass) of their margins, found exactly by
+   * Dinkelbach's iteration (λ ← ratio of the k experts with the largest a − λ·w) — summed over tokens. If even that
+   * loses to a rival, no k-subset predicts the label. Tighter than the single best expert when masses are similar
+   * (they are: Soft MoE's combine weights are spread), since then k experts must share each token's weight.
+   */
+  private renormSizeCut(i: number, k: number, label: number): boolean {
+    const { n, m, c, contrib, mass } = this.r;
+    const a = new Float64Array(n);
+    const w = new Float64Array(n);
+    const score = new Float64Array(n);
+    const idx = Int32Array.from({ length: n }, (_, e) => e);
+    for (let j = 0; j < c; j++) {
+      if (j === label) continue;
+      let bound = this.baseMargin[j] as number;
+      for (let t = 0; t < m; t++) {
+        for (let e = 0; e < n; e++) {
+          const we = mass[(i * m + t) * n + e] as number;
+          const o = ((i * m + t) * n + e) * c;
+          w[e] = we > 0 ? we : 0;
+          a[e] = we > 0 ? (contrib[o + label] as number) - (contrib[o + j] as number) : 0;
+        }
+        bound += bestMean(a, w, k, score, idx);
+        if (!Number.isFinite(bound)) break;
+      }
+      if (bound < -1e-9 * (1 + Math.abs(bound))) return true;
+    }
+    return false;
   }
 
   private prepareBounds(i: number, label: number, drop: DropMode): void {
@@ -257,6 +342,7 @@ export class OracleSearch {
       }
       // (Cuts below the root were measured to prune too little to pay for themselves: the root's is kept.)
       if (this.renormRec(i, k, label, e + 1, depth + 1)) return true;
+      if (this.outOfBudget) return false;
     }
     return false;
   }
@@ -282,6 +368,10 @@ export class OracleSearch {
       return v;
     };
     for (let e = start; e < n; e++) {
+      if (--this.budget < 0) {
+        this.outOfBudget = true;
+        return false;
+      }
       for (let t = 0; t < m; t++) d[t] = (den[depth * m + t] as number) + (mass[(i * m + t) * n + e] as number);
       const lv = logit(e, label);
       let beaten = false;
