@@ -31,6 +31,11 @@ export function pct(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`;
 }
 
+/** A difference of two shares, in percentage points with its sign: "+51.1 pp", "−0.4 pp". */
+export function ppoints(v: number): string {
+  return `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)} pp`;
+}
+
 export function fmtInt(v: number): string {
   return Math.round(v).toLocaleString('en-US');
 }

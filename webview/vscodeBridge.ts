@@ -3,7 +3,7 @@
  * requests with ids answered by exactly one response, and state kept with setState for the serializer.
  */
 import type { ErrorPayload } from '../src/core/protocol/errors';
-import type { ExportResponse, HostToWebview, PanelState, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
+import type { ExportResponse, HostToWebview, PanelState, PruneResponse, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
 import { PROTOCOL_VERSION, parseHostMessage, reportState, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint, renderCheckpointError } from './checkpointApp';
@@ -66,6 +66,12 @@ export function startVsCodeBridge(root: HTMLElement): void {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
         actions: [{ label: 'Re-run', run: () => { request({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+        onPrune: (k) => {
+          request({ type: 'prune', k }).then((body) => {
+            const b = body as PruneResponse;
+            if (b.written && b.path) showBanner(`Pruned checkpoint written: ${b.path}`, 'info');
+          }).catch(fail);
+        },
       });
     } else if (view.kind === 'comparison') {
       const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };

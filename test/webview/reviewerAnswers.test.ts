@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import type { AnalysisResult } from '../../src/core/analysis/schema';
 import { PROTOCOL_VERSION } from '../../src/core/protocol/webviewProtocol';
-import { SHOTS, fixture, launch, openWebview } from './harness';
+import { SHOTS, THEME_VARS, fixture, launch, openWebview } from './harness';
 import type { WebviewPage } from './harness';
 
 const result = fixture<AnalysisResult>('analysis-science-n16.json');
@@ -40,8 +40,19 @@ test('the oracle has its chance level beside it: a legend entry, a dotted line u
   const legend = s.legend as string[];
   assert.deepEqual(legend.slice(legend.indexOf('Oracle'), legend.indexOf('Oracle') + 2), ['Oracle', 'Oracle chance (wrong label)']);
   for (const label of ['Token choice', 'Expert choice', 'Global (one subset)', 'Output norm']) assert.ok(legend.includes(label), label);
-  assert.ok(await w.page.$('#chart-curves svg path[stroke-dasharray]'), 'a dashed or dotted line is drawn');
-  const oracle = result.curves.find((c) => c.selector === 'oracle' && c.drop === 'zero')!.points.find((p) => p.k === 4)!;
+  // Drawn as a reference line, like the full model's and 1/classes: through the oracle's chance level at every k.
+  const oracleZero = result.curves.find((c) => c.selector === 'oracle' && c.drop === 'zero')!;
+  const refs = s.references as Array<{ label: string; at: number | Array<[number, number]>; legend: boolean }>;
+  assert.deepEqual(refs.map((r) => [r.label.replace(/ [\d.]+%$/, ''), r.legend]), [['full model', false], ['chance', false], ['Oracle chance (wrong label)', true]]);
+  assert.deepEqual(refs[2]!.at, oracleZero.points.map((p) => [p.k, p.chance]));
+  assert.ok(oracleZero.points.every((p) => p.chance! < p.accuracy), 'under the oracle');
+  // Its segments are drawn (k = 1…16: 15 of them) dotted, in the oracle's colour, beside the oracle's own dashed curve.
+  const seriesColours = ['blue', 'orange', 'green', 'purple', 'yellow', 'red'].map((c) => THEME_VARS.light[`--vscode-charts-${c}`]!.toLowerCase());
+  const colour = seriesColours[(s.series as Array<{ selector: string }>).findIndex((c) => c.selector === 'oracle') % seriesColours.length];
+  const segments = await w.page.$$eval('#chart-curves svg path[stroke-dasharray]', (els, c) => els.filter((e) => (e.getAttribute('stroke') ?? '').toLowerCase() === c)
+    .map((e) => e.getAttribute('d') ?? '').filter((d) => /^M[\d.]+ [\d.]+L[\d.]+ [\d.]+$/.test(d) && !d.startsWith('M0 ')), colour);
+  assert.equal(segments.length, 15, `dotted segments in ${colour}: ${segments.join(' | ')}`);
+  const oracle = oracleZero.points.find((p) => p.k === 4)!;
   const table = (await w.page.textContent('.curve-table')) ?? '';
   assert.match(table, new RegExp(`chance \\(a wrong label\\) ${(100 * oracle.chance!).toFixed(1)}%, excess \\+${(100 * oracle.excess!).toFixed(1)} pp`));
   assert.match(table, /Token choice/);

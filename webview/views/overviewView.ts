@@ -1,6 +1,6 @@
 import { defaultedPreprocessing, describeSource, type Preprocessing } from '../../src/core/analysis/schema';
 import { examplesText, resultNotes } from '../../src/core/report/resultNotes';
-import { clear, fmtDate, fmtInt, h, pct, plural, stat } from '../dom';
+import { clear, fmtDate, fmtInt, h, pct, plural, ppoints, stat } from '../dom';
 import { tableFrame } from '../export/exportBar';
 import { layerLabel, pointAt } from '../model';
 import type { View, ViewContext } from './types';
@@ -14,6 +14,8 @@ function render(root: HTMLElement, ctx: ViewContext): void {
   const heur = pointAt(r, 'heuristic', drop, k);
   const rand = pointAt(r, 'random', drop, k);
   const n = r.layers[0]?.numExperts ?? 0;
+  const oracle = pointAt(r, 'oracle', drop, k);
+  const g = r.globalSelection;
   const assumed = r.preprocessing ? defaultedPreprocessing(r.preprocessing) : [];
   // A recommendation from a handful of examples, or from a model at chance, says nothing: say so on the card.
   const unreliable = resultNotes(r).some((x) => x.severity === 'warn');
@@ -31,6 +33,11 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       stat('Expert FLOPs saved', pct(rec.expertFlopsSaved ?? 0, 0), rec.accuracy === null ? 'every expert is needed' : `at ${pct(rec.accuracy)} accuracy${caution}`),
       stat(`At k = ${k} (${drop})`, heur ? pct(heur.accuracy) : '–',
         rand ? `heuristic vs random ${pct(rand.accuracy)}${rand.std !== undefined ? ` ± ${pct(rand.std)}` : ''}` : 'heuristic'),
+      ...(oracle?.chance !== undefined ? [stat(`Oracle at k = ${k}`, pct(oracle.accuracy),
+        `a wrong label: ${pct(oracle.chance)} · excess ${ppoints(oracle.excess ?? 0)}${oracle.greedy ? ' (greedy)' : ''}`)] : []),
+      ...(g ? [stat('Global subset (one for all inputs)', g.recommended.k === null ? `all ${n} needed` : `${g.recommended.k} of ${n}`,
+        g.recommended.k === null ? `no single subset keeps ${pct(g.recommended.target, 0)} (${g.recommended.drop})`
+          : `${pct(g.recommended.accuracy)} (${g.recommended.drop})${g.recommended.parametersSaved !== null ? ` · ${fmtInt(g.recommended.parametersSaved)} parameters fewer when pruned` : ''}`)] : []),
     ),
     h('h3', null, 'Run'),
     h('dl', { class: 'facts' },
@@ -39,6 +46,7 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       ...(r.preprocessing ? [h('dt', null, 'Preprocessing'), h('dd', null, preprocessingText(r.preprocessing))] : []),
       h('dt', null, 'Drop modes'), h('dd', null, r.options.drops.join(', ')),
       h('dt', null, 'Selectors'), h('dd', null, r.options.selectors.join(', '), ...(r.options.skippedSelectors ?? []).map((x) => ` · ${x.selector} left out: it ${x.reason}`)),
+      ...(g ? [h('dt', null, 'Global calibration'), h('dd', { title: g.calibration.path }, `${g.calibration.name} [${g.calibration.start}:${g.calibration.end}] — ${fmtInt(g.calibration.examples)} examples (not evaluated on), ${g.ranking}`)] : []),
       h('dt', null, 'Random trials'), h('dd', null, `${plural(r.options.trials, 'trial')} (seed ${r.options.seed})`),
       h('dt', null, 'k values'), h('dd', null, r.options.ks.join(', ')),
       h('dt', null, 'Engine'), h('dd', null, `${r.tool.engine?.label ?? `backend ${r.tool.backend}`} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),
