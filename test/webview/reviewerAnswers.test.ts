@@ -69,6 +69,23 @@ test('the oracle has its chance level beside it: a legend entry, a dotted line u
   await w.page.close();
 });
 
+test('a legend that wraps (every selector and the chance level, a narrow panel) pushes the plot down instead of covering it', async () => {
+  const w = await openWebview(browser, 'light', { tab: 'curves', k: 4, drop: 'zero' }, { width: 760, height: 900 });
+  await w.send({ type: 'init', protocolVersion: PROTOCOL_VERSION, view: { kind: 'analysis', result, cacheKey: 'd'.repeat(40), fromCache: true } });
+  const s = await curves(w);
+  const legend = s.legend as string[];
+  const boxes = await w.page.$$eval('#chart-curves svg text', (els) => els.map((e) => {
+    const b = e.getBoundingClientRect();
+    return { text: e.textContent ?? '', top: b.top, bottom: b.bottom };
+  }));
+  const entries = boxes.filter((b) => legend.includes(b.text));
+  assert.equal(entries.length, legend.length, 'every legend entry is drawn');
+  assert.ok(new Set(entries.map((b) => Math.round(b.top))).size >= 2, 'the legend wraps at this width');
+  const top = boxes.find((b) => b.text === '100%')!;
+  assert.ok(Math.max(...entries.map((b) => b.bottom)) < top.top, `legend bottom ${Math.max(...entries.map((b) => b.bottom))} above the plot's 100% label at ${top.top}`);
+  await w.page.close();
+});
+
 test('the global subset at k names its experts and calibration; Prune Experts… asks the host for that k', async () => {
   const w = await open('dark', { tab: 'curves', k: 6, drop: 'renorm' });
   await curves(w);

@@ -1,5 +1,5 @@
 import type { Curve } from '../../src/core/analysis/schema';
-import { axisStyle, mountChart } from '../charts';
+import { EXPORT_SIZE, axisStyle, mountChart } from '../charts';
 import { curvesToCsv } from '../../src/core/analysis/resultCsv';
 import { clear, h, pct, ppoints } from '../dom';
 import { setChartCsv } from '../export/chartCsv';
@@ -76,6 +76,28 @@ function legendNames(curves: Curve[], refs: Reference[]): string[] {
   return curves.flatMap((c) => [selectorLabel(c.selector), ...(c.selector === 'oracle' ? own : [])]);
 }
 
+/**
+ * How many rows ECharts' legend takes for `names` across `width` pixels (its defaults: a 25 px icon, 5 px to the
+ * text, 10 px between entries, 5 px padding), so the plot starts below it: with every selector and the oracle's
+ * chance level the legend wraps on an editor-wide panel.
+ */
+function legendRows(names: string[], width: number, p: Palette): number {
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return 1;
+  ctx.font = `${p.fontSize - 1}px ${p.font}`;
+  let rows = 1;
+  let x = 0;
+  for (const name of names) {
+    const w = 25 + 5 + ctx.measureText(name).width + 10;
+    if (x > 0 && x + w > width - 10) {
+      rows += 1;
+      x = 0;
+    }
+    x += w;
+  }
+  return rows;
+}
+
 function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: number, markLabel: string): unknown[] {
   const out: unknown[] = [];
   const x = (pt: { k: number; fraction: number }): number => (xAxis === 'k' ? pt.k : pt.fraction);
@@ -138,7 +160,7 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
   mountChart(el, (p) => ({
     color: p.series,
     legend: { top: 0, textStyle: { color: p.fg }, data: legendNames(curves, refs) },
-    grid: { left: 56, right: 24, top: 40, bottom: 48 },
+    grid: { left: 56, right: 24, top: 40 + 24 * (legendRows(legendNames(curves, refs), el.clientWidth || EXPORT_SIZE.wide.width, p) - 1), bottom: 48 },
     tooltip: {
       trigger: 'axis',
       formatter: (params: unknown) => {
