@@ -6,13 +6,14 @@
  * both softmaxes, so the pruned model computes exactly the `renorm` drop of the full model with that subset.
  *
  * The sidecars that describe the model (args.json, config.json, softmoe.json) are written beside the output with
- * `num_experts` set to k, which is why the output must be in another folder than a source that has sidecars. The
+ * `num_experts` set to k (softmoe.json's model factory keeps importing the same code, for the PyTorch engine), which
+ * is why the output must be in another folder than a source that has sidecars. The
  * source is only read; outputs go through a temporary file and a rename; nothing existing is replaced unless
  * `overwrite` is set (the CLI's --force, or the user's answer in the editor).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SoftMoeError } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint, DType, TensorEntry } from '../io/types';
@@ -134,10 +135,30 @@ function routerAxis(det: DetectedLayer): number {
 /** Sidecar values that count experts: set to k (only where they equal the source's n). */
 const EXPERT_COUNT_KEYS = ['num_experts', 'n_experts', 'numExperts', 'experts'];
 
+/** The sidecar with its expert counts set to k, at any depth (a config's sub-objects, softmoe.json's model.kwargs). */
 function updatedSidecar(obj: JsonObject, n: number, k: number): JsonObject {
-  const out: JsonObject = { ...obj };
-  for (const key of EXPERT_COUNT_KEYS) if (out[key] === n) out[key] = k;
+  const out: JsonObject = {};
+  for (const [key, v] of Object.entries(obj)) {
+    out[key] = EXPERT_COUNT_KEYS.includes(key) && v === n ? k
+      : v !== null && typeof v === 'object' && !Array.isArray(v) ? updatedSidecar(v as JsonObject, n, k) : v;
+  }
   return out;
+}
+
+/**
+ * softmoe.json moved to the pruned checkpoint's folder: the model factory's `pythonPath` (folders relative to the
+ * softmoe.json, by default its own) is rewritten relative to the new folder, so the PyTorch engine imports the same
+ * code from there. A malformed entry is left as it is (opening either checkpoint says what is wrong with it).
+ */
+function movedSoftmoe(softmoe: JsonObject, fromDir: string, toDir: string): JsonObject {
+  const model = softmoe.model;
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) return softmoe;
+  const m = model as JsonObject;
+  const raw = m.pythonPath ?? [];
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p.length > 0)) return softmoe;
+  const folders = (list.length ? (list as string[]) : ['.']).map((p) => (isAbsolute(p) ? p : relative(toDir, resolve(fromDir, p)) || '.'));
+  return { ...softmoe, model: { ...m, pythonPath: folders } };
 }
 
 /**
@@ -258,7 +279,8 @@ export async function plannedSidecars(sourcePath: string, outputPath: string, ns
   // Training arguments saved inside the source (DeiT's `args`) do not survive as safetensors: they go to args.json,
   // which the tool consults just before them, unless the source has an args.json of its own.
   const args = sidecars.args ?? embeddedArgs;
-  for (const [key, value] of [['args', args], ['config', sidecars.config], ['softmoe', sidecars.softmoe]] as const) {
+  const softmoe = sidecars.softmoe ? movedSoftmoe(sidecars.softmoe, dirname(source), outDir) : undefined;
+  for (const [key, value] of [['args', args], ['config', sidecars.config], ['softmoe', softmoe]] as const) {
     if (!value) continue;
     if (ns && ks && (ks.length !== 1 || ns.length !== 1)) {
       throw new SoftMoeError('E_USAGE', `${source}: ${key}.json holds one expert count for the whole model, so every layer must keep the same number of experts.`);
