@@ -14,12 +14,12 @@ import { isSupportedSchema, type AnalysisResult, type GlobalRanking } from '../.
 import { SoftMoeError } from '../../core/errors';
 import { pruneGlobal, type Measured, type PruneGlobalOutcome } from '../../core/prune/pruneGlobal';
 import { intFlag, splitFlag, usage } from '../flags';
-import { addEngineOptions, readEngineFlags } from '../options';
+import { addEngineOptions, engineLogFor, readEngineFlags, type EngineFlags } from '../options';
 import { toPrettyJson } from '../format/json';
 import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 
-interface PruneFlags {
+interface PruneFlags extends EngineFlags {
   out: string;
   keep?: string;
   fraction?: string;
@@ -32,7 +32,6 @@ interface PruneFlags {
   from?: string;
   force?: boolean;
   batch: string;
-  backend?: string;
   json?: string;
 }
 
@@ -88,6 +87,8 @@ export function register(program: Command): void {
       const fraction = flags.fraction === undefined ? undefined : Number(flags.fraction);
       if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) usage(`--fraction must be in (0, 1], got '${flags.fraction}'.`);
       const saved = flags.from ? await readAnalysis(flags.from) : undefined;
+      const engine = readEngineFlags(flags);
+      const log = engineLogFor(engine);
       const outcome = await pruneGlobal({
         checkpoint, output: flags.out, overwrite: flags.force === true,
         ...(flags.keep !== undefined ? { keep: intFlag(flags.keep, '--keep') } : {}),
@@ -100,7 +101,7 @@ export function register(program: Command): void {
         ...(flags.calibrationData !== undefined ? { calibrationData: flags.calibrationData } : {}),
         ranking: flags.ranking as GlobalRanking,
         batchSize: intFlag(flags.batch, '--batch'),
-        ...readEngineFlags(flags),
+        ...engine, ...(log ? { log } : {}),
         onPhase: (phase) => process.stderr.isTTY && process.stderr.write(`${phase}…\n`),
       });
       // With a saved analysis of the same examples, its global renorm point is what the written file must score.

@@ -9,15 +9,14 @@ import { analyzeCheckpoint } from '../analysis/analyzeCheckpoint';
 import { finalizeResult } from '../analysis/finalize';
 import type { GlobalRanking, GlobalSelection } from '../analysis/schema';
 import { evaluate } from '../engine/evaluate';
-import type { BackendName } from '../engine/backend';
-import { openEngine } from '../engine/openEngine';
+import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
 import { openDatasetForModel } from '../engine/openDatasetForModel';
 import { SoftMoeError, throwIfAborted } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
 import { detectSoftMoeLayers } from '../model/detect';
 import { plannedSidecars, pruneCheckpoint, type PruneReport } from './pruneCheckpoint';
 
-export interface PruneGlobalRequest {
+export interface PruneGlobalRequest extends Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch' | 'log'> {
   checkpoint: string;
   output: string;
   overwrite?: boolean;
@@ -34,8 +33,6 @@ export interface PruneGlobalRequest {
   calibrationData?: string;
   ranking?: GlobalRanking;
   batchSize?: number;
-  /** tfjs backend of the engine (default the fastest available). */
-  backend?: BackendName;
   signal?: AbortSignal;
   onPhase?: (phase: string) => void;
 }
@@ -58,6 +55,11 @@ export interface PruneGlobalOutcome {
   pruned?: Measured;
   /** The engine that evaluated the pruned file, e.g. "tfjs wasm". */
   engine?: string;
+}
+
+/** The engine choice of a request, as analyzeCheckpoint and openEngine take it. */
+function engineOptions(req: PruneGlobalRequest): Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch'> {
+  return { ...(req.engine ? { engine: req.engine } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(req.torch ? { torch: req.torch } : {}) };
 }
 
 /** k for `keep` or `fraction` of n experts. */
@@ -98,8 +100,8 @@ export async function pruneGlobal(req: PruneGlobalRequest): Promise<PruneGlobalO
       ...(req.calibrationData !== undefined ? { calibrationData: req.calibrationData } : {}),
       ...(req.ranking ? { globalRanking: req.ranking } : {}),
       ...(req.batchSize ? { batchSize: req.batchSize } : {}),
-      ...(req.backend ? { backend: req.backend } : {}),
-    }, { ...(req.signal ? { signal: req.signal } : {}) }));
+      ...engineOptions(req),
+    }, { ...(req.signal ? { signal: req.signal } : {}), ...(req.log ? { log: req.log } : {}) }));
     const g = result.globalSelection as NonNullable<typeof result.globalSelection>;
     const { recommended: _r, ...chosen } = g;
     selection = chosen;
@@ -122,7 +124,8 @@ export async function pruneGlobal(req: PruneGlobalRequest): Promise<PruneGlobalO
   let engineLabel: string | undefined;
   if (req.data) {
     req.onPhase?.('evaluating');
-    const { engine } = await openEngine(report.output, req.backend ? { backend: req.backend } : {});
+    // The engine the subsets were chosen with runs the written file (the PyTorch engine: from its moved softmoe.json).
+    const { engine } = await openEngine(report.output, { ...engineOptions(req), ...(req.log ? { log: req.log } : {}) });
     try {
       const data = await openDatasetForModel(req.data, engine.info, { split: req.split ?? 'test', limit: req.limit ?? null });
       try {

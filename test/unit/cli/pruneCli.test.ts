@@ -67,3 +67,16 @@ test('prune: usage errors are one line', async () => {
   assert.match(assertOneLineError(await runCliAsync('prune', CKPT, '--keep', '2', '--data', DATA, '--calibration', 'test[400:500]', '--limit', '100', '--out', join(ROOT, 'media', 'demo', 'models', 'n4', 'p.safetensors'))), /another folder/);
   assert.match(assertOneLineError(await runCliAsync('prune', CKPT, '--keep', '2', '--ranking', 'magic', '--data', DATA, '--out', join(dir, 'x.safetensors'))), /--ranking must be one of/);
 });
+
+test('prune --engine torch: the user\'s own model is calibrated, pruned and evaluated by the PyTorch engine, the written file scoring the global curve\'s point', { skip: process.env.SOFTMOE_SKIP_TORCH === '1' ? 'SOFTMOE_SKIP_TORCH=1' : false }, async () => {
+  const src = join(ROOT, 'test', 'fixtures', 'torch', 'patchnet', 'model.pt');
+  const out = join(dir, 'torch', 'patchnet-k4.safetensors');
+  const r = await runCliAsync('prune', src, '--keep', '4', '--data', DATA, '--limit', '64', '--calibration', 'test[64:200]',
+    '--engine', 'torch', '--python', process.env.SOFTMOE_TEST_PYTHON ?? '/usr/bin/python3', '--device', 'cpu', '--out', out, '--json', join(dir, 'torch.json'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /4 of 8 per layer: moe1 \[[\d,]+\]; moe2 \[[\d,]+\]/);
+  assert.match(r.stdout, /pruned file .* — equal, as it must be \(torch /);
+  const report = JSON.parse(readFileSync(join(dir, 'torch.json'), 'utf8'));
+  assert.equal(report.pruned.correct, report.expected.correct);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'torch', 'softmoe.json'), 'utf8')).model.kwargs.num_experts, 4);
+});
