@@ -5,11 +5,12 @@
 import { Command } from 'commander';
 import { runCli } from './run';
 import { COMMANDS } from './commands';
+import { TOOL_VERSION } from '../core/version';
 
 export function buildProgram(): Command {
   const program = new Command('softmoe')
     .description('Inspect Soft Mixture-of-Experts checkpoints and analyse how their experts specialise.')
-    .version(process.env.SOFTMOE_VERSION ?? '0.1.0')
+    .version(process.env.SOFTMOE_VERSION ?? TOOL_VERSION)
     .option('--debug', 'print stack traces with errors')
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) })

@@ -41,10 +41,12 @@ export class SoftMoeError extends Error {
   readonly userMessage: string;
 
   constructor(code: ErrorCode, userMessage: string, options?: { cause?: unknown }) {
-    super(userMessage, options?.cause === undefined ? undefined : { cause: options.cause });
+    // One line, whatever a file put into the text quoted here.
+    const line = userMessage.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
+    super(line, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SoftMoeError';
     this.code = code;
-    this.userMessage = userMessage;
+    this.userMessage = line;
   }
 }
 

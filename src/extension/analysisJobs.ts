@@ -1,40 +1,31 @@
 /**
  * Analyses on the extension host's side, shared by Analyze Experts, Compare Runs and Analyze Training Run: the
- * cache key of a checkpoint (its bytes' stamp, the dataset's, the result-changing settings), and running several
+ * cache key of a job (its run identity: the checkpoint's, sidecars' and dataset's files and every result-changing
+ * setting, see cacheKey.ts), and running several
  * missing analyses one after another in the worker under ONE cancellable progress notification (Cancel stops all;
  * what finished before is cached).
  */
-import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { SoftMoeError, throwIfAborted, toSoftMoeError } from '../core/errors';
-import type { AnalysisResult } from '../core/analysis/schema';
+import { throwIfAborted, toSoftMoeError, type SoftMoeError } from '../core/errors';
+import type { AnalysisResult, RunIdentity } from '../core/analysis/schema';
 import { readModelFactory } from '../core/engine/torch/modelFactory';
 import { readSidecars } from '../core/model/sidecar';
 import { SETTINGS_SECTION, resolveAnalysisSettings } from './analysisSettings';
-import { decideEngine, engineIdentity, readEngineSettings } from './engineChoice';
+import { decideEngine, readEngineSettings } from './engineChoice';
 import { resolvePython } from './pythonInterpreter';
 import type { ResolvedSettings } from './analysisSettings';
-import { analysisCacheKey } from './cacheKey';
-import type { FileStamp } from './cacheKey';
+import { jobIdentity } from './cacheKey';
 import { DEMO_DATASET_NAME, demoDatasetPath } from './datasetSetting';
 import { ProgressTracker } from './progressText';
 import type { Services } from './services';
 import { runWorkerJob } from './workerClient';
-
-export async function stamp(path: string, what: string, code: 'E_NOT_FOUND' | 'E_DATASET' = 'E_NOT_FOUND'): Promise<FileStamp> {
-  try {
-    const s = await stat(path);
-    return { path, size: s.size, mtimeMs: s.mtimeMs };
-  } catch {
-    throw new SoftMoeError(code, `${what} ${path} does not exist or cannot be read.`);
-  }
-}
 
 export interface PreparedAnalysis {
   uri: vscode.Uri;
   label: string;
   datasetPath: string;
   key: string;
+  identity: RunIdentity;
   resolved: ResolvedSettings;
 }
 
@@ -50,8 +41,8 @@ export async function prepareAnalysis(services: Services, uri: vscode.Uri, datas
     const python = await resolvePython(uri, engine.pythonPath, (m) => services.log.info(m));
     resolved.execution = { ...resolved.execution, engine: 'torch', python, device: engine.device };
   }
-  const key = analysisCacheKey(await stamp(uri.fsPath, 'Checkpoint'), await stamp(datasetPath, 'Dataset', 'E_DATASET'), resolved.settings, engineIdentity(resolved.execution));
-  return { uri, label, datasetPath, key, resolved };
+  const { key, identity } = await jobIdentity(uri.fsPath, datasetPath, resolved);
+  return { uri, label, datasetPath, key, identity, resolved };
 }
 
 function runOne(services: Services, job: PreparedAnalysis, signal: AbortSignal, onProgress: (percent: number, message: string) => void): Promise<AnalysisResult> {
@@ -132,8 +123,13 @@ export async function analyzeAll(services: Services, jobs: PreparedAnalysis[], t
             reported = Math.max(reported, overall);
           });
           if (job.datasetPath === demoDatasetPath(services.context.extensionPath)) result.dataset.name = DEMO_DATASET_NAME;
-          await services.cache.put(job.key, result);
-          services.log.info(`analysis of ${job.uri.fsPath} done in ${result.timing.seconds.toFixed(1)} s; cached as ${job.key}`);
+          if (result.run && result.run.key !== job.key) {
+            // A file changed between the key and the run: the result is not the key's; keep it out of the cache.
+            services.log.warn(`analysis of ${job.uri.fsPath} done, not cached: its files changed while it ran`);
+          } else {
+            await services.cache.put(job.key, result);
+            services.log.info(`analysis of ${job.uri.fsPath} done in ${result.timing.seconds.toFixed(1)} s; cached as ${job.key}`);
+          }
           return result;
         });
         await settle(i, promise);

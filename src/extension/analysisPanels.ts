@@ -1,6 +1,7 @@
 /**
  * The analysis panels: one per checkpoint, revealed when it is analysed again; restored after a window reload
- * by a WebviewPanelSerializer that reads the cache key the webview saved with setState.
+ * by a WebviewPanelSerializer that reads the cache key the webview saved with setState, and shows the result only
+ * while its run identity still holds (the checkpoint, sidecars and dataset unchanged).
  */
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/analysis/schema';
@@ -8,6 +9,7 @@ import { runName } from '../core/report/runLabels';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
 import { COMPARE_RUNS_COMMAND } from './compareCommand';
+import { staleReason } from './cacheKey';
 import type { Services } from './services';
 import { handleExport } from './exportHandler';
 import { handlePrune } from './pruneHandler';
@@ -76,6 +78,18 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       const view: ViewModel = {
         kind: 'checkpoint-error', path: '',
         error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('The analysis shown here is no longer cached; run Soft MoE: Analyze Experts again.') },
+      };
+      this.attach(panel, `restored:${Date.now()}`, view);
+      return;
+    }
+    // The result is the run its files were then; if they changed since (or the tool did), it would show numbers that
+    // belong to no file on disk.
+    const stale = await staleReason(result);
+    if (stale) {
+      this.services.log.info(`restored analysis ${cacheKey} is out of date: ${stale}`);
+      const view: ViewModel = {
+        kind: 'checkpoint-error', path: result.checkpoint.path,
+        error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('The analysis shown here is out of date: {0}. Run Soft MoE: Analyze Experts again.', stale) },
       };
       this.attach(panel, `restored:${Date.now()}`, view);
       return;

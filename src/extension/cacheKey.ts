@@ -1,42 +1,53 @@
 /**
- * Cache keys for analysis results: a result is reused only for the same checkpoint bytes (size + mtime), the
- * same dataset, the same result-changing settings and the same schema. Pure (no vscode, no fs).
+ * Cache keys for analysis results: the key of the run's identity (src/core/analysis/runIdentity.ts) — the
+ * checkpoint's files, its sidecars, the dataset's files, every option that can change the result (batch size
+ * included when the `batch` selector runs) and the tool and schema versions. No vscode here, so tests drive it.
  */
-import { createHash } from 'node:crypto';
-import { SCHEMA_VERSION } from '../core/analysis/schema';
-import type { AnalysisSettings } from '../core/protocol/workerProtocol';
-
-export interface FileStamp {
-  path: string;
-  size: number;
-  mtimeMs: number;
-}
-
-/** JSON with object keys sorted, so key order never changes a hash. */
-export function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+import { identityDifference, isRunKey, requestOf, runIdentity, runKey, type RunRequest } from '../core/analysis/runIdentity';
+import type { AnalysisResult, RunIdentity } from '../core/analysis/schema';
+import { toSoftMoeError } from '../core/errors';
+import type { AnalysisSettings, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 /**
- * @param engine what of the engine makes a result another one (the PyTorch engine: interpreter and device);
- *               undefined for the built-in engine, whose keys stay as they were.
+ * The run the worker makes of an analyze job (runAnalysis: the test split, the settings, the batch size, the engine). A test
+ * checks that the identity the worker records in its result has the key computed here.
  */
-export function analysisCacheKey(checkpoint: FileStamp, dataset: FileStamp, settings: AnalysisSettings, engine?: Record<string, string>): string {
-  const material = stableStringify({
-    schema: SCHEMA_VERSION.split('.')[0],
-    checkpoint: { path: checkpoint.path, size: checkpoint.size, mtime: Math.floor(checkpoint.mtimeMs) },
-    dataset: { path: dataset.path, size: dataset.size, mtime: Math.floor(dataset.mtimeMs) },
-    settings,
-    ...(engine ? { engine } : {}),
-  });
-  return createHash('sha256').update(material).digest('hex').slice(0, 40);
+export function jobRequest(checkpoint: string, dataset: string, job: { settings: AnalysisSettings; execution: ExecutionSettings }): RunRequest {
+  const s = job.settings;
+  return {
+    checkpoint, dataset, split: 'test',
+    options: {
+      selectors: s.selectors, drops: s.drops, trials: s.trials, seed: s.seed, target: s.target, samples: s.samples, limit: s.limit, batchSize: job.execution.batchSize,
+      ...(s.calibration !== undefined ? { calibration: s.calibration } : {}), ...(s.globalRanking !== undefined ? { globalRanking: s.globalRanking } : {}),
+      // As runAnalysis hands them to analyzeCheckpoint: the PyTorch engine with its interpreter and device.
+      ...(job.execution.engine === 'torch' ? { engine: 'torch', device: job.execution.device ?? 'auto', ...(job.execution.python ? { python: job.execution.python.path } : {}) } : {}),
+    },
+  };
+}
+
+/** The identity of an analyze job as its files are now, and its cache key. */
+export async function jobIdentity(checkpoint: string, dataset: string, job: { settings: AnalysisSettings; execution: ExecutionSettings }): Promise<{ key: string; identity: RunIdentity }> {
+  const identity = await runIdentity(jobRequest(checkpoint, dataset, job));
+  return { key: runKey(identity), identity };
+}
+
+export function analysisCacheKey(identity: RunIdentity): string {
+  return runKey(identity);
 }
 
 export function isCacheKey(s: string): boolean {
-  return /^[0-9a-f]{40}$/.test(s);
+  return isRunKey(s);
+}
+
+/**
+ * Why a cached result no longer describes its inputs (a panel restored after a reload checks this), or null when it
+ * still does: its checkpoint, sidecars or dataset changed or went away, or the tool was updated.
+ */
+export async function staleReason(result: AnalysisResult): Promise<string | null> {
+  if (!result.run) return 'it records no run identity (it was made by an older version)';
+  try {
+    return identityDifference(result.run.identity, await runIdentity(requestOf(result.run.identity))) ?? null;
+  } catch (err) {
+    return toSoftMoeError(err).userMessage;
+  }
 }

@@ -1,12 +1,14 @@
 /**
  * Comparison panels (Compare Runs, Analyze Training Run): one new panel per comparison, restored after a window
- * reload by a serializer that finds every run again from the sources the webview saved (cache keys, result files).
+ * reload by a serializer that finds every run again from the sources the webview saved (cache keys, result files);
+ * a cached run whose run identity no longer holds is out of date and not shown.
  */
 import * as vscode from 'vscode';
 import { SoftMoeError } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
 import type { ComparisonRun, RunSource, ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { staleReason } from './cacheKey';
 import { handleExport } from './exportHandler';
 import { readResultFile } from './resultFile';
 import type { Services } from './services';
@@ -51,7 +53,7 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
     if (restore?.kind !== 'comparison' || missing > 0 || runs.length === 0) {
       this.attach(panel, {
         kind: 'checkpoint-error', path: '',
-        error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('{0} of the compared analyses are no longer cached; run Soft MoE: Compare Runs again.', missing || 'Some') },
+        error: { code: 'E_NOT_FOUND', userMessage: vscode.l10n.t('{0} of the compared analyses are out of date or no longer cached; run Soft MoE: Compare Runs again.', missing || 'Some') },
       });
       return;
     }
@@ -59,7 +61,13 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
   }
 
   private async find(source: RunSource): Promise<AnalysisResult | null> {
-    if (source.kind === 'cache') return this.services.cache.get(source.cacheKey);
+    if (source.kind === 'cache') {
+      // A cached run counts only while its identity holds; a saved result file is a snapshot and shown as it is.
+      const result = await this.services.cache.get(source.cacheKey);
+      const stale = result ? await staleReason(result) : null;
+      if (stale) this.services.log.info(`restored comparison run ${source.cacheKey} is out of date: ${stale}`);
+      return stale ? null : result;
+    }
     if (source.kind === 'file') return readResultFile(vscode.Uri.file(source.path)).catch(() => null);
     return null;
   }

@@ -66,9 +66,3 @@ export function pythonFromSetting(value: string, workspaceFolder: string | undef
   if (!isAbsolute(p) && /[\\/]/.test(p) && workspaceFolder) p = resolve(workspaceFolder, p);
   return { path: p, source: 'softmoeInspector.pythonPath' };
 }
-
-/** What of the engine choice makes a cached result another one (undefined for the built-in engine: keys unchanged). */
-export function engineIdentity(e: { engine?: 'tfjs' | 'torch'; python?: PythonChoice; device?: string }): Record<string, string> | undefined {
-  if (e.engine !== 'torch') return undefined;
-  return { kind: 'torch', python: e.python?.path ?? '', device: e.device ?? 'auto' };
-}

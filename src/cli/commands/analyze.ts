@@ -20,6 +20,7 @@ import { safeText } from '../format/safeText';
 import { writeAtomic } from '../writeAtomic';
 import { makeTable } from '../format/table';
 import { preprocessingLine, preprocessingWarnings } from '../format/preprocessingText';
+import { TOOL_VERSION } from '../../core/version';
 
 interface AnalyzeFlags extends DataFlags, EngineFlags {
   drop: string;
@@ -103,7 +104,7 @@ export function register(program: Command): void {
           ...(flags.calibration !== undefined ? { calibration: flags.calibration } : {}),
           ...(flags.calibrationData !== undefined ? { calibrationData: flags.calibrationData } : {}),
           globalRanking: flags.globalRanking as GlobalRanking,
-          toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
+          toolVersion: process.env.SOFTMOE_VERSION ?? TOOL_VERSION,
         }, {
           signal: ac.signal,
           onPreprocessing: (p) => process.stderr.write(preprocessingWarnings(p, checkpoint)),

@@ -20,6 +20,7 @@ import { makeTable } from '../format/table';
 import { intFlag } from '../flags';
 import { addEngineOptions, readEngineFlags, type EngineFlags } from '../options';
 import { writeAtomic } from '../writeAtomic';
+import { TOOL_VERSION } from '../../core/version';
 
 interface DemoFlags extends EngineFlags {
   out: string;
@@ -78,7 +79,7 @@ export function register(program: Command): void {
       for (const model of models) {
         const part = await analyzeCheckpoint(model.path, assets.data, {
           ...engineChoice, selectors: ['heuristic', 'random'], drops: ['zero'], trials: 10, seed: 0, limit,
-          toolVersion: process.env.SOFTMOE_VERSION ?? '0.1.0',
+          toolVersion: process.env.SOFTMOE_VERSION ?? TOOL_VERSION,
         });
         const result = finalizeResult(part);
         const html = join(out, `${model.name}.html`);

@@ -3,6 +3,7 @@
  * core (the extension's checkpoint editor calls it too); this file only parses options and formats.
  */
 import type { Command } from 'commander';
+import { SoftMoeError } from '../../core/errors';
 import { inspectCheckpoint } from '../../core/model/inspectCheckpoint';
 import { formatInspectText } from '../format/inspectText';
 import { toPrettyJson } from '../format/json';
@@ -22,10 +23,20 @@ export function register(program: Command): void {
     .action(async (file: string, flags: InspectFlags) => {
       const report = await inspectCheckpoint(file);
       const text = flags.json
-        ? `${toPrettyJson(report)}\n`
+        ? validJson(`${toPrettyJson(report)}\n`)
         : formatInspectText(report, { maxRows: flags.all ? Infinity : undefined });
       await writeOut(text);
     });
+}
+
+/** `--json` prints valid JSON or nothing: a report that does not round-trip fails (non-zero) instead of exiting 0. */
+function validJson(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new SoftMoeError('E_INTERNAL', `Internal error: the JSON report of this checkpoint is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  return text;
 }
 
 /** Write and wait for the flush, so a piped `| head` or a big JSON is not cut when the process exits. */

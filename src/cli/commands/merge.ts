@@ -3,9 +3,10 @@
  * exactly the result one run over the whole dataset gives (apart from createdAt and timing).
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { mergePartials } from '../../core/analysis/merge';
 import { SoftMoeError } from '../../core/errors';
+import { readFileCapped } from '../../core/io/fileSource';
+import { clip } from '../../core/quote';
 import { formatSummary, writeOutputs } from './analyze';
 
 const MAX_PART_BYTES = 512 * 1024 * 1024;
@@ -20,19 +21,12 @@ export function register(program: Command): void {
     .action(async (files: string[], flags: { json?: string; csv?: string }) => {
       const parts: unknown[] = [];
       for (const f of files) {
-        let text: string;
-        try {
-          const buf = await readFile(f);
-          if (buf.length > MAX_PART_BYTES) throw new SoftMoeError('E_FORMAT', `${f} is larger than ${MAX_PART_BYTES / 2 ** 20} MiB; it is not a shard's statistics.`);
-          text = buf.toString('utf8');
-        } catch (err) {
-          if (err instanceof SoftMoeError) throw err;
-          throw new SoftMoeError('E_NOT_FOUND', `Cannot read ${f}: ${(err as Error).message}`, { cause: err });
-        }
+        // A regular file of at most MAX_PART_BYTES (a FIFO or a link to a device is refused, never read without end).
+        const text = new TextDecoder().decode(await readFileCapped(f, MAX_PART_BYTES, "shard's statistics"));
         try {
           parts.push(JSON.parse(text));
         } catch (err) {
-          throw new SoftMoeError('E_FORMAT', `${f} is not valid JSON: ${(err as Error).message}`, { cause: err });
+          throw new SoftMoeError('E_FORMAT', `${f} is not valid JSON: ${clip((err as Error).message, 80)}`, { cause: err });
         }
       }
       const result = mergePartials(parts, files);

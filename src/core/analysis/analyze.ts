@@ -11,6 +11,7 @@ import type { Dataset } from '../data/types';
 import type { Engine } from '../engine/engine';
 import { SoftMoeError, throwIfAborted, yieldTurn } from '../errors';
 import { SCHEMA_VERSION, type AnalysisResult } from './schema';
+import { TOOL_VERSION } from '../version';
 import { resolveOptions, sampleIndices, shardRange, type AnalyzeOptions } from './options';
 import { createStats } from './stats';
 import { PARTIAL_KIND, type AnalysisPartial, type ResultHead } from './partial';
@@ -65,7 +66,7 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
   const ctx: RunContext = { engine, opts, numExperts: n, numClasses: C, numLayers: layers.length, ...(signal ? { signal } : {}) };
   const head: ResultHead = {
     schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'softmoe-inspector', version: options.toolVersion ?? '0.1.0', backend: engine.description.backend, engine: { ...engine.description } },
+    tool: { name: 'softmoe-inspector', version: options.toolVersion ?? TOOL_VERSION, backend: engine.description.backend, engine: { ...engine.description } },
     createdAt: new Date().toISOString(),
     checkpoint: {
       path: '', name: '', format: '', fileSize: 0,
@@ -83,6 +84,7 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
     },
     layers: layers.map((l, i) => ({ ...l, ...(options.expertParameters?.[i] !== undefined ? { expertParameters: options.expertParameters[i] } : {}) })),
     ...(info.preprocessing ? { preprocessing: { ...info.preprocessing, resized: dataset.resized === true } } : {}),
+    ...(options.run ? { run: options.run } : {}),
   };
   if (opts.selectors.includes('global')) {
     const sel = await calibrateGlobal(engine, options.calibration as CalibrationData, {

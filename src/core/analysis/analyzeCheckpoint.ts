@@ -14,10 +14,11 @@ import { openCheckpoint } from '../io/openCheckpoint';
 import { detectSoftMoeLayers } from '../model/detect';
 import { parametersPerExpert } from '../prune/pruneCheckpoint';
 import type { CalibrationData } from './calibrate';
-import { parseCalibrationSpec } from './globalSelection';
+import { DEFAULT_CALIBRATION, parseCalibrationSpec } from './globalSelection';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
+import { runIdentity, runRecord } from './runIdentity';
 import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
 
 /** Why a model without the fast path cannot run the oracle (in logs and in the result). */
@@ -42,8 +43,7 @@ export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoi
   calibrationData?: string;
 }
 
-/** Default calibration split of the global selector. */
-export const DEFAULT_CALIBRATION = 'train[:5000]';
+export { DEFAULT_CALIBRATION };
 
 /** Whether two datasets hold the same image and label at `index` (one example read from each). */
 async function sameExampleAt(a: Dataset, b: Dataset, index: number): Promise<boolean> {
@@ -121,6 +121,8 @@ export async function analyzeCheckpoint(
 ): Promise<AnalysisPartial> {
   const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, torch, calibration, calibrationData, ...analyzeOptions } = options;
   hooks.onPhase?.('loading model');
+  // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
+  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}), ...(torch?.python ? { python: torch.python.path } : {}), ...(torch?.device ? { device: torch.device } : {}), ...(calibration ? { calibration } : {}), ...(calibrationData ? { calibrationData } : {}) }, toolVersion: analyzeOptions.toolVersion }));
   // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
   // check is the one analysed.
   const checked: { dataset: Dataset | null } = { dataset: null };
@@ -163,6 +165,7 @@ export async function analyzeCheckpoint(
         ...(cal ? { calibration: cal } : {}),
         expertParameters,
         limit,
+        run,
         checkpoint,
       }, { ...hooks, ...(cal ? { onCalibrationProgress: (done: number, total: number) => { if (done >= total) hooks.onPhase?.('analyzing'); } } : {}) });
       // Written into the result, so every view can say what was left out and why.

@@ -246,6 +246,9 @@ export function passScorer(
 }
 
 /** "train[:5000]", "train[1000:6000]", "test", "train[2000:]" → split and example range (end null: to the end). */
+/** Default calibration split of the global selector. */
+export const DEFAULT_CALIBRATION = 'train[:5000]';
+
 export function parseCalibrationSpec(spec: string): { split: 'train' | 'test'; start: number; end: number | null } {
   const m = /^(train|test)(?:\[(\d*):(\d*)\])?$/.exec(spec.trim());
   if (!m) throw new SoftMoeError('E_USAGE', `--calibration must look like train[:N], train[A:B] or train (a split of --data, or of --calibration-data), got '${spec}'.`);

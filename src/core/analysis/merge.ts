@@ -1,18 +1,30 @@
 /**
  * Merging shards: the partials of `--shard 0/N … N−1/N` combine into exactly the result of one run (counts add,
  * exact sums are order-independent, samples are the same evenly spaced inputs). Only `createdAt` and `timing` differ.
+ * Shards belong together when they have the same run identity (runIdentity.ts: the same checkpoint, sidecar and
+ * dataset files, options and tool); partials made through the API from in-memory data have none, and are compared
+ * by their heads instead.
  */
 import { SoftMoeError } from '../errors';
 import type { AnalysisResult } from './schema';
 import { isAnalysisPartial, type AnalysisPartial, type ResultHead } from './partial';
 import { mergeStats } from './stats';
 import { finalizeResult } from './finalize';
+import { identityDifference } from './runIdentity';
 
+/** What must be equal for two parts to be shards of one run: the run key, or (no identity) the head without shard, time and backend. */
 function comparable(h: ResultHead): string {
+  if (h.run) return `run ${h.run.key}`;
   const g = h.globalSelection;
   // Every shard calibrates the global selector the same way; only its wall time differs.
   const global = g ? { globalSelection: { ...g, calibration: { ...g.calibration, seconds: 0 } } } : {};
   return JSON.stringify({ ...h, createdAt: '', tool: { ...h.tool, backend: '' }, options: { ...h.options, shard: null }, ...global });
+}
+
+function difference(a: ResultHead, b: ResultHead): string {
+  if (a.run && b.run) return identityDifference(a.run.identity, b.run.identity) ?? 'their run identities differ';
+  if (!!a.run !== !!b.run) return 'only one of them records the files it analysed';
+  return 'their checkpoint, dataset or options differ';
 }
 
 export function mergePartials(parts: unknown[], names: string[] = parts.map((_, i) => `part ${i + 1}`)): AnalysisResult {
@@ -32,11 +44,13 @@ function mergeChecked(parts: unknown[], names: string[]): AnalysisResult {
   const ps = (parts as AnalysisPartial[]).slice().sort((a, b) => a.range.start - b.range.start);
   const first = ps[0] as AnalysisPartial;
   const count = first.head.options.shard?.count ?? 1;
-  const key = comparable(first.head);
+  const given = (parts as AnalysisPartial[])[0] as AnalysisPartial;
+  const key = comparable(given.head);
   const seen = new Set<number>();
   (parts as AnalysisPartial[]).forEach((p, i) => {
-    if (comparable(p.head) !== key || p.totalExamples !== first.totalExamples) {
-      throw new SoftMoeError('E_USAGE', `${names[i]} comes from a different checkpoint, dataset or options than ${names[0]}; merge only the shards of one run.`);
+    if (comparable(p.head) !== key || p.totalExamples !== given.totalExamples) {
+      const why = p.totalExamples !== given.totalExamples ? `${p.totalExamples} examples in all, not ${given.totalExamples}` : difference(given.head, p.head);
+      throw new SoftMoeError('E_USAGE', `${names[i]} comes from a different checkpoint, dataset or options than ${names[0]}: ${why}; merge only the shards of one run.`);
     }
     const idx = p.head.options.shard?.index ?? 0;
     if ((p.head.options.shard?.count ?? 1) !== count) throw new SoftMoeError('E_USAGE', `${names[i]} is from a run split into ${p.head.options.shard?.count ?? 1} shards, not ${count}.`);

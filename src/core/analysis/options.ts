@@ -43,6 +43,8 @@ export interface AnalyzeOptions {
   /** Describes the checkpoint in the result (the caller knows the file). */
   checkpoint?: Partial<AnalysisResult['checkpoint']>;
   toolVersion?: string;
+  /** The run's identity (runIdentity.ts), recorded in the result: the caller knows the files. */
+  run?: AnalysisResult['run'];
 }
 
 export interface ResolvedOptions {

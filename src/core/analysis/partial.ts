@@ -9,7 +9,7 @@ export const PARTIAL_KIND = 'softmoe-analysis-partial';
 
 /** Everything of the result that does not depend on the evaluation data (the global selection depends only on its
  *  calibration split, so every shard computes the same one; its recommendation is made when finalizing). */
-export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing'> & {
+export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing' | 'run'> & {
   globalSelection?: Omit<NonNullable<AnalysisResult['globalSelection']>, 'recommended'>;
 };
 

@@ -305,6 +305,70 @@ export function preprocessingKey(p: Preprocessing | undefined): string {
   return `mean [${fmt(p.mean)}], std [${fmt(p.std)}], ${p.inputSize.join('×')}${resize}`;
 }
 
+/**
+ * What a file looked like when a run read it: size and times from stat (links followed), or `missing` for a file
+ * the run looks for that was not there (a sidecar, a class list) — creating it later changes the run.
+ */
+export type FileStamp =
+  | { path: string; size: number; mtimeMs: number; ctimeMs: number }
+  | { path: string; missing: true };
+
+/**
+ * The options of a run that can change its result, normalised (defaults filled in, order fixed, and an option left
+ * out when no selector of the run depends on it: `trials` without `random`, `batchSize` without `batch`, …).
+ */
+export interface RunOptions {
+  /** The engine that computes the model ('tfjs' by default; engines agree to 1e-4, not bit for bit). */
+  engine: string;
+  /** Not the built-in engine: the Python interpreter that ran the model ('python3' when none was chosen). */
+  python?: string;
+  /** Not the built-in engine: the torch device asked for ('auto' by default). */
+  device?: string;
+  selectors: SelectorName[];
+  drops: DropMode[];
+  /** Random trials; 0 when `random` is not a selector. */
+  trials: number;
+  /** Seed of the random subsets; 0 when `random` is not a selector. */
+  seed: number;
+  /** Kept-expert counts; null for every k from 1 to n. */
+  ks: number[] | null;
+  target: number;
+  samples: number;
+  /** --limit; null for every example. */
+  limit: number | null;
+  /** Only with `oracle`. */
+  oracleBudget?: number;
+  /** Only with `batch` (Algorithm 2 shares one subset per batch of this size); other selectors give the same result at any batch size. */
+  batchSize?: number;
+  /** Only with `global`: the calibration examples (e.g. 'train[:5000]'), the dataset they come from when not the evaluated one, and the ranking. */
+  calibration?: string;
+  calibrationData?: string | null;
+  globalRanking?: string;
+}
+
+/**
+ * Everything that can change a result (src/core/analysis/runIdentity.ts computes it): the tool and the schema, the
+ * checkpoint's files (every shard of a sharded one), the sidecars beside it, the dataset's files for the split, and
+ * the options. Two runs with the same identity give the same result; the cache, `merge`, Compare Runs and restored
+ * panels all compare runs by it (its `key`).
+ */
+export interface RunIdentity {
+  tool: { name: 'softmoe-inspector'; version: string };
+  /** Major version of the result schema. */
+  schema: string;
+  checkpoint: { path: string; files: FileStamp[] };
+  /** args.json, config.json and softmoe.json beside the checkpoint (each present or missing). */
+  sidecars: FileStamp[];
+  /**
+   * The dataset's files; an image folder of more than 100 images is recorded by the count and a SHA-256 of all their
+   * stamps (`digest`, `files` then empty), so a result stays small whatever the dataset.
+   */
+  dataset: { path: string; split: 'train' | 'test'; files: FileStamp[]; digest?: { count: number; sha256: string } };
+  /** Only with the `global` selector: the files of the calibration split its subsets are chosen on. */
+  calibration?: { path: string; split: 'train' | 'test'; files: FileStamp[]; digest?: { count: number; sha256: string } };
+  options: RunOptions;
+}
+
 export interface AnalysisResult {
   schemaVersion: string;
   /**
@@ -370,6 +434,8 @@ export interface AnalysisResult {
   timing: { seconds: number; examplesPerSecond: number };
   /** How inputs were preprocessed and where each value came from (absent in results written before it existed). */
   preprocessing?: Preprocessing;
+  /** The run's identity and its key (40 hex digits), when the run was made from files (CLI, extension). */
+  run?: { key: string; identity: RunIdentity };
 }
 
 /** The point of a result's curve for a selector, drop mode and k (null when the run has none). */

@@ -75,7 +75,7 @@ export function createDataset(parts: DatasetParts, opts: OpenDatasetOptions = {}
       for await (const g of parts.read(start, end, batchSize)) {
         const size = g.y.length;
         checkLabels(g.y, parts.numClasses, at, label);
-        const x = geometry ? fitGroup(g.x, size, parts.shape, geometry) : g.x;
+        const x = geometry ? fitGroup(g.x, size, parts.shape, geometry, label, at) : g.x;
         yield { x, y: g.y, size, start: at };
         at += size;
         throwIfAborted(bopts.signal);
@@ -90,7 +90,7 @@ function needsFit(shape: [number, number, number], g: ImageGeometry | undefined)
   return shape[0] !== g.size[0] || shape[1] !== g.size[1] || shape[2] !== g.channels;
 }
 
-function fitGroup(x: Float32Array, n: number, [h, w, c]: [number, number, number], g: ImageGeometry): Float32Array {
+function fitGroup(x: Float32Array, n: number, [h, w, c]: [number, number, number], g: ImageGeometry, label: string, first: number): Float32Array {
   const inStride = h * w * c;
   const outStride = g.size[0] * g.size[1] * g.channels;
   const out = new Float32Array(n * outStride);
@@ -98,7 +98,8 @@ function fitGroup(x: Float32Array, n: number, [h, w, c]: [number, number, number
   for (let i = 0; i < n; i++) {
     const img = { data: x.subarray(i * inStride, (i + 1) * inStride), height: h, width: w, channels: c };
     // Only the channels differ: convert them, do not resample (a crop would change the pixels for nothing).
-    const fitted = sameSize ? fitImage(img, { ...g, cropPct: 1 }) : fitImage(img, g);
+    const where = `${label}: example ${first + i}`;
+    const fitted = sameSize ? fitImage(img, { ...g, cropPct: 1 }, where) : fitImage(img, g, where);
     out.set(fitted, i * outStride);
   }
   return out;

@@ -6,10 +6,11 @@
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { basename } from 'node:path';
+import { clip } from '../quote';
 import { datasetError } from './datasetError';
 import type { RawImage } from './fitImage';
+import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from './limits';
 
-const MAX_PIXELS = 64 * 1024 * 1024;
 
 export function isImageFile(name: string): boolean {
   return /\.(png|jpe?g)$/i.test(name);
@@ -24,7 +25,7 @@ export function decodeImage(path: string, bytes: Uint8Array): RawImage {
   } catch (err) {
     if (err instanceof Error && 'userMessage' in err) throw err;
     const kind = buf[0] === 0x89 ? 'PNG' : 'JPEG';
-    throw datasetError(`cannot decode image ${path}: truncated or corrupt ${kind} (${(err as Error).message})`, err);
+    throw datasetError(`cannot decode image ${path}: truncated or corrupt ${kind} (${clip((err as Error).message, 80)})`, err);
   }
   throw datasetError(`cannot decode image ${path}: it is neither a PNG nor a JPEG file`);
 }
@@ -36,19 +37,32 @@ function decodePng(name: string, buf: Buffer): RawImage {
   const colorType = buf[25];
   checkSize(name, width, height);
   const png = PNG.sync.read(buf);
+  checkDecoded(name, png.width, png.height, png.data.length, 4, width, height);
   const grey = colorType === 0 || colorType === 4;
   return toFloat(png.data, png.width, png.height, 4, grey ? 1 : 3);
 }
 
 function decodeJpeg(name: string, buf: Buffer): RawImage {
   const sof = jpegFrame(buf);
-  if (sof) checkSize(name, sof.width, sof.height);
+  // Without a frame header the size is unknown before decoding: refuse rather than let the decoder guess.
+  if (!sof) throw new Error('no start-of-frame segment');
+  checkSize(name, sof.width, sof.height);
   const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 64, maxMemoryUsageInMB: 512, tolerantDecoding: false });
-  return toFloat(img.data, img.width, img.height, 3, sof?.components === 1 ? 1 : 3);
+  checkDecoded(name, img.width, img.height, img.data.length, 3, sof.width, sof.height);
+  return toFloat(img.data, img.width, img.height, 3, sof.components === 1 ? 1 : 3);
 }
 
 function checkSize(name: string, w: number, h: number): void {
-  if (w === 0 || h === 0 || w * h > MAX_PIXELS) throw datasetError(`image ${name} is ${w}×${h}: outside the sizes we decode (1 to 64 megapixels)`);
+  if (w === 0 || h === 0 || w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || w * h > MAX_IMAGE_PIXELS) {
+    throw datasetError(`image ${clip(name)} is ${w}×${h}: outside the sizes we decode (1 to ${MAX_IMAGE_SIDE} pixels a side, at most 64 megapixels)`);
+  }
+}
+
+/** The decoder's answer must be the image its header described, with as many bytes as that needs. */
+function checkDecoded(name: string, w: number, h: number, bytes: number, channels: number, headerW: number, headerH: number): void {
+  if (w !== headerW || h !== headerH || bytes < w * h * channels) {
+    throw datasetError(`image ${clip(name)} is corrupt: its header says ${headerW}×${headerH} but it decodes to ${w}×${h}`);
+  }
 }
 
 /** Width, height and component count from a JPEG's start-of-frame segment. */

@@ -19,6 +19,7 @@ export async function openFileByteSource(path: string): Promise<ByteSource> {
   };
 }
 
-function asDatasetError(err: unknown): unknown {
+/** A SoftMoeError of the io layer (E_CORRUPT, E_FORMAT, …) as the dataset error it is here; anything else as it is. */
+export function asDatasetError(err: unknown): unknown {
   return err instanceof SoftMoeError && err.code !== 'E_DATASET' ? datasetError(err.userMessage, err) : err;
 }

@@ -5,6 +5,9 @@
  * bicubic, with the support widened when shrinking, i.e. antialiased), computed in float32 rather than Pillow's
  * 8-bit intermediate, so results agree with Pillow to about 1/255.
  */
+import { datasetError } from './datasetError';
+import { MAX_RESIZED_PIXELS } from './limits';
+
 export interface ImageGeometry {
   size: [number, number];
   channels: number;
@@ -19,7 +22,11 @@ export interface RawImage {
   channels: number;
 }
 
-export function fitImage(img: RawImage, g: ImageGeometry): Float32Array {
+/** `label` names the image in the error a degenerate or extremely elongated image gets. */
+export function fitImage(img: RawImage, g: ImageGeometry, label = 'an image'): Float32Array {
+  if (!(img.height >= 1 && img.width >= 1) || img.data.length < img.height * img.width * img.channels) {
+    throw datasetError(`${label} has no pixels (${img.width}×${img.height}); it cannot be resized`);
+  }
   const conv = convertChannels(img, g.channels);
   const [th, tw] = g.size;
   const cropPct = g.cropPct ?? 0.875;
@@ -37,6 +44,9 @@ export function fitImage(img: RawImage, g: ImageGeometry): Float32Array {
   } else {
     rh = Math.floor(th / cropPct);
     rw = Math.floor(tw / cropPct);
+  }
+  if (!(rh >= 1 && rw >= 1 && rh * rw <= MAX_RESIZED_PIXELS)) {
+    throw datasetError(`${label} is ${img.width}×${img.height}: too elongated to resize to ${tw}×${th} (the resized image before the crop would be ${rw}×${rh})`);
   }
   const resized = resize(conv, rh, rw, g.interpolation ?? 'bilinear');
   return centreCrop(resized, th, tw);

@@ -6,7 +6,9 @@ import { basename } from 'node:path';
 import type { ByteSource } from '../io/types';
 import { datasetError } from './datasetError';
 import { openFileByteSource } from './fileByteSource';
+import { bytesText, shapeText } from '../quote';
 import { checkGunzipLength, isGzip, openGunzip } from './gzipStream';
+import { MAX_RECORD_BYTES } from './limits';
 import { randomAccessRecords, streamRecords, type RecordSource } from './recordSource';
 import { StreamReader } from './streamReader';
 
@@ -21,52 +23,66 @@ export interface IdxFile {
 
 const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
 
+/** Open an IDX file (raw or gzipped) and check that it holds every record its header promises. */
 export async function openIdxFile(path: string): Promise<IdxFile> {
-  const gzipped = await isGzip(path);
-  if (gzipped) return openGzippedIdx(path);
   const src = await openFileByteSource(path);
   try {
-    const magic = src.size >= 4 ? await src.read(0, 4) : new Uint8Array(0);
-    const dims = await parseHeader(path, magic, (n) => src.read(4, n), src.size);
-    return finishRaw(path, src, dims);
+    // `await`, not a bare return: a rejection must reach the catch below, which closes the file.
+    return await ((await isGzip(src)) ? openGzippedIdx(path, src) : openRawIdx(path, src));
   } catch (err) {
     await src.close();
     throw err;
   }
 }
 
-async function finishRaw(path: string, src: ByteSource, dims: number[]): Promise<IdxFile> {
-  const headerBytes = 4 + 4 * dims.length;
-  const recordBytes = dims.slice(1).reduce((a, b) => a * b, 1);
-  const needed = headerBytes + dims[0] * recordBytes;
+async function openRawIdx(path: string, src: ByteSource): Promise<IdxFile> {
+  const magic = src.size >= 4 ? await src.read(0, 4) : new Uint8Array(0);
+  const dims = await parseHeader(path, magic, (n) => src.read(4, n), src.size);
+  const { headerBytes, recordBytes, needed } = layout(path, dims);
   if (src.size < needed) {
-    throw datasetError(`${path} is truncated: its header promises ${dims[0]} records (${needed} bytes) but the file has ${src.size} bytes`);
+    throw datasetError(`${path} is truncated: its header promises ${dims[0]} records (${bytesText(needed)}) but the file has ${bytesText(src.size)}`);
   }
   return { path, gzipped: false, dims, records: randomAccessRecords(src, headerBytes, dims[0], recordBytes), close: () => src.close() };
 }
 
-async function openGzippedIdx(path: string): Promise<IdxFile> {
-  const reader = new StreamReader(openGunzip(path).stream, path);
+async function openGzippedIdx(path: string, src: ByteSource): Promise<IdxFile> {
+  const reader = new StreamReader(openGunzip(src).stream, path);
   let dims: number[];
   try {
-    const magic = await reader.readExact(4).catch(() => new Uint8Array(0));
+    // Too short for a magic number reads as an empty one; a stream that cannot be decompressed says so.
+    const magic = await reader.readExact(4).catch((err: unknown) => {
+      if (err instanceof Error && /is truncated/.test(err.message)) return new Uint8Array(0);
+      throw err;
+    });
     dims = await parseHeader(path, magic, (n) => reader.readExact(n), Infinity);
   } finally {
     await reader.close();
   }
-  const headerBytes = 4 + 4 * dims.length;
-  const recordBytes = dims.slice(1).reduce((a, b) => a * b, 1);
-  const needed = headerBytes + dims[0] * recordBytes;
+  const { headerBytes, recordBytes, needed } = layout(path, dims);
   try {
-    await checkGunzipLength(path, needed);
+    await checkGunzipLength(src, path, needed);
   } catch (err) {
-    if (err instanceof Error && 'userMessage' in err && /truncated/.test(err.message)) {
-      throw datasetError(`${path} is truncated: its header promises ${dims[0]} records (${needed} bytes uncompressed) but the data ends early`, err);
+    if (err instanceof Error && 'userMessage' in err && /truncated/.test(err.message) && !/promises/.test(err.message)) {
+      throw datasetError(`${path} is truncated: its header promises ${dims[0]} records (${bytesText(needed)} uncompressed) but the data ends early`, err);
     }
     throw err;
   }
-  const records = streamRecords(path, async () => openGunzip(path), headerBytes, dims[0], recordBytes);
-  return { path, gzipped: true, dims, records, close: async () => undefined };
+  const records = streamRecords(path, async () => openGunzip(src), headerBytes, dims[0], recordBytes);
+  return { path, gzipped: true, dims, records, close: () => src.close() };
+}
+
+/** Bytes of the header, of one record and of the whole file as the header describes them (safe integers, or E_DATASET). */
+function layout(path: string, dims: number[]): { headerBytes: number; recordBytes: number; needed: number } {
+  const headerBytes = 4 + 4 * dims.length;
+  const recordBytes = dims.slice(1).reduce((a, b) => a * b, 1);
+  const needed = headerBytes + dims[0] * recordBytes;
+  if (!Number.isSafeInteger(needed)) {
+    throw datasetError(`${basename(path)} is corrupt: its header's sizes ${shapeText(dims)} describe more data than any file holds`);
+  }
+  if (recordBytes > MAX_RECORD_BYTES) {
+    throw datasetError(`${basename(path)}: one example of ${shapeText(dims.slice(1))} is ${bytesText(recordBytes)}, more than the ${bytesText(MAX_RECORD_BYTES)} an example may have`);
+  }
+  return { headerBytes, recordBytes, needed };
 }
 
 async function parseHeader(

@@ -1,16 +1,18 @@
 /**
  * A numpy array to stream by records (first-axis slices): from a `.npy` file (read by offset) or from an entry of
  * an `.npz` zip (a stored entry is read from an offset; a deflated one, as written by savez_compressed, is inflated
- * as a stream from its start). Zip reading is yauzl's.
+ * as a stream from its start). Zip reading is the io layer's ZipArchive.
  */
 import { basename } from 'node:path';
-import yauzl from 'yauzl';
+import { SoftMoeError } from '../errors';
 import type { ByteSource } from '../io/types';
+import { ZipArchive } from '../io/zipArchive';
+import { bytesText, clip, shapeText } from '../quote';
 import { datasetError } from './datasetError';
-import { openFileByteSource } from './fileByteSource';
+import { asDatasetError, openFileByteSource } from './fileByteSource';
+import { MAX_RECORD_BYTES } from './limits';
 import { npyHeaderLength, prefixSource, readDatasetNpyHeader, type NpyHeader } from './npyHeader';
 import { randomAccessRecords, streamRecords, type RecordSource } from './recordSource';
-import { StreamReader } from './streamReader';
 
 export interface NpyArray {
   label: string;
@@ -25,6 +27,7 @@ function recordLayout(label: string, h: NpyHeader): { count: number; recordBytes
     throw datasetError(`${label} is stored in Fortran order; save it with np.ascontiguousarray(arr)`);
   }
   const recordBytes = h.shape.slice(1).reduce((a, b) => a * b, 1) * h.itemSize;
+  if (recordBytes > MAX_RECORD_BYTES) throw datasetError(`${label}: one example of ${shapeText(h.shape.slice(1), 6, true)} is ${bytesText(recordBytes)}, more than the ${bytesText(MAX_RECORD_BYTES)} an example may have`);
   return { count: h.shape[0], recordBytes };
 }
 
@@ -48,60 +51,60 @@ export interface NpzFile {
   close(): Promise<void>;
 }
 
+/** Errors of a zip stream as dataset errors naming the file. */
+async function* datasetStream(stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw asDatasetError(err);
+  }
+}
+
+/**
+ * An .npz dataset through the io layer's ZipArchive (the reader checkpoints use): the directory is checked against
+ * the file before anything is read, a stored member streams from an offset, a deflated one inflates from its start.
+ */
 export async function openNpzFile(path: string): Promise<NpzFile> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
-  } catch (err) {
-    throw datasetError(`${basename(path)} is not a readable .npz (zip) file: ${(err as Error).message}`, err);
-  }
-  const entries = new Map<string, yauzl.Entry>();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (e: yauzl.Entry) => {
-        if (e.fileName.endsWith('.npy')) entries.set(e.fileName.slice(0, -4), e);
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve());
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  } catch (err) {
-    zip.close();
-    throw datasetError(`${basename(path)} is a corrupt .npz file: ${(err as Error).message}`, err);
-  }
   const file = basename(path);
-  const openStream = async (entry: yauzl.Entry, offset: number): Promise<{ stream: AsyncIterable<Uint8Array>; at: number }> => {
-    if (!entry.isCompressed()) {
-      const start = Math.min(offset, entry.compressedSize);
-      return { stream: await zip.openReadStreamPromise(entry, { start, end: entry.compressedSize, decodeFileData: false }), at: start };
-    }
-    return { stream: await zip.openReadStreamPromise(entry), at: 0 };
-  };
+  const src = await openFileByteSource(path);
+  let zip: ZipArchive;
+  try {
+    zip = await ZipArchive.open(src, file);
+  } catch (err) {
+    await src.close();
+    if (err instanceof SoftMoeError && err.code !== 'E_DATASET') throw datasetError(`${file} is not a readable .npz (zip) file: ${err.userMessage.replace(`${file}: `, '')}`, err);
+    throw err;
+  }
+  const names = [...zip.entries.keys()].filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
   return {
-    names: [...entries.keys()],
+    names,
     async open(name) {
-      const entry = entries.get(name);
-      if (!entry) throw datasetError(`${file} has no array '${name}'`);
-      const label = `${file}:${name}`;
-      const reader = new StreamReader((await openStream(entry, 0)).stream, label);
+      const member = `${name}.npy`;
+      const entry = zip.entries.get(member);
+      if (!entry) throw datasetError(`${file} has no array '${clip(name)}'`);
+      const label = `${file}:${clip(name)}`;
       let header: NpyHeader;
       try {
-        const first = await reader.readExact(Math.min(12, entry.uncompressedSize));
-        const len = npyHeaderLength(label, first);
-        if (len > entry.uncompressedSize || len > (1 << 20) + 12) throw datasetError(`${label}: its .npy header length ${len} runs past the end of the entry`);
-        const all = new Uint8Array(len);
-        all.set(first);
-        all.set(await reader.readExact(len - first.length), first.length);
-        header = await readDatasetNpyHeader(prefixSource(all, entry.uncompressedSize), label);
-      } finally {
-        await reader.close();
+        const size = entry.uncompressedSize;
+        const len = npyHeaderLength(label, await zip.readRange(member, 0, Math.min(12, size)));
+        if (len > size || len > (1 << 20) + 12) throw datasetError(`${label}: its .npy header length ${len} runs past the end of the entry`);
+        // At least the 12 bytes a header's preamble has, so a header length shorter than that reads as what it is.
+        header = await readDatasetNpyHeader(prefixSource(await zip.readRange(member, 0, Math.min(size, Math.max(len, 12))), size, label), label);
+      } catch (err) {
+        throw asDatasetError(err);
       }
       const { count, recordBytes } = recordLayout(label, header);
-      return { label, header, records: streamRecords(label, (o) => openStream(entry, o), header.dataOffset, count, recordBytes) };
+      const openAt = async (o: number) => {
+        const opened = await zip.openStream(member, o).catch((err: unknown) => {
+          throw asDatasetError(err);
+        });
+        return { stream: datasetStream(opened.stream), at: opened.at };
+      };
+      return { label, header, records: streamRecords(label, openAt, header.dataOffset, count, recordBytes) };
     },
     async close() {
       zip.close();
+      await src.close();
     },
   };
 }

@@ -48,11 +48,11 @@ export function npyHeaderLength(label: string, first: Uint8Array): number {
 }
 
 /** A ByteSource of `size` bytes of which only the first `prefix.length` can be read (enough for the header). */
-export function prefixSource(prefix: Uint8Array, size: number): ByteSource {
+export function prefixSource(prefix: Uint8Array, size: number, label: string): ByteSource {
   return {
     size,
     async read(offset, length) {
-      if (offset + length > prefix.length) throw datasetError(`.npy header read past the bytes available (${offset + length} > ${prefix.length})`);
+      if (offset + length > prefix.length) throw datasetError(`${label}: its .npy header is inconsistent (it needs ${offset + length} bytes, its length field says ${prefix.length})`);
       return prefix.slice(offset, offset + length);
     },
     async close() {},

@@ -5,12 +5,15 @@
  * and decodes its own files. With `opts.image`, every image goes through the timm eval transform (fitImage.ts);
  * without it, every image must have the first one's size, and channels follow the first image.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createDataset, type FormattedDataset } from './createDataset';
 import { datasetError } from './datasetError';
 import { decodeImage, isImageFile } from './decodeImage';
 import { convertChannels, fitImage } from './fitImage';
+import { SoftMoeError } from '../errors';
+import { readFileCapped } from '../io/fileSource';
+import { MAX_CLASSES, MAX_IMAGE_FILE_BYTES } from './limits';
 import type { OpenDatasetOptions } from './types';
 
 const SPLIT_DIRS = { test: ['test', 'val', 'validation'], train: ['train'] };
@@ -40,10 +43,12 @@ async function listImages(dir: string): Promise<string[]> {
   return out;
 }
 
-export async function openImageFolder(dir: string, split: 'train' | 'test', displayPath: string, opts: OpenDatasetOptions): Promise<FormattedDataset> {
+/** The class folders and every image of an image-folder dataset for `split` (names only; nothing is decoded). */
+export async function listImageFolder(dir: string, split: 'train' | 'test'): Promise<{ root: string; classes: string[]; files: string[]; labels: number[] }> {
   const root = await imageFolderRoot(dir, split);
   const classes = await subdirs(root);
   if (!classes.length) throw datasetError(`${root} has no class subfolders (expected one folder of images per class)`);
+  if (classes.length > MAX_CLASSES) throw datasetError(`${root} has ${classes.length} class folders, more than the ${MAX_CLASSES} classes a dataset may have`);
   const files: string[] = [];
   const labels: number[] = [];
   for (const [id, cls] of classes.entries()) {
@@ -54,12 +59,27 @@ export async function openImageFolder(dir: string, split: 'train' | 'test', disp
       labels.push(id);
     }
   }
+  return { root, classes, files, labels };
+}
+
+/** One image file's bytes: a regular file (links followed; a FIFO or device refused) of at most MAX_IMAGE_FILE_BYTES. */
+async function readImageFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFileCapped(path, MAX_IMAGE_FILE_BYTES, 'image');
+  } catch (err) {
+    if (err instanceof SoftMoeError) throw datasetError(`cannot read image ${err.userMessage}`, err);
+    throw err;
+  }
+}
+
+export async function openImageFolder(dir: string, split: 'train' | 'test', displayPath: string, opts: OpenDatasetOptions): Promise<FormattedDataset> {
+  const { classes, files, labels } = await listImageFolder(dir, split);
   const g = opts.image;
   let shape: [number, number, number];
   if (g) {
     shape = [g.size[0], g.size[1], g.channels];
   } else {
-    const first = decodeImage(files[0], await readFile(files[0]));
+    const first = decodeImage(files[0], await readImageFile(files[0]));
     shape = [first.height, first.width, first.channels];
   }
   const stride = shape[0] * shape[1] * shape[2];
@@ -80,15 +100,9 @@ export async function openImageFolder(dir: string, split: 'train' | 'test', disp
           const x = new Float32Array(n * stride);
           for (let k = 0; k < n; k++) {
             const path = files[i + k];
-            let bytes: Uint8Array;
-            try {
-              bytes = await readFile(path);
-            } catch (err) {
-              throw datasetError(`cannot read image ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
-            }
-            const img = decodeImage(path, bytes);
+            const img = decodeImage(path, await readImageFile(path));
             if (g) {
-              x.set(fitImage(img, g), k * stride);
+              x.set(fitImage(img, g, path), k * stride);
             } else {
               if (img.height !== shape[0] || img.width !== shape[1]) {
                 throw datasetError(`image ${path} is ${img.width}×${img.height} but ${basename(files[0])} is ${shape[1]}×${shape[0]}; give an image size to resize them all`);

@@ -10,6 +10,7 @@ import { classNamesFor } from './classNames';
 import { createDataset, type FormattedDataset } from './createDataset';
 import { datasetError } from './datasetError';
 import { fileExists, readClassList } from './fsUtil';
+import { MAX_CLASSES } from './limits';
 import { openNpyFile, openNpzFile, type NpyArray } from './npyArray';
 import { checkLabelShape, decodeImages, decodeLabels, imageLayout } from './npyLayout';
 import type { OpenDatasetOptions } from './types';
@@ -115,6 +116,9 @@ async function numpyDataset(
     at += count;
   }
   const numClasses = Math.max(max + 1, width > 1 ? width : 0);
+  if (numClasses > MAX_CLASSES) {
+    throw datasetError(`${labels.label}: ${width > 1 ? `one-hot labels of width ${width}` : `label ${max}`} would make ${numClasses.toLocaleString('en-US')} classes, more than the ${MAX_CLASSES.toLocaleString('en-US')} a dataset may have`);
+  }
   const classNames = classNamesFor(await readClassList(dir), numClasses);
   return createDataset(
     {

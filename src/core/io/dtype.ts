@@ -3,6 +3,7 @@
  * and Float32/number values → stored bytes (for the safetensors writer).
  */
 import { SoftMoeError } from '../errors';
+import { quoteValue, shapeText } from '../quote';
 import { DTYPE_SIZE, type DType } from './types';
 
 export const DTYPES: readonly DType[] = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'];
@@ -211,13 +212,27 @@ export function encode(values: EncodableArray, dtype: DType, label: string): Uin
   return out;
 }
 
+/** Most dimensions a tensor may have (PyTorch's own limit is 64). */
+export const MAX_DIMS = 64;
+
+/**
+ * Largest product of the non-zero dimensions of an EMPTY tensor (one with a 0 dimension). An empty tensor holds no
+ * bytes, so its file cannot justify what its other dimensions would make a reader allocate ([0, 10¹²] is refused).
+ */
+export const MAX_EMPTY_EXTENT = 1 << 24;
+
 /** Product of a shape, or throws E_CORRUPT (via `label`) when it is not a safe integer. */
 export function shapeNumel(shape: readonly number[], label: string): number {
   let n = 1;
+  let extent = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new SoftMoeError('E_CORRUPT', `${label}: shape [${shape.join(', ')}] has an invalid dimension ${String(d)}`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new SoftMoeError('E_CORRUPT', `${label}: shape ${shapeText(shape)} has an invalid dimension ${quoteValue(d, 24)}`);
     n *= d;
-    if (!Number.isSafeInteger(n)) throw new SoftMoeError('E_CORRUPT', `${label}: shape [${shape.join(', ')}] has too many elements`);
+    if (d > 0) extent *= d;
+    if (!Number.isSafeInteger(n) || !Number.isSafeInteger(extent)) throw new SoftMoeError('E_CORRUPT', `${label}: shape ${shapeText(shape)} has too many elements`);
+  }
+  if (n === 0 && extent > MAX_EMPTY_EXTENT) {
+    throw new SoftMoeError('E_CORRUPT', `${label}: shape ${shapeText(shape)} is empty but its other dimensions ask for ${extent.toLocaleString('en-US')} elements`);
   }
   return n;
 }

@@ -3,15 +3,30 @@
  * Every reader in src/core/io reads through a `ByteSource`, so nothing ever loads a whole file by accident
  * and a benchmark can count exactly which bytes were read.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SoftMoeError } from '../errors';
+import { bytesText } from '../quote';
 import type { ByteSource } from './types';
+
+/** Read-only, and never blocking in open() on a FIFO without a writer (O_NONBLOCK does not exist on Windows). */
+const OPEN_FLAGS = constants.O_RDONLY | (process.platform === 'win32' ? 0 : constants.O_NONBLOCK);
+
+/** 'a FIFO', 'a character device', … for messages. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a plain file';
+}
 
 /** Check that [offset, offset+length) lies inside a source of `size` bytes; throw E_CORRUPT naming `label`. */
 export function checkRange(label: string, size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
-    throw new SoftMoeError('E_CORRUPT', `${label}: read of ${length} bytes at offset ${offset} is outside the file (${size} bytes); the file is truncated or corrupt`);
+    throw new SoftMoeError('E_CORRUPT', `${label}: read of ${bytesText(length)} at offset ${offset} is outside the file (${bytesText(size)}); the file is truncated or corrupt`);
   }
 }
 
@@ -28,20 +43,31 @@ export class FileByteSource implements ByteSource {
     this.size = size;
   }
 
-  /** Open `path` read-only. Missing or unreadable → E_NOT_FOUND; a directory → E_FORMAT. */
+  /**
+   * Open `path` read-only. Only a regular file is read, after following links: a FIFO, a socket or a device
+   * (/dev/zero, a terminal) would block or never end, so it is refused (E_FORMAT) — and the open itself never waits
+   * for a FIFO's writer (O_NONBLOCK; the type is checked on the opened handle, so a file swapped in between cannot
+   * slip through). Missing or unreadable → E_NOT_FOUND.
+   */
   static async open(path: string): Promise<FileByteSource> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, OPEN_FLAGS);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot open (${code ?? String(err)})`;
-      throw new SoftMoeError('E_NOT_FOUND', `${path}: ${why}`, { cause: err });
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'too many levels of symbolic links' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot open (${code ?? String(err)})`;
+      throw new SoftMoeError(code === 'EISDIR' ? 'E_FORMAT' : 'E_NOT_FOUND', `${path}: ${why}`, { cause: err });
     }
-    const st = await handle.stat();
+    let st: Stats;
+    try {
+      st = await handle.stat();
+    } catch (err) {
+      await handle.close();
+      throw new SoftMoeError('E_NOT_FOUND', `${path}: cannot read (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+    }
     if (!st.isFile()) {
       await handle.close();
-      throw new SoftMoeError('E_FORMAT', `${path}: is not a regular file`);
+      throw new SoftMoeError('E_FORMAT', `${path}: is ${fileKind(st)}, not a regular file`);
     }
     return new FileByteSource(path, handle, st.size);
   }
@@ -109,5 +135,40 @@ export class CountingByteSource implements ByteSource {
   }
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/**
+ * The whole of a small regular file (class lists, sidecars, images, index files), refused above `maxBytes`
+ * before anything is allocated; a file that grows while being read is still read only up to its size at open.
+ * `what` names the kind of file in the message ('class list', 'image').
+ */
+export async function readFileCapped(path: string, maxBytes: number, what = 'file'): Promise<Uint8Array> {
+  const src = await FileByteSource.open(path);
+  try {
+    if (src.size > maxBytes) throw new SoftMoeError('E_FORMAT', `${path}: ${what} of ${bytesText(src.size)} is larger than the ${bytesText(maxBytes)} this tool reads`);
+    return await src.read(0, src.size);
+  } finally {
+    await src.close();
+  }
+}
+
+/** The bytes [start, end) of a source as a stream of chunks of at most `chunk` bytes (for gunzip and inflate). */
+export async function* sourceChunks(src: ByteSource, start = 0, end = src.size, chunk = 1 << 16): AsyncGenerator<Uint8Array> {
+  for (let p = start; p < end; p += chunk) yield await src.read(p, Math.min(chunk, end - p));
+}
+
+/**
+ * A file's stamp now: size, mtime and ctime (links followed), or `missing` when it does not exist. A run's identity
+ * (analysis/runIdentity.ts) stamps every file the run reads; ctime changes on any rewrite, even one that keeps the mtime.
+ */
+export async function stampFile(path: string): Promise<{ path: string; size: number; mtimeMs: number; ctimeMs: number } | { path: string; missing: true }> {
+  try {
+    const s = await stat(path);
+    return { path, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { path, missing: true };
+    throw new SoftMoeError('E_NOT_FOUND', `${path}: cannot read (${code ?? String(err)})`, { cause: err });
   }
 }

@@ -3,7 +3,8 @@
  * and structured dtypes are refused; shape × itemsize must equal the data length exactly.
  */
 import { SoftMoeError } from '../errors';
-import { decodeNatural, shapeNumel, toFloat32, type NumericArray } from './dtype';
+import { MAX_DIMS, decodeNatural, shapeNumel, toFloat32, type NumericArray } from './dtype';
+import { bytesText, clip, shapeText } from '../quote';
 import { DTYPE_SIZE, type ByteSource, type DType, type TensorEntry } from './types';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -42,7 +43,7 @@ export async function readNpyHeader(source: ByteSource, label: string): Promise<
   const headerStart = major === 1 ? 10 : 12;
   if (pre.byteLength < headerStart) throw bad('is too short for a .npy file');
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
-  if (headerLen > MAX_HEADER || headerStart + headerLen > source.size) throw bad(`npy header length ${headerLen} runs past the end of the file`);
+  if (headerLen > MAX_HEADER || headerStart + headerLen > source.size) throw bad(`npy header length ${headerLen} runs past the end of the file (${bytesText(source.size)})`);
   const raw = await source.read(headerStart, headerLen);
   let text: string;
   try {
@@ -61,14 +62,15 @@ export async function readNpyHeader(source: ByteSource, label: string): Promise<
   const order = descr[0];
   const code = descr.replace(/^[<>|=]/, '');
   const dtype = DESCR[code];
-  if (!dtype) throw bad(`has dtype '${descr}', which is not supported (f8, f4, f2, i8, i4, i2, i1, u1, b1 are)`, 'E_UNSUPPORTED');
+  if (!dtype) throw bad(`has dtype '${clip(descr, 24)}', which is not supported (f8, f4, f2, i8, i4, i2, i1, u1, b1 are)`, 'E_UNSUPPORTED');
   if (typeof fortran !== 'boolean') throw bad("npy header has no boolean 'fortran_order'");
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) throw bad("npy header has no 'shape' tuple");
+  if (shape.length > MAX_DIMS) throw bad(`npy header shape has ${shape.length} dimensions (at most ${MAX_DIMS} are read)`);
   const numel = shapeNumel(shape as number[], label);
   const dataOffset = headerStart + headerLen;
   const expected = BigInt(numel) * BigInt(DTYPE_SIZE[dtype]);
   if (BigInt(source.size - dataOffset) !== expected) {
-    throw bad(`header says shape (${(shape as number[]).join(', ')}) of ${descr} = ${expected} bytes, but the file holds ${source.size - dataOffset} bytes of data`);
+    throw bad(`header says shape ${shapeText(shape, 6, true)} of ${descr} = ${bytesText(expected)}, but the file holds ${bytesText(source.size - dataOffset)} of data`);
   }
   return { dtype, shape: shape as number[], numel, fortranOrder: fortran, bigEndian: order === '>' && DTYPE_SIZE[dtype] > 1, dataOffset };
 }

@@ -2,7 +2,7 @@
  * Open any checkpoint we read, choosing the reader by the file's first bytes (the extension only breaks ties):
  * safetensors, a sharded safetensors index.json, a PyTorch zip, .npz, .npy. Only headers are read here.
  */
-import { basename, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { SoftMoeError } from '../errors';
 import { FileByteSource } from './fileSource';
 import { npyEntry, readNpyHeader } from './npy';
@@ -10,7 +10,7 @@ import { openNpzSource } from './npz';
 import { findTorchPickle, openTorchZipSource } from './torchZip';
 import { ZipArchive } from './zipArchive';
 import { openSafetensorsSource } from './safetensors';
-import { openShardedSafetensors } from './shardedSafetensors';
+import { openShardedSafetensors, readShardIndex } from './shardedSafetensors';
 import type { ByteSource, Checkpoint } from './types';
 
 export type SniffedFormat = 'safetensors' | 'index-json' | 'zip' | 'npy' | 'pickle' | 'unknown';
@@ -49,6 +49,23 @@ export async function openCheckpoint(path: string, options: OpenCheckpointOption
     await source.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Every file a checkpoint is read from: the file itself, and for a sharded safetensors index each shard it names
+ * (in the index's folder). Reads only the first bytes (and an index's JSON); a run's identity stamps these files.
+ */
+export async function checkpointInputFiles(path: string): Promise<string[]> {
+  const file = await FileByteSource.open(path);
+  let kind: SniffedFormat;
+  try {
+    kind = file.size === 0 ? 'unknown' : sniffFormat(await file.read(0, Math.min(16, file.size)), path);
+  } finally {
+    await file.close();
+  }
+  if (kind !== 'index-json') return [resolve(path)];
+  const { weightMap } = await readShardIndex(path);
+  return [resolve(path), ...[...new Set(weightMap.values())].map((f) => resolve(dirname(path), f))];
 }
 
 async function openSniffed(kind: SniffedFormat, source: ByteSource, path: string): Promise<Checkpoint> {

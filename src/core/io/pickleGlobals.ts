@@ -4,7 +4,8 @@
  * that build containers and tensor references. Nothing Python is ever called.
  */
 import { SoftMoeError } from '../errors';
-import { MetaTensorRef, NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, type PyValue } from './pickleValues';
+import { clip, quoteValue, shapeText } from '../quote';
+import { MetaTensorRef, NumpyDType, PyGlobal, PyNamespace, PyTuple, StorageRef, TensorRef, toJsonSafe, type PyValue } from './pickleValues';
 import type { DType } from './types';
 
 /** torch storage classes → element type. */
@@ -34,7 +35,7 @@ function iterableItems(v: PyValue, what: string, label: string): PyValue[] {
 
 function intArgs(v: PyValue, what: string, label: string): number[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
-    throw new SoftMoeError('E_CORRUPT', `${label}: tensor ${what} ${JSON.stringify(v)} is not a list of non-negative integers`);
+    throw new SoftMoeError('E_CORRUPT', `${label}: tensor ${what} ${quoteValue(toJsonSafe(v), 60)} is not a list of non-negative integers`);
   }
   return v as number[];
 }
@@ -42,10 +43,10 @@ function intArgs(v: PyValue, what: string, label: string): number[] {
 function rebuildTensor(args: PyValue[], label: string): TensorRef {
   const [storage, offset, size, stride, requiresGrad] = args;
   if (!(storage instanceof StorageRef)) throw new SoftMoeError('E_CORRUPT', `${label}: tensor is not backed by a storage of the checkpoint`);
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new SoftMoeError('E_CORRUPT', `${label}: tensor storage offset ${String(offset)} is invalid`);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new SoftMoeError('E_CORRUPT', `${label}: tensor storage offset ${quoteValue(toJsonSafe(offset), 40)} is invalid`);
   const shape = intArgs(size, 'shape', label);
   const strides = intArgs(stride, 'stride', label);
-  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: tensor shape [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
+  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: tensor shape ${shapeText(shape)} and stride ${shapeText(strides)} differ in length`);
   return new TensorRef(storage, offset, [...shape], [...strides], requiresGrad === true);
 }
 
@@ -56,7 +57,7 @@ function rebuildMetaTensor(args: PyValue[], label: string): MetaTensorRef {
   if (!dt) throw new SoftMoeError('E_CORRUPT', `${label}: meta tensor has a dtype that is not a torch dtype`);
   const shape = intArgs(size, 'shape', label);
   const strides = intArgs(stride, 'stride', label);
-  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: meta tensor shape [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
+  if (shape.length !== strides.length) throw new SoftMoeError('E_CORRUPT', `${label}: meta tensor shape ${shapeText(shape)} and stride ${shapeText(strides)} differ in length`);
   return new MetaTensorRef(dt, [...shape], [...strides], requiresGrad === true);
 }
 
@@ -173,14 +174,14 @@ export function resolveGlobal(module: string, name: string, label: string): PyGl
   if (mod === 'torch' && UNSUPPORTED_STORAGES.includes(name)) {
     throw new SoftMoeError('E_UNSUPPORTED', `${label}: holds tensors of type ${name}, which is not supported (float, int and bool tensors are)`);
   }
-  throw new SoftMoeError('E_UNSAFE', `${label}: refuses to load pickle global '${q}' (only tensors and containers are read)`);
+  throw new SoftMoeError('E_UNSAFE', `${label}: refuses to load pickle global '${clip(q)}' (only tensors and containers are read)`);
 }
 
 /** Call an allowlisted callable. Type markers (storages, dtypes) are not callable. */
 export function callGlobal(fn: PyValue, args: PyValue[], label: string): PyValue {
   if (!(fn instanceof PyGlobal)) throw new SoftMoeError('E_UNSAFE', `${label}: pickle calls something that is not an allowlisted function`);
   const impl = CALLABLES[fn.qualname];
-  if (!impl) throw new SoftMoeError('E_UNSAFE', `${label}: refuses to call pickle global '${fn.qualname}' (only tensors and containers are read)`);
+  if (!impl) throw new SoftMoeError('E_UNSAFE', `${label}: refuses to call pickle global '${clip(fn.qualname)}' (only tensors and containers are read)`);
   return impl(args, label);
 }
 

@@ -68,9 +68,17 @@ export function toJsonSafe(value: PyValue, budget = { nodes: 20_000 }, depth = 0
     const out: Record<string, unknown> = {};
     for (const [k, v] of value) {
       if (budget.nodes < 0) break;
-      out[typeof k === 'string' ? k : JSON.stringify(toJsonSafe(k, budget, depth + 1))] = toJsonSafe(v, budget, depth + 1);
+      out[keyName(k)] = toJsonSafe(v, budget, depth + 1);
     }
     return out;
   }
   return String(value);
+}
+
+/** A dict key as a name: strings as they are, anything else (a number, a tuple, a deeply nested list) as short JSON. */
+export function keyName(k: PyValue): string {
+  if (typeof k === 'string') return k;
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  const text = JSON.stringify(toJsonSafe(k, { nodes: 64 }));
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

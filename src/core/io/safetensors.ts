@@ -4,8 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { SoftMoeError } from '../errors';
-import { isDType, shapeNumel, toFloat32 } from './dtype';
+import { MAX_DIMS, isDType, shapeNumel, toFloat32 } from './dtype';
 import { FileByteSource } from './fileSource';
+import { bytesText, clip, quoteValue, shapeText } from '../quote';
 import { DTYPE_SIZE, type ByteSource, type Checkpoint, type DType, type TensorEntry } from './types';
 
 /** Largest header we accept (the safetensors reference implementation's limit). */
@@ -45,7 +46,7 @@ export async function readSafetensorsHeader(source: ByteSource, label: string): 
   const n = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) throw corrupt(label, `safetensors header length ${n} is larger than the 100,000,000-byte limit`);
   const headerLength = Number(n);
-  if (8 + headerLength > source.size) throw corrupt(label, `safetensors header length ${headerLength} runs past the end of the file (${source.size} bytes)`);
+  if (8 + headerLength > source.size) throw corrupt(label, `safetensors header length ${headerLength} runs past the end of the file (${bytesText(source.size)})`);
   if (headerLength < 2) throw corrupt(label, `safetensors header length ${headerLength} is too short for a JSON object`);
   const raw = await source.read(8, headerLength);
   let text: string;
@@ -58,7 +59,7 @@ export async function readSafetensorsHeader(source: ByteSource, label: string): 
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw corrupt(label, `safetensors header is not valid JSON (${(err as Error).message})`);
+    throw corrupt(label, `safetensors header is not valid JSON (${clip((err as Error).message, 80)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw corrupt(label, 'safetensors header is not a JSON object');
   const dataStart = 8 + headerLength;
@@ -69,7 +70,7 @@ export async function readSafetensorsHeader(source: ByteSource, label: string): 
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(label, '__metadata__ is not an object of strings');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw corrupt(label, `__metadata__ value '${k}' is not a string`);
+        if (typeof v !== 'string') throw corrupt(label, `__metadata__ value '${clip(k)}' is not a string`);
         metadata[k] = v;
       }
       continue;
@@ -80,40 +81,43 @@ export async function readSafetensorsHeader(source: ByteSource, label: string): 
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
   for (const e of sorted) {
-    if (e.begin < pos) throw corrupt(label, `tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps the previous tensor (which ends at ${pos})`);
-    if (e.begin > pos) throw corrupt(label, `hole of ${e.begin - pos} bytes before tensor '${e.name}' (bytes ${pos}–${e.begin} belong to no tensor)`);
+    if (e.begin < pos) throw corrupt(label, `tensor '${clip(e.name)}' (bytes ${e.begin}–${e.end}) overlaps the previous tensor (which ends at ${pos})`);
+    if (e.begin > pos) throw corrupt(label, `hole of ${bytesText(e.begin - pos)} before tensor '${clip(e.name)}' (bytes ${pos}–${e.begin} belong to no tensor)`);
     pos = e.end;
   }
   if (pos !== dataSize) {
     throw pos > dataSize
-      ? corrupt(label, `tensor data ends at byte ${dataStart + pos}, past the end of the file (${source.size} bytes)`)
-      : corrupt(label, `${dataSize - pos} bytes after the last tensor belong to no tensor (file is ${source.size} bytes, data ends at ${dataStart + pos})`);
+      ? corrupt(label, `tensor data ends at byte ${dataStart + pos}, past the end of the file (${bytesText(source.size)})`)
+      : corrupt(label, `${bytesText(dataSize - pos)} after the last tensor belong to no tensor (file is ${bytesText(source.size)}, data ends at ${dataStart + pos})`);
   }
   return { headerLength, dataStart, metadata, entries };
 }
 
 function parseEntry(label: string, name: string, value: unknown): SafetensorsHeaderEntry {
-  const where = `tensor '${name}'`;
+  const where = `tensor '${clip(name)}'`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(label, `${where} is not an object in the header`);
   const keys = Object.keys(value).sort().join(',');
-  if (keys !== 'data_offsets,dtype,shape') throw corrupt(label, `${where} must have exactly dtype, shape and data_offsets (has ${keys || 'nothing'})`);
+  if (keys !== 'data_offsets,dtype,shape') throw corrupt(label, `${where} must have exactly dtype, shape and data_offsets (has ${clip(keys, 60) || 'nothing'})`);
   const { dtype, shape, data_offsets: offsets } = value as { dtype: unknown; shape: unknown; data_offsets: unknown };
   if (!isDType(dtype)) {
     if (typeof dtype === 'string' && KNOWN_UNREAD_DTYPES.includes(dtype)) {
       throw new SoftMoeError('E_UNSUPPORTED', `${label}: ${where} has dtype ${dtype}, which is not supported (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL are)`);
     }
-    throw corrupt(label, `${where} has an unknown dtype ${JSON.stringify(dtype)}`);
+    throw corrupt(label, `${where} has an unknown dtype ${quoteValue(dtype, 24)}`);
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(label, `${where} has an invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw corrupt(label, `${where} has an invalid shape ${Array.isArray(shape) ? shapeText(shape) : quoteValue(shape, 40)}`);
+  }
+  if (shape.length > MAX_DIMS) throw corrupt(label, `${where} has ${shape.length} dimensions (at most ${MAX_DIMS} are read)`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw corrupt(label, `${where} has invalid data_offsets ${JSON.stringify(offsets)}`);
+    throw corrupt(label, `${where} has invalid data_offsets ${quoteValue(offsets, 60)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw corrupt(label, `${where} has data_offsets [${begin}, ${end}] that end before they begin`);
   const numel = shapeNumel(shape as number[], `${label}: ${where}`);
   const expected = BigInt(numel) * BigInt(DTYPE_SIZE[dtype]);
   if (BigInt(end - begin) !== expected) {
-    throw corrupt(label, `${where} has ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${expected}`);
+    throw corrupt(label, `${where} has ${bytesText(end - begin)} but shape ${shapeText(shape)} of ${dtype} needs ${bytesText(expected)}`);
   }
   return { name, dtype, shape: shape as number[], numel, begin, end };
 }

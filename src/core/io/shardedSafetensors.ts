@@ -7,6 +7,7 @@ import { SoftMoeError } from '../errors';
 import { FileByteSource } from './fileSource';
 import { readSafetensorsHeader, safetensorsEntries } from './safetensors';
 import type { ByteSource, Checkpoint, TensorEntry } from './types';
+import { bytesText, clip, quoteValue } from '../quote';
 
 /** Largest index file we parse. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -22,7 +23,7 @@ export function parseShardIndex(text: string, label: string): ShardIndex {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new SoftMoeError('E_CORRUPT', `${label}: is not valid JSON (${(err as Error).message})`);
+    throw new SoftMoeError('E_CORRUPT', `${label}: is not valid JSON (${clip((err as Error).message, 80)})`);
   }
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof json !== 'object' || json === null || typeof wm !== 'object' || wm === null || Array.isArray(wm)) {
@@ -31,7 +32,7 @@ export function parseShardIndex(text: string, label: string): ShardIndex {
   const weightMap = new Map<string, string>();
   for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof file !== 'string' || file === '' || file !== basename(file) || file === '.' || file === '..' || file.includes('\\')) {
-      throw new SoftMoeError('E_CORRUPT', `${label}: weight_map entry '${name}' must name a shard file in the same folder (got ${JSON.stringify(file)})`);
+      throw new SoftMoeError('E_CORRUPT', `${label}: weight_map entry '${clip(name)}' must name a shard file in the same folder (got ${quoteValue(file, 60)})`);
     }
     weightMap.set(name, file);
   }
@@ -43,17 +44,22 @@ export function parseShardIndex(text: string, label: string): ShardIndex {
   return { weightMap, metadata };
 }
 
-/** Open a sharded checkpoint from its index.json. Opens every shard's header; tensor bytes stay lazy. */
-export async function openShardedSafetensors(indexPath: string): Promise<Checkpoint> {
+/** Read and parse an index.json (a regular file of at most 64 MiB). */
+export async function readShardIndex(indexPath: string): Promise<ShardIndex> {
   const index = await FileByteSource.open(indexPath);
   let text: string;
   try {
-    if (index.size > MAX_INDEX_BYTES) throw new SoftMoeError('E_CORRUPT', `${indexPath}: index file is ${index.size} bytes, larger than the 64 MiB limit`);
+    if (index.size > MAX_INDEX_BYTES) throw new SoftMoeError('E_CORRUPT', `${indexPath}: index file is ${bytesText(index.size)}, larger than the 64 MiB limit`);
     text = new TextDecoder().decode(await index.read(0, index.size));
   } finally {
     await index.close();
   }
-  const { weightMap, metadata } = parseShardIndex(text, indexPath);
+  return parseShardIndex(text, indexPath);
+}
+
+/** Open a sharded checkpoint from its index.json. Opens every shard's header; tensor bytes stay lazy. */
+export async function openShardedSafetensors(indexPath: string): Promise<Checkpoint> {
+  const { weightMap, metadata } = await readShardIndex(indexPath);
   const dir = dirname(indexPath);
   const sources = new Map<string, { source: ByteSource; entries: Map<string, TensorEntry> }>();
   const closeAll = () => Promise.all([...sources.values()].map((s) => s.source.close())).then(() => undefined);
@@ -62,7 +68,7 @@ export async function openShardedSafetensors(indexPath: string): Promise<Checkpo
       const shardPath = join(dir, file);
       const source = await FileByteSource.open(shardPath).catch((err: unknown) => {
         if (err instanceof SoftMoeError && err.code === 'E_NOT_FOUND') {
-          throw new SoftMoeError('E_NOT_FOUND', `${indexPath}: shard '${file}' named in weight_map is missing`);
+          throw new SoftMoeError('E_NOT_FOUND', `${indexPath}: shard '${clip(file)}' named in weight_map is missing`);
         }
         throw err;
       });
@@ -73,7 +79,7 @@ export async function openShardedSafetensors(indexPath: string): Promise<Checkpo
     const tensors = new Map<string, TensorEntry>();
     for (const [name, file] of weightMap) {
       const entry = sources.get(file)!.entries.get(name);
-      if (!entry) throw new SoftMoeError('E_CORRUPT', `${indexPath}: tensor '${name}' is mapped to '${file}' but that shard does not contain it`);
+      if (!entry) throw new SoftMoeError('E_CORRUPT', `${indexPath}: tensor '${clip(name)}' is mapped to '${clip(file)}' but that shard does not contain it`);
       tensors.set(name, entry);
     }
     let fileSize = 0;

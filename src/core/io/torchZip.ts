@@ -5,10 +5,11 @@
  */
 import { resolve } from 'node:path';
 import { SoftMoeError } from '../errors';
-import { shapeNumel, toFloat32 } from './dtype';
+import { MAX_DIMS, MAX_EMPTY_EXTENT, shapeNumel, toFloat32 } from './dtype';
 import { unpickle } from './pickle';
 import { storageDType } from './pickleGlobals';
-import { MetaTensorRef, StorageRef, TensorRef, toJsonSafe, type PyValue } from './pickleValues';
+import { MetaTensorRef, StorageRef, TensorRef, keyName, toJsonSafe, type PyValue } from './pickleValues';
+import { bytesText, clip, quoteValue, shapeText } from '../quote';
 import { ZipArchive } from './zipArchive';
 import { DTYPE_SIZE, type ByteSource, type Checkpoint, type TensorEntry } from './types';
 
@@ -41,13 +42,13 @@ export async function openTorchZipSource(source: ByteSource, path: string, zipIn
       const [, type, key, location, numel] = pid as [string, PyValue, PyValue, PyValue, PyValue];
       const dtype = storageDType(type);
       if (!dtype) throw new SoftMoeError('E_UNSAFE', `${path}: storage has a type that is not a torch storage class`);
-      if (typeof key !== 'string' || !/^[\w.-]{1,64}$/.test(key)) throw new SoftMoeError('E_CORRUPT', `${path}: storage key ${JSON.stringify(key)} is invalid`);
+      if (typeof key !== 'string' || !/^[\w.-]{1,64}$/.test(key)) throw new SoftMoeError('E_CORRUPT', `${path}: storage key ${quoteValue(toJsonSafe(key), 40)} is invalid`);
       if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new SoftMoeError('E_CORRUPT', `${path}: storage '${key}' has an invalid size`);
       const entry = zip.entries.get(`${prefix}data/${key}`);
       if (!entry) throw new SoftMoeError('E_CORRUPT', `${path}: storage '${key}' named by the pickle is missing from the zip (data/${key})`);
       const need = BigInt(numel) * BigInt(DTYPE_SIZE[dtype]);
       if (BigInt(entry.uncompressedSize) < need) {
-        throw new SoftMoeError('E_CORRUPT', `${path}: storage '${key}' has ${entry.uncompressedSize} bytes, fewer than its ${numel} ${dtype} elements need (${need})`);
+        throw new SoftMoeError('E_CORRUPT', `${path}: storage '${key}' has ${bytesText(entry.uncompressedSize)}, fewer than its ${numel} ${dtype} elements need (${bytesText(need)})`);
       }
       const existing = storages.get(key);
       if (existing) return existing;
@@ -79,7 +80,7 @@ function tensorMap(v: PyValue): Map<string, AnyTensorRef> | undefined {
   let real = 0;
   for (const [k, t] of v) {
     if (t instanceof TensorRef) real++;
-    if (t instanceof TensorRef || t instanceof MetaTensorRef) out.set(String(k), t);
+    if (t instanceof TensorRef || t instanceof MetaTensorRef) out.set(keyName(k), t);
   }
   return real > 0 ? out : undefined;
 }
@@ -89,7 +90,7 @@ export function findStateDict(root: PyValue, path: string): { tensors: Map<strin
   const extrasOf = (m: Map<PyValue, PyValue>, skip?: PyValue) => {
     const out: Record<string, unknown> = {};
     const budget = { nodes: 20_000 };
-    for (const [k, v] of m) if (k !== skip && !(v instanceof TensorRef || v instanceof MetaTensorRef)) out[String(k)] = toJsonSafe(v, budget);
+    for (const [k, v] of m) if (k !== skip && !(v instanceof TensorRef || v instanceof MetaTensorRef)) out[keyName(k)] = toJsonSafe(v, budget);
     return out;
   };
   if (root instanceof TensorRef) return { tensors: new Map([['tensor', root]]), stateDictKey: '', extras: {} };
@@ -112,11 +113,12 @@ export function findStateDict(root: PyValue, path: string): { tensors: Map<strin
 
 /** A meta tensor: listed with its shape and dtype; reading it is an error naming it. */
 function metaEntry(name: string, ref: MetaTensorRef, path: string): TensorEntry {
-  const numel = shapeNumel(ref.shape, `${path}: tensor '${name}'`);
+  if (ref.shape.length > MAX_DIMS) throw new SoftMoeError('E_CORRUPT', `${path}: tensor '${clip(name)}' has ${ref.shape.length} dimensions (at most ${MAX_DIMS} are read)`);
+  const numel = shapeNumel(ref.shape, `${path}: tensor '${clip(name)}'`);
   return {
     name, dtype: ref.dtype, shape: ref.shape, numel, byteLength: 0, meta: true,
     readFloat32() {
-      return Promise.reject(new SoftMoeError('E_UNSUPPORTED', `${path}: tensor '${name}' [${ref.shape.join(', ')}] is a meta tensor, saved with its shape but without data, so the model that needs it cannot run; re-save the checkpoint with that tensor's values.`));
+      return Promise.reject(new SoftMoeError('E_UNSUPPORTED', `${path}: tensor '${clip(name)}' ${shapeText(ref.shape)} is a meta tensor, saved with its shape but without data, so the model that needs it cannot run; re-save the checkpoint with that tensor's values.`));
     },
   };
 }
@@ -126,12 +128,17 @@ function tensorEntry(zip: ZipArchive, entryName: string, name: string, ref: Tens
   const { storage, shape, stride, storageOffset } = ref;
   const dtype = storage.dtype;
   const size = DTYPE_SIZE[dtype];
-  const label = `${path}: tensor '${name}'`;
+  const label = `${path}: tensor '${clip(name)}'`;
+  if (shape.length > MAX_DIMS) throw new SoftMoeError('E_CORRUPT', `${label} has ${shape.length} dimensions (at most ${MAX_DIMS} are read)`);
   const numel = shapeNumel(shape, label);
+  // A view with zero strides (expand) repeats its storage; materialising it must stay within what the file justifies.
+  if (numel > storage.numel && numel > MAX_EMPTY_EXTENT) {
+    throw new SoftMoeError('E_CORRUPT', `${label} (shape ${shapeText(shape)}) repeats a storage of ${storage.numel} elements into ${numel.toLocaleString('en-US')}; re-save it with .contiguous()`);
+  }
   let maxIndex = storageOffset;
   for (let i = 0; i < shape.length; i++) if (shape[i]! > 0) maxIndex += (shape[i]! - 1) * stride[i]!;
   if (numel > 0 && (!Number.isSafeInteger(maxIndex) || maxIndex >= storage.numel)) {
-    throw new SoftMoeError('E_CORRUPT', `${label} (shape [${shape.join(', ')}], offset ${storageOffset}) reaches element ${maxIndex} of a storage of ${storage.numel} elements`);
+    throw new SoftMoeError('E_CORRUPT', `${label} (shape ${shapeText(shape)}, offset ${storageOffset}) reaches element ${maxIndex} of a storage of ${storage.numel} elements`);
   }
   let contiguous = true;
   for (let i = shape.length - 1, expect = 1; i >= 0; i--) {

@@ -3,6 +3,7 @@
  * constructor's keyword names and timm's data config) and `softmoe.json` (our own overrides). They are read as
  * JSON data only — never imported, evaluated or executed — and each is capped in size.
  */
+import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SoftMoeError } from '../errors';
@@ -33,6 +34,11 @@ export function withCheckpointArgs(sidecars: Sidecars, ckpt: { path: string; ext
 export const SIDECAR_MAX_BYTES = 1 << 20;
 
 const SIDECAR_NAMES = ['args', 'config', 'softmoe'] as const;
+
+/** The sidecar files looked for beside a checkpoint, present or not (a run's identity stamps each). */
+export function sidecarPaths(checkpointPath: string): string[] {
+  return SIDECAR_NAMES.map((key) => join(dirname(checkpointPath), `${key}.json`));
+}
 
 /** Read the sidecars that exist in the checkpoint's folder. Missing files are fine; broken ones are E_CONFIG. */
 export async function readSidecars(checkpointPath: string): Promise<Sidecars> {
@@ -76,16 +82,39 @@ async function readJsonObject(file: string): Promise<JsonObject | undefined> {
   } catch (err) {
     throw new SoftMoeError('E_CONFIG', `${file}: invalid JSON ${jsonErrorWhere(err, text)}`, { cause: err });
   }
+  if (jsonDepth(value) > SIDECAR_MAX_DEPTH) {
+    throw new SoftMoeError('E_CONFIG', `${file} nests deeper than ${SIDECAR_MAX_DEPTH} levels; sidecars hold flat settings`);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SoftMoeError('E_CONFIG', `${file}: expected a JSON object ({…}) at the top level, found ${Array.isArray(value) ? 'an array' : typeof value}`);
   }
   return value as JsonObject;
 }
 
-/** Read at most SIDECAR_MAX_BYTES + 1 bytes, whatever stat said (the file may grow between stat and read). */
+/** Deepest nesting a sidecar may have (every reader and printer of it can then recurse safely). */
+export const SIDECAR_MAX_DEPTH = 32;
+
+/** How deeply a parsed JSON value nests (iteratively: the value may be a million levels deep). */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    if (max > 10_000) return max;
+    if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+/**
+ * Read at most SIDECAR_MAX_BYTES + 1 bytes, whatever stat said (the file may grow between stat and read). The open
+ * never waits on a FIFO swapped in after the stat (O_NONBLOCK), and the opened handle must be a regular file.
+ */
 async function readCapped(file: string): Promise<Uint8Array> {
-  const fh = await open(file, 'r');
+  const fh = await open(file, constants.O_RDONLY | (process.platform === 'win32' ? 0 : constants.O_NONBLOCK));
   try {
+    if (!(await fh.stat()).isFile()) throw new SoftMoeError('E_CONFIG', `${file} is not a regular file`);
     const buf = new Uint8Array(SIDECAR_MAX_BYTES + 1);
     let n = 0;
     for (;;) {

@@ -26,7 +26,7 @@ export const CANCEL_GRACE_MS = 750;
 
 export type BackendName = 'auto' | 'node' | 'wasm' | 'cpu';
 
-/** Everything that changes an analysis result (and so goes into its cache key). */
+/** The settings that change an analysis result (the cache key is the run identity of these and the files). */
 export interface AnalysisSettings {
   drops: DropMode[];
   selectors: SelectorName[];
@@ -43,7 +43,11 @@ export interface AnalysisSettings {
   globalRanking?: GlobalRanking;
 }
 
-/** Settings that change speed, not the result (kept out of the cache key, except which engine runs). */
+/**
+ * Settings of how the work runs. The backend changes speed only; the batch size changes the result of the `batch`
+ * selector (Algorithm 2 shares one subset per batch), so the run identity includes it when that selector runs; the
+ * engine, and for the PyTorch engine its interpreter and device, are part of the run identity too.
+ */
 export interface ExecutionSettings {
   batchSize: number;
   backend: BackendName;

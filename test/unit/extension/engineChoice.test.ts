@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { analysisCacheKey } from '../../../src/extension/cacheKey';
-import { decideEngine, engineIdentity, pythonFromSetting, readEngineSettings } from '../../../src/extension/engineChoice';
+import { decideEngine, pythonFromSetting, readEngineSettings } from '../../../src/extension/engineChoice';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -42,18 +41,6 @@ describe('engine choice in VS Code', () => {
     assert.equal(pythonFromSetting('.venv/bin/python', '/ws')?.path, '/ws/.venv/bin/python');
     assert.equal(pythonFromSetting('~/miniconda3/bin/python', '/ws')?.path, `${homedir()}/miniconda3/bin/python`);
     assert.equal(pythonFromSetting('python3.11', '/ws')?.path, 'python3.11', 'a bare name is looked up on PATH');
-  });
-
-  it('a result of the PyTorch engine is cached apart from the built-in one, per interpreter and device', () => {
-    const stamp = { path: '/ws/model.pt', size: 10, mtimeMs: 1 };
-    const data = { path: '/ws/data', size: 1, mtimeMs: 1 };
-    const settings = { drops: ['zero' as const], selectors: ['heuristic' as const], trials: 1, seed: 0, limit: null, target: 0.99, samples: 0 };
-    const builtin = analysisCacheKey(stamp, data, settings, engineIdentity({ engine: 'tfjs' }));
-    assert.equal(builtin, analysisCacheKey(stamp, data, settings), 'built-in keys are unchanged');
-    const a = analysisCacheKey(stamp, data, settings, engineIdentity({ engine: 'torch', python: { path: '/usr/bin/python3', source: 'PATH' }, device: 'cpu' }));
-    const b = analysisCacheKey(stamp, data, settings, engineIdentity({ engine: 'torch', python: { path: '/usr/bin/python3', source: 'PATH' }, device: 'cuda:0' }));
-    assert.notEqual(a, builtin);
-    assert.notEqual(a, b);
   });
 });
 

@@ -13,6 +13,7 @@
  */
 import type { Preprocessing, ValueSource } from '../../analysis/schema';
 import { SoftMoeError } from '../../errors';
+import { quoteValue } from '../../quote';
 import { detectSoftMoeLayers } from '../../model/detect';
 import type { DetectedLayer } from '../../model/detectedLayer';
 import { findSidecarValue, sidecarAdvice, sidecarFiles, type SidecarValue, type VitSidecarsInput } from './vitSidecars';
@@ -158,7 +159,7 @@ export function resolveVitConfig(
   if (!heads) throw new SoftMoeError('E_CONFIG', `blocks.0.attn: number of attention heads is unknown; ${advice('num_heads', '<int>')}`);
   const numHeads = heads.value;
   if (!Number.isInteger(numHeads) || (numHeads as number) < 1 || embedDim % (numHeads as number) !== 0) {
-    throw new SoftMoeError('E_CONFIG', `${heads.file}: "num_heads" is ${JSON.stringify(numHeads)}; it must be a positive integer dividing the embedding width ${embedDim}.`);
+    throw new SoftMoeError('E_CONFIG', `${heads.file}: "num_heads" is ${quoteValue(numHeads)}; it must be a positive integer dividing the embedding width ${embedDim}.`);
   }
 
   // Token grid and image size.
@@ -168,7 +169,7 @@ export function resolveVitConfig(
   let imgSource = 'shapes';
   if (imgCfg) {
     imgSize = parseImgSize(imgCfg.value, imgCfg.key.endsWith('input_size') ? 'input_size' : 'img_size');
-    if (!imgSize) throw new SoftMoeError('E_CONFIG', `${imgCfg.file}: "${imgCfg.key}" is ${JSON.stringify(imgCfg.value)}; expected an integer, [height, width] or (input_size) [channels, height, width].`);
+    if (!imgSize) throw new SoftMoeError('E_CONFIG', `${imgCfg.file}: "${imgCfg.key}" is ${quoteValue(imgCfg.value)}; expected an integer, [height, width] or (input_size) [channels, height, width].`);
     imgSource = imgCfg.file;
   }
   let noEmbedClass = false;
@@ -203,7 +204,7 @@ export function resolveVitConfig(
   let poolSource = 'shapes';
   if (poolCfg) {
     if (poolCfg.value !== 'token' && poolCfg.value !== 'avg') {
-      throw new SoftMoeError('E_UNSUPPORTED', `${poolCfg.file}: "global_pool" is ${JSON.stringify(poolCfg.value)}; this version runs 'token' and 'avg' only.`);
+      throw new SoftMoeError('E_UNSUPPORTED', `${poolCfg.file}: "global_pool" is ${quoteValue(poolCfg.value)}; this version runs 'token' and 'avg' only.`);
     }
     globalPool = poolCfg.value;
     poolSource = poolCfg.file;
@@ -226,10 +227,10 @@ export function resolveVitConfig(
   const data: VitConfig['data'] = {};
   const crop = lookup('crop_pct');
   if (crop && typeof crop.value === 'number' && crop.value > 0 && crop.value <= 1) data.cropPct = crop.value;
-  else if (crop) throw new SoftMoeError('E_CONFIG', `${crop.file}: "${crop.key}" is ${JSON.stringify(crop.value)}; expected a number in (0, 1].`);
+  else if (crop) throw new SoftMoeError('E_CONFIG', `${crop.file}: "${crop.key}" is ${quoteValue(crop.value)}; expected a number in (0, 1].`);
   const interp = lookup('interpolation');
   if (interp && (interp.value === 'bilinear' || interp.value === 'bicubic' || interp.value === 'nearest')) data.interpolation = interp.value;
-  else if (interp) throw new SoftMoeError('E_CONFIG', `${interp.file}: "${interp.key}" is ${JSON.stringify(interp.value)}; expected 'bilinear', 'bicubic' or 'nearest'.`);
+  else if (interp) throw new SoftMoeError('E_CONFIG', `${interp.file}: "${interp.key}" is ${quoteValue(interp.value)}; expected 'bilinear', 'bicubic' or 'nearest'.`);
   const from = (v: SidecarValue | undefined, dflt: ValueSource): ValueSource =>
     (v ? { from: v.kind, file: v.path, key: v.key } : dflt);
   const meanNote = inChans === 3 ? "ImageNet's, timm's default for 3-channel images" : `0.5 per channel, the default for ${inChans}-channel images`;
@@ -329,7 +330,7 @@ export function perChannel(v: unknown, chans: number, file: string, key: string,
   const good = Array.isArray(arr) && arr.length === chans
     && arr.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
   if (!good) {
-    throw new SoftMoeError('E_CONFIG', `${file}: "${key}" is ${JSON.stringify(v)}; expected ${chans} ${positive ? 'positive ' : ''}number${chans > 1 ? 's' : ''} (one per input channel).`);
+    throw new SoftMoeError('E_CONFIG', `${file}: "${key}" is ${quoteValue(v)}; expected ${chans} ${positive ? 'positive ' : ''}number${chans > 1 ? 's' : ''} (one per input channel).`);
   }
   return arr as number[];
 }
