@@ -1,5 +1,5 @@
 // @ts-check
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
@@ -58,6 +58,62 @@ const webviewBoundary = {
   },
 };
 
+/**
+ * No import cycles between our modules (type-only imports included: a cycle of types is still two modules that
+ * cannot be read or moved apart). For the file being linted, every relative import is followed through the other
+ * files' import lists (read once per lint run); an import from which the file reaches itself again is reported with
+ * the cycle. Shared helpers belong in a module of their own that both sides import.
+ */
+const IMPORT_RE = /(?:^|[\n;])\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"](\.[^'"]+)['"]/g;
+const importCache = new Map();
+function resolveImport(from, spec) {
+  const base = resolve(dirname(from), spec);
+  for (const c of [`${base}.ts`, join(base, 'index.ts'), base]) if (c.endsWith('.ts') && existsSync(c) && statSync(c).isFile()) return c;
+  return null;
+}
+function importsOf(file) {
+  let out = importCache.get(file);
+  if (!out) {
+    const src = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    out = [...src.matchAll(IMPORT_RE)].map((m) => resolveImport(file, m[1])).filter((f) => f !== null);
+    importCache.set(file, out);
+  }
+  return out;
+}
+/** A path of files from `from` back to `target`, or null. */
+function pathBack(from, target) {
+  const prev = new Map([[from, null]]);
+  const queue = [from];
+  while (queue.length) {
+    const f = queue.shift();
+    if (f === target) {
+      const path = [];
+      for (let x = f; x !== null; x = prev.get(x)) path.unshift(x);
+      return path;
+    }
+    for (const next of importsOf(f)) if (!prev.has(next)) { prev.set(next, f); queue.push(next); }
+  }
+  return null;
+}
+const noImportCycles = {
+  meta: { type: 'problem', schema: [] },
+  create(context) {
+    const self = context.filename;
+    const check = (node) => {
+      const source = node.source?.value;
+      if (typeof source !== 'string' || !source.startsWith('.')) return;
+      const target = resolveImport(self, source);
+      if (!target) return;
+      const back = target === self ? [self] : pathBack(target, self);
+      if (back) {
+        const cycle = [self, ...back].map((f) => relative(ROOT, f).split('\\').join('/')).join(' → ');
+        context.report({ node, message: `Import cycle: ${cycle}. Move what both sides need into a module of its own.` });
+      }
+    };
+    return { ImportDeclaration: check, ExportAllDeclaration: check, ExportNamedDeclaration: check };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', 'test-results/**', 'media/**', '**/*.py'] },
   js.configs.recommended,
@@ -68,6 +124,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { cycles: { rules: { 'no-import-cycles': noImportCycles } } },
+    rules: { 'cycles/no-import-cycles': 'error' },
   },
   {
     // The core is shared by the CLI, the worker, the extension and tests: it never reaches for an editor,

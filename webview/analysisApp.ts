@@ -2,6 +2,7 @@
  * The analysis panel: header, the controls shared by every view (drop mode, k), and the tabs. Used by the
  * VS Code panel and by the standalone HTML report alike; it knows nothing of VS Code.
  */
+import * as l10n from '@vscode/l10n';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
@@ -60,12 +61,12 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
   const kLabel = h('output', { class: 'k-label', for: 'k-slider', 'aria-live': 'polite' });
   const kSlider = h('input', {
     type: 'range', id: 'k-slider', min: 0, max: Math.max(0, ks.length - 1), step: 1,
-    value: Math.max(0, ks.indexOf(state.k ?? ks[0])), 'aria-label': 'Experts kept per input (k)',
+    value: Math.max(0, ks.indexOf(state.k ?? ks[0])), 'aria-label': l10n.t('Experts kept per input (k)'),
   });
   kSlider.addEventListener('input', () => set({ k: ks[Number(kSlider.value)] ?? state.k }));
   const dropGroup = radioGroup({
-    label: 'How dropped experts are removed', name: 'drop', className: 'drop-toggle', value: state.drop ?? 'zero',
-    choices: drops(result).map((d) => ({ value: d, text: d === 'zero' ? 'zero (no renormalisation)' : 'renormalise' })),
+    label: l10n.t('How dropped experts are removed'), name: 'drop', className: 'drop-toggle', value: state.drop ?? 'zero',
+    choices: drops(result).map((d) => ({ value: d, text: d === 'zero' ? l10n.t('zero (no renormalisation)') : l10n.t('renormalise') })),
     onChange: (d) => set({ drop: d }),
   });
   const kNote = h('span', { class: 'k-note muted' });
@@ -78,20 +79,20 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
   const notes = resultNotes(result);
   setExportContext({
     stem: runStem(result.checkpoint.path || result.checkpoint.name),
-    subtitle: () => `${name} · ${result.dataset.name}, ${examplesText(result)} · drop ${state.drop ?? 'zero'} · k = ${state.k ?? 1} of ${n}`,
+    subtitle: () => l10n.t`${name} · ${result.dataset.name}, ${examplesText(result)} · drop ${state.drop ?? 'zero'} · k = ${state.k ?? 1} of ${n}`,
   });
   root.append(
     h('header', { class: 'app-header' },
       h('div', null,
         h('h1', { title: result.checkpoint.path }, name, h('span', { class: 'muted' }, ` · ${result.dataset.name}`)),
-        h('p', { class: 'muted' }, `${result.checkpoint.architecture} · ${plural(result.layers.length, 'Soft MoE layer')} · ${plural(n, 'expert')} · ${examplesText(result)} · full accuracy ${pct(result.fullAccuracy)}`),
-        notes.length ? h('ul', { class: 'notes', 'aria-label': 'Limits and assumptions of these numbers' },
+        h('p', { class: 'muted' }, l10n.t`${result.checkpoint.architecture} · ${plural(result.layers.length, l10n.t('{0} Soft MoE layer'), l10n.t('{0} Soft MoE layers'))} · ${plural(n, l10n.t('{0} expert'), l10n.t('{0} experts'))} · ${examplesText(result)} · full accuracy ${pct(result.fullAccuracy)}`),
+        notes.length ? h('ul', { class: 'notes', 'aria-label': l10n.t('Limits and assumptions of these numbers') },
           ...notes.map((x) => h('li', { class: `note ${x.severity}`, 'data-note': x.id }, x.text))) : null),
       h('div', { class: 'actions' }, ...actions)),
-    h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Analysis controls' },
-      h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup),
-      h('div', { class: 'control k-control' }, h('label', { for: 'k-slider', class: 'toolbar-label' }, 'Experts kept:'), kSlider, kLabel, kNote),
-      exportBar('this analysis', [
+    h('div', { class: 'controls', role: 'toolbar', 'aria-label': l10n.t('Analysis controls') },
+      h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, l10n.t('Drop:')), dropGroup),
+      h('div', { class: 'control k-control' }, h('label', { for: 'k-slider', class: 'toolbar-label' }, l10n.t('Experts kept:')), kSlider, kLabel, kNote),
+      exportBar('analysis', l10n.t('this analysis'), [
         { format: 'json', data: () => JSON.stringify(result, null, 1) },
         { format: 'html', data: () => null },
       ], `${runStem(result.checkpoint.path || result.checkpoint.name)}.softmoe`)),
@@ -101,7 +102,7 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
   const tabs = h('vscode-tabs', { 'selected-index': Math.max(0, ANALYSIS_VIEWS.findIndex((v) => v.id === state.tab)), panel: false });
   const panels = new Map<string, HTMLElement>();
   for (const v of ANALYSIS_VIEWS) {
-    tabs.append(h('vscode-tab-header', { slot: 'header', 'data-tab': v.id }, v.title));
+    tabs.append(h('vscode-tab-header', { slot: 'header', 'data-tab': v.id }, v.title()));
     const panel = h('vscode-tab-panel', { 'data-view': v.id });
     panels.set(v.id, panel);
     tabs.append(panel);
@@ -126,10 +127,10 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
     const k = state.k ?? 1;
     kSlider.value = String(Math.max(0, ks.indexOf(k)));
     setRadioValue(dropGroup, state.drop ?? 'zero');
-    kLabel.textContent = `k = ${k} of ${n} (${pct(k / n, 0)})`;
+    kLabel.textContent = l10n.t`k = ${k} of ${n} (${pct(k / n, 0)})`;
     const hp = pointAt(result, 'heuristic', state.drop ?? 'zero', k);
     const rp = pointAt(result, 'random', state.drop ?? 'zero', k);
-    kNote.textContent = hp ? `heuristic ${pct(hp.accuracy)}${rp ? ` · random ${pct(rp.accuracy)}` : ''}` : '';
+    kNote.textContent = hp ? (rp ? l10n.t`heuristic ${pct(hp.accuracy)} · random ${pct(rp.accuracy)}` : l10n.t`heuristic ${pct(hp.accuracy)}`) : '';
     kSlider.setAttribute('aria-valuetext', kLabel.textContent);
     root.dataset.k = String(k);
     root.dataset.drop = state.drop ?? '';

@@ -21,6 +21,8 @@ interface Mounted {
   /** Null until the element has a size (a chart drawn in a hidden tab would be 0 × 0). */
   chart: echarts.ECharts | null;
   build: OptionBuilder;
+  /** The figure's accessible name, also ECharts' aria description (which it would otherwise write in English). */
+  label: string;
 }
 
 function draw(m: Mounted): void {
@@ -29,7 +31,7 @@ function draw(m: Mounted): void {
     return;
   }
   m.chart = echarts.init(m.el, undefined, { renderer: 'svg' });
-  m.chart.setOption({ ...baseOption(readPalette()), ...m.build(readPalette()) });
+  m.chart.setOption({ ...baseOption(readPalette()), ...ariaOption(m), ...m.build(readPalette()) });
   m.el.dataset.drawn = 'true';
 }
 
@@ -56,6 +58,10 @@ export function baseOption(p: Palette): EChartsCoreOption {
   };
 }
 
+function ariaOption(m: Mounted): EChartsCoreOption {
+  return { aria: { enabled: true, label: { description: m.label } } };
+}
+
 export function axisStyle(p: Palette): Record<string, unknown> {
   return {
     axisLine: { lineStyle: { color: p.grid } },
@@ -75,7 +81,7 @@ export function mountChart(el: HTMLElement, build: OptionBuilder, summary: unkno
   el.setAttribute('role', 'img');
   el.setAttribute('aria-label', label);
   el.dataset.summary = JSON.stringify(summary);
-  const m: Mounted = { el, chart: null, build };
+  const m: Mounted = { el, chart: null, build, label };
   mounted.add(m);
   if (el.isConnected && el.clientWidth > 0) draw(m);
   observer().observe(el);
@@ -100,7 +106,7 @@ export function disposeChartsUnder(root: Element): void {
 /** Redraw every chart in the current theme colours. */
 export function redrawAll(): void {
   const p = readPalette();
-  for (const m of mounted) m.chart?.setOption({ ...baseOption(p), ...m.build(p) }, { notMerge: true });
+  for (const m of mounted) m.chart?.setOption({ ...baseOption(p), ...ariaOption(m), ...m.build(p) }, { notMerge: true });
 }
 
 /** Resize charts that were laid out while hidden (a tab becoming visible). */
@@ -144,7 +150,7 @@ function exportOption(m: Mounted, title: string, p: Palette): Record<string, unk
   const o = m.build(p) as Record<string, unknown>;
   const subtitle = exportContext().subtitle();
   return {
-    ...baseOption(p), ...o, backgroundColor: p.bg,
+    ...baseOption(p), ...ariaOption(m), ...o, backgroundColor: p.bg,
     title: {
       text: title, subtext: subtitle, left: 16, top: 10, itemGap: 6,
       textStyle: { color: p.fg, fontFamily: p.font, fontSize: 17, fontWeight: 600 },

@@ -1,4 +1,5 @@
 /** The checkpoint editor's content: facts, Soft MoE layers (Φ, slot cosine, expert norms) and the tensor table. */
+import * as l10n from '@vscode/l10n';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-table/index.js';
@@ -21,6 +22,8 @@ export interface CheckpointAppOptions {
   onAnalyze?: () => void;
   onCompare?: () => void;
 }
+
+const tensors = (n: number): string => plural(n, l10n.t('{0} tensor'), l10n.t('{0} tensors'));
 
 /** Rows drawn at most; the filter narrows the rest. */
 const MAX_ROWS = 400;
@@ -48,35 +51,35 @@ function layerSection(l: LayerSummary, i: number): HTMLElement {
   const cosEl = h('div', { class: 'chart chart-square', id: `chart-slot-cos-${i}` });
   const normEl = h('div', { class: 'chart', id: `chart-norms-${i}` });
   const sec = h('section', { class: 'layer' },
-    h('h3', null, `${layerLabel(l.name, i)} — ${l.layout}`),
-    h('p', { class: 'muted' }, `${plural(l.numExperts, 'expert')} × ${plural(l.slotsPerExpert, 'slot')}, dim ${l.dim}, expert hidden ${l.expertHidden}`),
+    h('h3', null, l10n.t`${layerLabel(l.name, i)} — ${l.layout}`),
+    h('p', { class: 'muted' }, l10n.t`${plural(l.numExperts, l10n.t('{0} expert'), l10n.t('{0} experts'))} × ${plural(l.slotsPerExpert, l10n.t('{0} slot'), l10n.t('{0} slots'))}, dim ${l.dim}, expert hidden ${l.expertHidden}`),
     h('div', { class: 'two-col' },
-      h('div', null, h('h4', null, l.phi && l.phi.sourceRows !== l.phi.rows ? `Slot parameters Φ (${l.phi.sourceRows} dims averaged in ${l.phi.rows} groups)` : 'Slot parameters Φ'), l.phi ? phiEl : h('p', { class: 'muted' }, 'This layout stores no Φ.')),
-      h('div', null, h('h4', null, 'Cosine similarity between slot vectors'), l.slotCosine ? cosEl : h('p', { class: 'muted' }, '–'))),
-    h('h4', null, 'Weight norm per expert'),
-    l.expertNorms.length ? normEl : h('p', { class: 'muted expert-norms-note', id: `norms-note-${i}` }, l.expertNormsNote ?? 'No expert weights found for this layer.'));
+      h('div', null, h('h4', null, l.phi && l.phi.sourceRows !== l.phi.rows ? l10n.t`Slot parameters Φ (${l.phi.sourceRows} dims averaged in ${l.phi.rows} groups)` : l10n.t('Slot parameters Φ')), l.phi ? phiEl : h('p', { class: 'muted' }, l10n.t('This layout stores no Φ.'))),
+      h('div', null, h('h4', null, l10n.t('Cosine similarity between slot vectors')), l.slotCosine ? cosEl : h('p', { class: 'muted' }, '–'))),
+    h('h4', null, l10n.t('Weight norm per expert')),
+    l.expertNorms.length ? normEl : h('p', { class: 'muted expert-norms-note', id: `norms-note-${i}` }, l.expertNormsNote ?? l10n.t('No expert weights found for this layer.')));
   queueMicrotask(() => {
     if (l.phi) {
       const phi = l.phi;
       mountChart(phiEl, (p) => heatmapOption(p, {
         xLabels: Array.from({ length: slots }, (_, s) => slotLabel(s)), yLabels: phiRowLabels(phi),
-        xName: 'slot', yName: phi.sourceRows !== phi.rows ? 'dims (mean)' : 'dim', matrix: toRows(phi), scale: 'diverging', showValues: false,
-      }), { rows: phi.rows, cols: phi.cols, dims: phi.sourceRows, firstRows: phiRowLabels(phi).slice(0, 3) }, `Heatmap of the slot parameters of ${layerLabel(l.name, i)}`);
+        xName: l10n.t('slot'), yName: phi.sourceRows !== phi.rows ? l10n.t('dims (mean)') : l10n.t('dim'), matrix: toRows(phi), scale: 'diverging', showValues: false,
+      }), { rows: phi.rows, cols: phi.cols, dims: phi.sourceRows, firstRows: phiRowLabels(phi).slice(0, 3) }, l10n.t`Heatmap of the slot parameters of ${layerLabel(l.name, i)}`);
     }
     if (l.slotCosine) {
       const cos = l.slotCosine;
       mountChart(cosEl, (p) => heatmapOption(p, {
         xLabels: Array.from({ length: cos.cols }, (_, s) => slotLabel(s)), yLabels: Array.from({ length: cos.rows }, (_, s) => slotLabel(s)),
-        xName: 'slot', yName: 'slot', matrix: toRows(cos), scale: 'diverging', min: -1, max: 1,
-      }), { slots: cos.rows }, `Cosine similarity between the slot vectors of ${layerLabel(l.name, i)}`);
+        xName: l10n.t('slot'), yName: l10n.t('slot'), matrix: toRows(cos), scale: 'diverging', min: -1, max: 1,
+      }), { slots: cos.rows }, l10n.t`Cosine similarity between the slot vectors of ${layerLabel(l.name, i)}`);
     }
     if (l.expertNorms.length) mountChart(normEl, (p) => ({
       grid: { left: 48, right: 16, top: 16, bottom: 40 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => v.toFixed(3) },
-      xAxis: { type: 'category', data: l.expertNorms.map((_, e) => String(e)), name: 'expert', nameLocation: 'middle', nameGap: 26, ...axisStyle(p) },
+      xAxis: { type: 'category', data: l.expertNorms.map((_, e) => String(e)), name: l10n.t('expert'), nameLocation: 'middle', nameGap: 26, ...axisStyle(p) },
       yAxis: { type: 'value', name: '‖W‖', ...axisStyle(p) },
-      series: [{ type: 'bar', name: 'weight norm', color: p.series[0], data: l.expertNorms }],
-    }), { experts: l.expertNorms.length }, `Weight norm of each expert of ${layerLabel(l.name, i)}`);
+      series: [{ type: 'bar', name: l10n.t('weight norm'), color: p.series[0], data: l.expertNorms }],
+    }), { experts: l.expertNorms.length }, l10n.t`Weight norm of each expert of ${layerLabel(l.name, i)}`);
   });
   return sec;
 }
@@ -88,12 +91,12 @@ function tensorTable(header: HTMLElement, body: HTMLElement, count: HTMLElement,
   for (const t of rows.slice(0, MAX_ROWS)) {
     body.append(h('vscode-table-row', null,
       h('vscode-table-cell', { class: 'mono' }, t.name), h('vscode-table-cell', null, t.dtype),
-      h('vscode-table-cell', { class: 'mono' }, `[${t.shape.join(', ')}]`), h('vscode-table-cell', null, t.meta ? 'meta, no data' : fmtBytes(t.byteLength))));
+      h('vscode-table-cell', { class: 'mono' }, `[${t.shape.join(', ')}]`), h('vscode-table-cell', null, t.meta ? l10n.t('meta, no data') : fmtBytes(t.byteLength))));
   }
   keepColumnWidths(header, body);
-  const more = rows.length > MAX_ROWS ? ` (showing the first ${MAX_ROWS}; type to narrow)` : '';
-  const trunc = s.tensorsTruncated ? ` — the file holds ${fmtInt(s.tensorCount)} tensors, the table lists the first ${fmtInt(s.tensors.length)}` : '';
-  count.textContent = `${fmtInt(rows.length)} of ${plural(s.tensors.length, 'tensor')}${more}${trunc}`;
+  const more = rows.length > MAX_ROWS ? l10n.t` (showing the first ${MAX_ROWS}; type to narrow)` : '';
+  const trunc = s.tensorsTruncated ? l10n.t` — the file holds ${fmtInt(s.tensorCount)} tensors, the table lists the first ${fmtInt(s.tensors.length)}` : '';
+  count.textContent = `${l10n.t`${fmtInt(rows.length)} of ${tensors(s.tensors.length)}`}${more}${trunc}`;
 }
 
 /**
@@ -112,13 +115,13 @@ function keepColumnWidths(header: HTMLElement, body: HTMLElement): void {
 
 export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: CheckpointAppOptions = {}): { dispose(): void } {
   clear(root);
-  const analyze = h('vscode-button', { id: 'btn-analyze', disabled: s.layers.length === 0 || !opts.onAnalyze }, 'Analyze Experts');
+  const analyze = h('vscode-button', { id: 'btn-analyze', disabled: s.layers.length === 0 || !opts.onAnalyze }, l10n.t('Analyze Experts'));
   analyze.addEventListener('click', () => opts.onAnalyze?.());
-  const compare = h('vscode-button', { id: 'btn-compare', secondary: true, disabled: !opts.onCompare }, 'Compare with…');
+  const compare = h('vscode-button', { id: 'btn-compare', secondary: true, disabled: !opts.onCompare }, l10n.t('Compare with…'));
   compare.addEventListener('click', () => opts.onCompare?.());
-  const search = h('vscode-textfield', { placeholder: 'Filter tensors by name', 'aria-label': 'Filter tensors by name', value: opts.filter ?? '' });
+  const search = h('vscode-textfield', { placeholder: l10n.t('Filter tensors by name'), 'aria-label': l10n.t('Filter tensors by name'), value: opts.filter ?? '' });
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const header = h('vscode-table-header', { slot: 'header' }, ...['Name', 'dtype', 'Shape', 'Bytes'].map((t) => h('vscode-table-header-cell', null, t)));
+  const header = h('vscode-table-header', { slot: 'header' }, ...[l10n.t('Name'), l10n.t('dtype'), l10n.t('Shape'), l10n.t('Bytes')].map((t) => h('vscode-table-header-cell', null, t)));
   const body = h('vscode-table-body', { slot: 'body' });
   search.addEventListener('input', () => {
     const v = (search as unknown as { value: string }).value;
@@ -130,14 +133,14 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
       h('div', null, h('h1', null, runName(s.path || s.name)), h('p', { class: 'muted mono', title: s.path }, s.path)),
       h('div', { class: 'actions' }, analyze, compare)),
     h('div', { class: 'stats' },
-      stat('Format', s.format),
-      stat('Size', fmtBytes(s.fileSize), `${fmtInt(s.fileSize)} bytes`),
-      stat('Parameters', fmtInt(s.parameterCount), plural(s.tensorCount, 'tensor')),
-      stat('Architecture', s.architecture || 'not recognised', s.detectionNote ?? (s.layers.length ? plural(s.layers.length, 'Soft MoE layer') : ''))),
-    h('h2', null, 'Soft MoE layers'),
-    ...(s.layers.length ? s.layers.map((l, i) => layerSection(l, i)) : [h('p', { class: 'muted' }, s.detectionNote ?? 'No Soft MoE layer found in this checkpoint.')]),
-    ...(Object.keys(s.metadata).length ? [h('h2', null, 'Metadata'), h('dl', { class: 'facts' }, ...Object.entries(s.metadata).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]))] : []),
-    h('h2', null, 'Tensors'), search, count,
+      stat(l10n.t('Format'), s.format),
+      stat(l10n.t('Size'), fmtBytes(s.fileSize), l10n.t`${fmtInt(s.fileSize)} bytes`),
+      stat(l10n.t('Parameters'), fmtInt(s.parameterCount), tensors(s.tensorCount)),
+      stat(l10n.t('Architecture'), s.architecture || l10n.t('not recognised'), s.detectionNote ?? (s.layers.length ? plural(s.layers.length, l10n.t('{0} Soft MoE layer'), l10n.t('{0} Soft MoE layers')) : ''))),
+    h('h2', null, l10n.t('Soft MoE layers')),
+    ...(s.layers.length ? s.layers.map((l, i) => layerSection(l, i)) : [h('p', { class: 'muted' }, s.detectionNote ?? l10n.t('No Soft MoE layer found in this checkpoint.'))]),
+    ...(Object.keys(s.metadata).length ? [h('h2', null, l10n.t('Metadata')), h('dl', { class: 'facts' }, ...Object.entries(s.metadata).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]))] : []),
+    h('h2', null, l10n.t('Tensors')), search, count,
     h('vscode-table', { zebra: true, bordered: true, 'resizable': true, columns: JSON.stringify(['50%', '10%', '25%', '15%']) }, header, body),
   );
   tensorTable(header, body, count, s, opts.filter ?? '');
@@ -148,10 +151,10 @@ export function renderCheckpoint(root: HTMLElement, s: CheckpointSummary, opts: 
 /** What the editor shows for a file it cannot read: the core's one-line message, no crash. */
 export function renderCheckpointError(root: HTMLElement, path: string, error: { code: string; userMessage: string }, onShowLog?: () => void): void {
   clear(root);
-  const log = onShowLog ? h('vscode-button', { secondary: true }, 'Show Log') : null;
+  const log = onShowLog ? h('vscode-button', { secondary: true }, l10n.t('Show Log')) : null;
   log?.addEventListener('click', () => onShowLog?.());
   root.append(h('div', { class: 'error-box', role: 'alert' },
-    h('h2', null, 'This file cannot be shown'),
+    h('h2', null, l10n.t('This file cannot be shown')),
     h('p', { class: 'error-message' }, error.userMessage),
     h('p', { class: 'muted' }, `${error.code} · ${path}`), log));
 }

@@ -3,6 +3,7 @@
  * Training Run). One scrolling page of sections sharing a drop mode; used by the VS Code panel and the standalone
  * report alike.
  */
+import * as l10n from '@vscode/l10n';
 import type { AnalysisResult, DropMode } from '../src/core/analysis/schema';
 import type { ComparisonMode, PanelState } from '../src/core/protocol/webviewProtocol';
 import { sharedDrops, sharedFractions } from '../src/core/report/comparison';
@@ -75,34 +76,35 @@ export function renderComparison(root: HTMLElement, payload: ComparisonPayload, 
   });
   const drops = sharedDrops(runs);
   const dropGroup = radioGroup({
-    label: 'How dropped experts are removed', name: 'drop', className: 'drop-toggle', value: state.drop,
-    choices: drops.map((d) => ({ value: d, text: d === 'zero' ? 'zero (no renormalisation)' : 'renormalise' })),
+    label: l10n.t('How dropped experts are removed'), name: 'drop', className: 'drop-toggle', value: state.drop,
+    choices: drops.map((d) => ({ value: d, text: d === 'zero' ? l10n.t('zero (no renormalisation)') : l10n.t('renormalise') })),
     onChange: (d) => set({ drop: d }),
   });
   const examples = [...new Set(runs.map((r) => r.result.numExamples))];
   const datasets = [...new Set(runs.map((r) => r.result.dataset.name))];
-  const title = payload.title || (payload.mode === 'training' ? 'Training run' : 'Compare runs');
+  const title = payload.title || (payload.mode === 'training' ? l10n.t('Training run') : l10n.t('Compare runs'));
   const stem = fileStem(payload.title || 'comparison');
-  setExportContext({ stem, subtitle: () => `${title} · ${datasets.join(' / ')}, ${examples.map((n) => n.toLocaleString('en-US')).join(' / ')} examples · drop ${state.drop}` });
+  const exampleCounts = examples.map((n) => n.toLocaleString('en-US')).join(' / ');
+  setExportContext({ stem, subtitle: () => l10n.t`${title} · ${datasets.join(' / ')}, ${exampleCounts} examples · drop ${state.drop}` });
   const skipped = payload.skipped ?? [];
   root.dataset.mode = payload.mode;
   root.append(
     h('header', { class: 'app-header' },
       h('div', null,
         h('h1', null, title),
-        h('p', { class: 'muted' }, `${plural(runs.length, payload.mode === 'training' ? 'epoch' : 'run')} · ${datasets.join(' / ')} · ${examples.map((n) => n.toLocaleString('en-US')).join(' / ')} examples`),
+        h('p', { class: 'muted' }, l10n.t`${payload.mode === 'training' ? plural(runs.length, l10n.t('{0} epoch'), l10n.t('{0} epochs')) : plural(runs.length, l10n.t('{0} run'), l10n.t('{0} runs'))} · ${datasets.join(' / ')} · ${exampleCounts} examples`),
         skipped.length ? h('div', { class: 'banner error skipped-runs', role: 'alert' },
-          h('div', null, h('strong', null, `${plural(skipped.length, 'run')} left out of this comparison:`),
+          h('div', null, h('strong', null, skipped.length === 1 ? l10n.t('1 run left out of this comparison:') : l10n.t`${skipped.length} runs left out of this comparison:`),
             h('ul', null, ...skipped.map((x) => h('li', null, h('span', { class: 'mono' }, x.label), ` — ${x.reason}`))))) : null),
       h('div', { class: 'actions' }, ...actions)),
-    h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Comparison controls' },
-      drops.length > 1 ? h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, 'Drop:'), dropGroup) : h('span', { class: 'toolbar-label' }, `Drop: ${state.drop}`),
-      exportBar('this comparison', [
+    h('div', { class: 'controls', role: 'toolbar', 'aria-label': l10n.t('Comparison controls') },
+      drops.length > 1 ? h('div', { class: 'control' }, h('span', { class: 'toolbar-label' }, l10n.t('Drop:')), dropGroup) : h('span', { class: 'toolbar-label' }, l10n.t`Drop: ${state.drop}`),
+      exportBar('comparison', l10n.t('this comparison'), [
         { format: 'json', data: () => JSON.stringify({ mode: payload.mode, title: payload.title, runs: runs.map((r) => ({ label: r.label, epoch: r.epoch, result: r.result })) }, null, 1) },
         { format: 'html', data: () => null },
       ], stem)),
   );
-  if (runs.length < 2) root.append(h('p', { class: 'banner info' }, 'Only one run: add more to compare.'));
+  if (runs.length < 2) root.append(h('p', { class: 'banner info' }, l10n.t('Only one run: add more to compare.')));
   if (payload.mode === 'training') sections.push(trainingSection(root, ctx()));
   sections.push(overlaySection(root, ctx()), summarySection(root, ctx()), deltasSection(root, ctx()), heatmapsSection(root, ctx()));
   root.dataset.drop = state.drop;

@@ -2,6 +2,7 @@
  * Entry of dist/webview.js. In a VS Code webview it speaks the typed protocol with the extension; in a
  * standalone report (a <script type="application/json" id="softmoe-result"> on the page) it renders that result.
  */
+import * as l10n from '@vscode/l10n';
 import css from './styles.css';
 import { renderReport } from './renderReport';
 import { startVsCodeBridge } from './vscodeBridge';
@@ -31,6 +32,18 @@ function rootElement(): HTMLElement {
 
 (globalThis as Record<string, unknown>).SoftMoeReport = { renderReport, renderAnalysis, renderCheckpoint, renderComparison };
 
+/** The display language's strings, embedded by the host (absent: English), before anything renders. */
+function configureL10n(): void {
+  const el = document.getElementById('softmoe-l10n');
+  if (!el) return;
+  try {
+    l10n.config({ contents: JSON.parse(el.textContent ?? '{}') as Record<string, string> });
+  } catch {
+    // A broken bundle leaves the English strings.
+  }
+}
+
+configureL10n();
 injectStyles();
 const embedded = document.getElementById('softmoe-result');
 if (embedded) {

@@ -1,12 +1,11 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
+import * as l10n from '@vscode/l10n';
 import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
 import { SELECTOR_NAMES } from '../src/core/analysis/selectorRegistry';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
-export { selectorLabel } from '../src/core/analysis/selectorRegistry';
-
 /** Legends and tables list selectors in the registry's order. */
-export const SELECTOR_ORDER: readonly SelectorName[] = SELECTOR_NAMES;
+const order = (s: SelectorName): number => SELECTOR_NAMES.indexOf(s);
 
 export function numExperts(r: AnalysisResult, layer = 0): number {
   return r.layers[layer]?.numExperts ?? r.layers[0]?.numExperts ?? 1;
@@ -20,7 +19,7 @@ export function drops(r: AnalysisResult): DropMode[] {
 export function curvesFor(r: AnalysisResult, drop: DropMode): Curve[] {
   return r.curves
     .filter((c) => c.drop === drop)
-    .sort((a, b) => SELECTOR_ORDER.indexOf(a.selector) - SELECTOR_ORDER.indexOf(b.selector));
+    .sort((a, b) => order(a.selector) - order(b.selector));
 }
 
 export function pointAt(r: AnalysisResult, selector: SelectorName, drop: DropMode, k: number): CurvePoint | null {
@@ -48,7 +47,7 @@ export function resolveState(r: AnalysisResult, s: PanelState): PanelState {
 }
 
 export function layerLabel(name: string, i: number): string {
-  return name === '' ? `MoE layer ${i + 1}` : name;
+  return name === '' ? l10n.t`MoE layer ${i + 1}` : name;
 }
 
 export function className(r: AnalysisResult, c: number): string {

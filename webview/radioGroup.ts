@@ -25,7 +25,7 @@ export interface RadioGroupOptions<T extends string> {
 
 export function radioGroup<T extends string>(o: RadioGroupOptions<T>): HTMLElement {
   const group = h('vscode-radio-group', { 'aria-label': o.label, class: o.className },
-    ...o.choices.map((c) => h('vscode-radio', { name: o.name, value: c.value, label: c.value, checked: c.value === o.value }, c.text)));
+    ...o.choices.map((c) => h('vscode-radio', { name: o.name, value: c.value, label: c.text, checked: c.value === o.value }, c.text)));
   group.dataset.value = o.value;
   const report = (): void => {
     const checked = [...group.querySelectorAll('vscode-radio')].find((r) => (r as unknown as { checked: boolean }).checked);

@@ -3,6 +3,7 @@
  * `{kind: 'comparison', mode, title, runs: [{label, result, epoch?}]}`. What src/core/report/buildStandaloneReport.ts
  * pages call, and the same renderers the VS Code panels use.
  */
+import * as l10n from '@vscode/l10n';
 import type { AnalysisResult } from '../src/core/analysis/schema';
 import { isSupportedSchema } from '../src/core/analysis/schema';
 import { reportState } from '../src/core/protocol/webviewProtocol';
@@ -13,8 +14,8 @@ import { comparisonStateOf, renderComparison } from './comparisonApp';
 import { h } from './dom';
 
 function unsupported(root: HTMLElement, version: unknown): null {
-  root.append(h('div', { class: 'error-box', role: 'alert' }, h('h2', null, 'Unsupported result'),
-    h('p', null, `This report holds a result of schema version ${String(version)}, which this viewer does not read.`)));
+  root.append(h('div', { class: 'error-box', role: 'alert' }, h('h2', null, l10n.t('Unsupported result')),
+    h('p', null, l10n.t`This report holds a result of schema version ${String(version)}, which this viewer does not read.`)));
   return null;
 }
 

@@ -2,16 +2,15 @@
  * The webview's side of the protocol in src/core/protocol/webviewProtocol.ts: the ready → init handshake,
  * requests with ids answered by exactly one response, and state kept with setState for the serializer.
  */
+import * as l10n from '@vscode/l10n';
 import type { ErrorPayload } from '../src/core/protocol/errors';
-import type { ExportResponse, HostToWebview, PanelState, PruneResponse, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
+import type { HostToWebview, PanelState, ReplyOf, RequestBody, RequestType, ViewModel, WebviewRequest, WebviewToHost } from '../src/core/protocol/webviewProtocol';
 import { PROTOCOL_VERSION, parseHostMessage, reportState, sanitizePanelState } from '../src/core/protocol/webviewProtocol';
 import { renderAnalysis } from './analysisApp';
 import { renderCheckpoint, renderCheckpointError } from './checkpointApp';
 import { comparisonStateOf, renderComparison } from './comparisonApp';
 import { setExportSink } from './export/exportSink';
 import { clear, h } from './dom';
-
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 
 export function startVsCodeBridge(root: HTMLElement): void {
   const api = acquireVsCodeApi();
@@ -21,7 +20,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
   const banner = h('div', { class: 'banner', role: 'status', hidden: true });
   const content = h('div', { class: 'content' });
   root.append(banner, content);
-  content.append(h('p', { class: 'muted loading' }, 'Loading…'));
+  content.append(h('p', { class: 'muted loading' }, l10n.t('Loading…')));
 
   const post = (m: WebviewToHost): void => api.postMessage(m);
   const save = (patch: Partial<PanelState>): void => {
@@ -29,11 +28,13 @@ export function startVsCodeBridge(root: HTMLElement): void {
     api.setState(saved);
   };
 
-  function request(body: DistributiveOmit<WebviewRequest, 'requestId'>): Promise<unknown> {
+  /** Send a request; its promise resolves with the reply body its type has in the protocol's `WebviewApi`. */
+  function request<T extends RequestType>(body: RequestBody<T>): Promise<ReplyOf<T>> {
     const requestId = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(requestId, { resolve, reject });
-      post({ ...body, requestId } as WebviewRequest);
+      // The response to this id answers this request, so its body is this request type's reply.
+      pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
+      post({ ...body, requestId } as unknown as WebviewRequest);
     });
   }
 
@@ -43,7 +44,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
     banner.className = `banner ${kind}`;
     banner.append(h('span', null, text));
     if (withLog) {
-      const b = h('vscode-button', { secondary: true }, 'Show Log');
+      const b = h('vscode-button', { secondary: true }, l10n.t('Show Log'));
       b.addEventListener('click', () => post({ type: 'showLog' }));
       banner.append(b);
     }
@@ -52,9 +53,9 @@ export function startVsCodeBridge(root: HTMLElement): void {
   const fail = (e: ErrorPayload): void => showBanner(e.userMessage, 'error', true);
 
   setExportSink({
-    save: async (format, suggestedName, data) => (await request({ type: 'export', format, suggestedName, data })) as ExportResponse,
+    save: (format, suggestedName, data) => request<'export'>({ type: 'export', format, suggestedName, data }),
     // The report opens where the panel is now: its tab, k, drop mode, sample, fraction.
-    report: async (suggestedName) => (await request({ type: 'exportReport', suggestedName, state: reportState(saved) })) as ExportResponse,
+    report: (suggestedName) => request<'exportReport'>({ type: 'exportReport', suggestedName, state: reportState(saved) }),
   });
 
   function show(view: ViewModel, state: Partial<PanelState> | undefined): void {
@@ -65,11 +66,10 @@ export function startVsCodeBridge(root: HTMLElement): void {
       renderAnalysis(content, result, {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
-        actions: [{ label: 'Re-run', run: () => { request({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+        actions: [{ label: l10n.t('Re-run'), run: () => { request<'analyze'>({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
         onPrune: (k) => {
-          request({ type: 'prune', k }).then((body) => {
-            const b = body as PruneResponse;
-            if (b.written && b.path) showBanner(`Pruned checkpoint written: ${b.path}`, 'info');
+          request<'prune'>({ type: 'prune', k }).then((b) => {
+            if (b.written && b.path) showBanner(l10n.t('Pruned checkpoint written: {0}', b.path), 'info');
           }).catch(fail);
         },
       });
@@ -85,8 +85,8 @@ export function startVsCodeBridge(root: HTMLElement): void {
       renderCheckpoint(content, view.summary, {
         filter: saved.filter,
         onFilter: (filter) => save({ filter }),
-        onAnalyze: () => { request({ type: 'analyze', path, rerun: false }).catch(fail); },
-        onCompare: () => { request({ type: 'compare', path }).catch(fail); },
+        onAnalyze: () => { request<'analyze'>({ type: 'analyze', path, rerun: false }).catch(fail); },
+        onCompare: () => { request<'compare'>({ type: 'compare', path }).catch(fail); },
       });
     } else {
       renderCheckpointError(content, view.path, view.error, () => post({ type: 'showLog' }));
@@ -100,7 +100,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
       switch (m.type) {
         case 'init':
           if (m.protocolVersion !== PROTOCOL_VERSION) {
-            fail({ code: 'E_UNSUPPORTED', userMessage: `The extension speaks protocol ${m.protocolVersion}, this panel ${PROTOCOL_VERSION}; reload the window.` });
+            fail({ code: 'E_UNSUPPORTED', userMessage: l10n.t`The extension speaks protocol ${m.protocolVersion}, this panel ${PROTOCOL_VERSION}; reload the window.` });
             return;
           }
           show(m.view, m.state);
@@ -118,7 +118,7 @@ export function startVsCodeBridge(root: HTMLElement): void {
           pending.delete(m.inReplyTo);
           if (!p) return;
           if (m.ok) p.resolve(m.body);
-          else p.reject(m.error ?? { code: 'E_INTERNAL', userMessage: 'The request failed.' });
+          else p.reject(m.error ?? { code: 'E_INTERNAL', userMessage: l10n.t('The request failed.') });
           break;
         }
       }

@@ -11,115 +11,25 @@ Prints the time and the heuristic accuracy per k as one JSON line ("RESULT {...}
 random subsets are those softmoe draws (the same seeded generator), so the random curves can be compared exactly.
 """
 import argparse
-import gzip
 import json
-import struct
+import os
+import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "reference"))
+from softmoe_ref import PaperMnistSoftMoE, read_idx, read_safetensors  # noqa: E402  (the paper model the fixtures use)
 
 torch.set_num_threads(1)
 MEAN, STD = 0.1307, 0.3081
 M32 = 0xFFFFFFFF
 
 
-def read_idx(path):
-    with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", name
-        a, b = e["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(raw, dtype="<f4", count=(b - a) // 4, offset=8 + n + a).copy()).reshape(e["shape"])
-    return out
-
-
-def patchify(x, patch=14):
-    b, c, hh, ww = x.shape
-    h, w = hh // patch, ww // patch
-    return x.reshape(b, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5).reshape(b, h * w, c * patch * patch)
-
-
 def prepare(images_u8):
     x = torch.from_numpy(images_u8.astype(np.float32)).div(255.0).unsqueeze(1)
     return (x - MEAN) / STD
-
-
-class PaperSoftMoE(nn.Module):
-    """The paper's SoftMoeModel (normalize_moe_input=True, one slot per expert, linear decoder)."""
-
-    def __init__(self, n, h, d=196, tokens=4, classes=10):
-        super().__init__()
-        self.num_experts = n
-        self.phi = nn.Parameter(-1 + 2 * torch.rand(d, n))
-        self.normalization_scale_param = nn.Parameter(torch.tensor([1.0]))
-        self.experts = nn.ModuleList(
-            [nn.Sequential(nn.Flatten(), nn.Linear(d, h, bias=False), nn.ReLU(), nn.Linear(h, d, bias=False)) for _ in range(n)]
-        )
-        self.decoder = nn.Sequential(nn.Flatten(), nn.Linear(tokens * d, classes, bias=False))
-
-    @classmethod
-    def from_state(cls, sd):
-        n = sd["phi"].shape[1]
-        m = cls(n, sd["experts.0.1.weight"].shape[0], classes=sd["decoder.1.weight"].shape[0])
-        m.load_state_dict(sd)
-        return m.eval()
-
-    @staticmethod
-    def norm(a, axis, eps=1e-6):
-        return a / (torch.sqrt(torch.square(a).sum(axis=axis, keepdims=True)) + eps)
-
-    def logits_of(self, x):
-        X = self.norm(patchify(x), 2)
-        return X, torch.matmul(X, self.normalization_scale_param * self.norm(self.phi, 0))
-
-    def run_experts(self, X_tilde):
-        B, S, d = X_tilde.shape
-        return torch.cat([self.experts[i](X_tilde[:, i : i + 1].reshape(B, d)).reshape(B, 1, -1) for i in range(S)], dim=1)
-
-    def forward(self, x):
-        X, L = self.logits_of(x)
-        D = torch.softmax(L, dim=1)
-        C = torch.softmax(L, dim=2)
-        return self.decoder(torch.matmul(C, self.run_experts(torch.matmul(D.transpose(1, 2), X)))), C
-
-    def forward_zero(self, x, keep):
-        """expert_masked_forward: each expert runs on the inputs that keep it; the rest of Y_tilde stays 0."""
-        X, L = self.logits_of(x)
-        B, _, S = L.shape
-        D = F.softmax(L, dim=1)
-        X_tilde = torch.matmul(D.transpose(1, 2), X)
-        Y_tilde = torch.zeros(B, S, X.shape[2])
-        for idx in range(S):
-            rows = keep[:, idx]
-            if rows.sum() == 0:
-                continue
-            Y_tilde[rows, idx : idx + 1] = self.experts[idx](X_tilde[rows, idx : idx + 1].reshape(-1, X.shape[2])).reshape(-1, 1, X.shape[2])
-        return self.decoder(torch.matmul(torch.softmax(L, dim=2), Y_tilde))
-
-    def forward_renorm(self, x, keep):
-        """orig_expert_masked_forward: dropped logits -> -inf before both softmaxes; NaN dispatch -> 0."""
-        X, L = self.logits_of(x)
-        L = L.masked_fill(~keep[:, None, :], -float("inf"))
-        D = F.softmax(L, dim=1)
-        D = D.masked_fill(~torch.isfinite(D), 0)
-        Y_tilde = self.run_experts(torch.matmul(D.transpose(1, 2), X))
-        return self.decoder(torch.matmul(torch.softmax(L, dim=2), Y_tilde))
 
 
 # softmoe's seeded generator (src/core/train/prng.ts, mulberry32 over a splitmix-mixed seed), bit for bit.
@@ -174,7 +84,7 @@ def analyze(model, x, y, ks, trials, drops, batch, random="torch", seed=0):
         for s in range(0, len(y), batch):
             xb, yb = x[s : s + batch], y[s : s + batch]
             B = len(yb)
-            logits, C = model(xb)
+            logits, C = model.forward_with_combine(xb)
             res["full_correct"] += int((logits.argmax(1) == yb).sum())
             rank = torch.argsort(C.sum(dim=1), dim=1, descending=True)
             if random == "torch":
@@ -206,7 +116,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     t0 = time.time()
-    model = PaperSoftMoE.from_state(load_safetensors(args.model))
+    model = PaperMnistSoftMoE.from_state(read_safetensors(args.model))
     imgs = read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz")
     labels = read_idx(f"{args.data}/t10k-labels-idx1-ubyte.gz")
     if args.limit:

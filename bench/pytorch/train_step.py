@@ -6,10 +6,15 @@ Run: /usr/bin/python3 bench/pytorch/train_step.py [--experts 16] [--batch 256] [
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "reference"))
+from softmoe_ref import PaperMnistSoftMoE  # noqa: E402  (the paper model the fixtures use)
 
 torch.set_num_threads(1)
 p = argparse.ArgumentParser()
@@ -21,33 +26,8 @@ M, D, K, N = 4, 196, 10, a.experts
 H = int(196 * 4 / N)
 
 
-class PaperSoftMoe(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.phi = nn.Parameter(torch.empty(D, N).uniform_(-1, 1))
-        self.normalization_scale_param = nn.Parameter(torch.tensor([1.0]))
-        self.experts = nn.ModuleList(
-            [nn.Sequential(nn.Identity(), nn.Linear(D, H, bias=False), nn.ReLU(), nn.Linear(H, D, bias=False)) for _ in range(N)]
-        )
-        self.decoder = nn.Sequential(nn.Flatten(), nn.Linear(M * D, K, bias=False))
-
-    @staticmethod
-    def norm(t, axis, eps=1e-6):
-        return t / (torch.sqrt(torch.square(t).sum(axis=axis, keepdims=True)) + eps)
-
-    def forward(self, x):
-        x = self.norm(x, 2)
-        phi = self.normalization_scale_param * self.norm(self.phi, 0)
-        logits = torch.matmul(x, phi)
-        d = torch.softmax(logits, dim=1)
-        x_tilde = torch.matmul(d.transpose(1, 2), x)
-        y_tilde = torch.cat([self.experts[i](x_tilde[:, i]).unsqueeze(1) for i in range(N)], dim=1)
-        c = torch.softmax(logits, dim=2)
-        return self.decoder(torch.matmul(c, y_tilde))
-
-
 torch.manual_seed(0)
-model = PaperSoftMoe()
+model = PaperMnistSoftMoE(N, H, d=D, tokens=M, classes=K, patch=None)  # tokens in
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
 x = torch.randn(a.batch, M, D)

@@ -36,7 +36,10 @@ export async function prepareAnalysis(services: Services, uri: vscode.Uri, datas
   for (const w of resolved.warnings) services.log.warn(w);
   const sidecars = await readSidecars(uri.fsPath);
   const decision = decideEngine(engine.engine, { trusted: vscode.workspace.isTrusted, hasFactory: readModelFactory(sidecars) !== undefined });
-  if (decision.note) services.log.info(`${uri.fsPath}: ${decision.note}`);
+  if (decision.note) {
+    services.log.info(`${uri.fsPath}: ${decision.note}`);
+    void vscode.window.showWarningMessage(decision.note);
+  }
   if (decision.engine === 'torch') {
     const python = await resolvePython(uri, engine.pythonPath, (m) => services.log.info(m));
     resolved.execution = { ...resolved.execution, engine: 'torch', python, device: engine.device };

@@ -7,15 +7,13 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { runName } from '../core/report/runLabels';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
-import type { ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
-import { COMPARE_RUNS_COMMAND } from './compareCommand';
+import type { RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
+import { COMMANDS, VIEW_TYPES } from './contributions';
 import { staleReason } from './cacheKey';
 import type { Services } from './services';
 import { handleExport } from './exportHandler';
 import { handlePrune } from './pruneHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
-
-export const ANALYSIS_PANEL_VIEW_TYPE = 'softmoe.analysis';
 
 /** "Experts: n16/ep4_moe.safetensors": runs whose files are named alike keep apart in the tabs. */
 export function analysisPanelTitle(checkpointPath: string): string {
@@ -34,7 +32,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
 
   static register(services: Services): { panels: AnalysisPanels; disposable: vscode.Disposable } {
     const panels = new AnalysisPanels(services);
-    return { panels, disposable: vscode.window.registerWebviewPanelSerializer(ANALYSIS_PANEL_VIEW_TYPE, panels) };
+    return { panels, disposable: vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.analysis, panels) };
   }
 
   /**
@@ -55,7 +53,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       return;
     }
     const panel = vscode.window.createWebviewPanel(
-      ANALYSIS_PANEL_VIEW_TYPE,
+      VIEW_TYPES.analysis,
       analysisPanelTitle(result.checkpoint.path || result.checkpoint.name),
       { viewColumn: this.column(), preserveFocus: false },
       { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false },
@@ -101,17 +99,20 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
   private attach(panel: vscode.WebviewPanel, key: string, view: ViewModel): void {
     const shown: Shown = { panel, view };
     this.open.set(key, shown);
-    const request = async (req: WebviewRequest): Promise<unknown> => {
-      if (req.type === 'analyze') {
-        await vscode.commands.executeCommand('softmoe.analyzeExperts', vscode.Uri.file(req.path), { rerun: req.rerun });
+    const requests: RequestHandlers = {
+      analyze: async (req) => {
+        await vscode.commands.executeCommand(COMMANDS.analyzeExperts, vscode.Uri.file(req.path), { rerun: req.rerun });
         return null;
-      }
-      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, shown.view);
-      if (req.type === 'prune') return handlePrune(this.services, req, shown.view);
-      await vscode.commands.executeCommand(COMPARE_RUNS_COMMAND, vscode.Uri.file(req.path));
-      return null;
+      },
+      compare: async (req) => {
+        await vscode.commands.executeCommand(COMMANDS.compareRuns, vscode.Uri.file(req.path));
+        return null;
+      },
+      export: (req) => handleExport(this.services, req, shown.view),
+      exportReport: (req) => handleExport(this.services, req, shown.view),
+      prune: (req) => handlePrune(this.services, req, shown.view),
     };
-    const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, request }, this.services.log);
+    const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, requests }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
     panel.onDidDispose(() => {
       sub.dispose();

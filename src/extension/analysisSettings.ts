@@ -2,15 +2,13 @@
  * Settings → analysis options, validated and clamped (no vscode import: `get` reads one key of the
  * `softmoeInspector` configuration section, so tests pass a plain object).
  */
-import type { DropMode, SelectorName } from '../core/analysis/schema';
+import type { DropMode, GlobalRanking, SelectorName } from '../core/analysis/schema';
 import { SELECTOR_NAMES } from '../core/analysis/selectorRegistry';
 import { GLOBAL_RANKINGS, parseCalibrationSpec } from '../core/analysis/globalSelection';
-import type { GlobalRanking } from '../core/analysis/schema';
 import type { AnalysisSettings, BackendName, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 export const SETTINGS_SECTION = 'softmoeInspector';
 
-export const ALL_SELECTORS: readonly SelectorName[] = SELECTOR_NAMES;
 export const DEFAULT_SELECTORS: readonly SelectorName[] = ['heuristic', 'random', 'oracle'];
 
 export const DEFAULTS = {
@@ -61,11 +59,11 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
   const rawSel = get('selectors');
   let selectors: SelectorName[] = [...DEFAULT_SELECTORS];
   if (Array.isArray(rawSel)) {
-    const known = rawSel.filter((s): s is SelectorName => ALL_SELECTORS.includes(s as SelectorName));
-    const unknown = rawSel.filter((s) => !ALL_SELECTORS.includes(s as SelectorName));
+    const known = rawSel.filter((s): s is SelectorName => SELECTOR_NAMES.includes(s as SelectorName));
+    const unknown = rawSel.filter((s) => !SELECTOR_NAMES.includes(s as SelectorName));
     if (unknown.length) warnings.push(`${SETTINGS_SECTION}.selectors: ignoring unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')}.`);
     // Heuristic is what the analysis is about; keep it first whatever the user lists.
-    selectors = ['heuristic', ...ALL_SELECTORS.filter((s) => s !== 'heuristic' && known.includes(s))];
+    selectors = ['heuristic', ...SELECTOR_NAMES.filter((s) => s !== 'heuristic' && known.includes(s))];
   } else if (rawSel !== undefined && rawSel !== null) {
     warnings.push(`${SETTINGS_SECTION}.selectors: expected a list; using ${DEFAULT_SELECTORS.join(', ')}.`);
   }

@@ -10,13 +10,13 @@ import { runName } from '../core/report/runLabels';
 import type { AnalysisPanels } from './analysisPanels';
 import { analyzeAll, prepareAnalysis, resultOf } from './analysisJobs';
 import { pickDataset, resolveDataset } from './datasetPicker';
+import { MANAGE_TRUST_COMMAND } from './engineChoice';
+import { CHECKPOINT_EXTS, isCheckpointPath } from './contributions';
 import type { Services } from './services';
 
 export interface AnalyzeArgs {
   rerun?: boolean;
 }
-
-export const CHECKPOINT_EXTS = ['.safetensors', '.pt', '.pth', '.ckpt', '.bin'];
 
 /** Errors a different dataset would fix: the toast offers to choose one. */
 export const DATASET_ERRORS: ReadonlySet<string> = new Set(['E_DATASET', 'E_SHAPE']);
@@ -26,7 +26,7 @@ async function targetUri(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) {
-    if (CHECKPOINT_EXTS.some((e) => input.uri.path.toLowerCase().endsWith(e))) return input.uri;
+    if (isCheckpointPath(input.uri.path)) return input.uri;
   }
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false, openLabel: vscode.l10n.t('Analyze'),
@@ -56,8 +56,12 @@ export async function analyzeExperts(services: Services, panels: AnalysisPanels,
       return;
     }
     const choose = vscode.l10n.t('Choose Dataset…');
-    const picked = await log.showError(e, `analyze ${uri.fsPath}`, DATASET_ERRORS.has(e.code) ? [choose] : []);
+    const trust = vscode.l10n.t('Manage Workspace Trust');
+    // An E_USAGE in an untrusted workspace is the PyTorch engine refused by Restricted Mode (engineChoice.ts).
+    const actions = DATASET_ERRORS.has(e.code) ? [choose] : e.code === 'E_USAGE' && !vscode.workspace.isTrusted ? [trust] : [];
+    const picked = await log.showError(e, `analyze ${uri.fsPath}`, actions);
     if (picked === choose) await analyzeExperts(services, panels, uri, args, true);
+    else if (picked === trust) await vscode.commands.executeCommand(MANAGE_TRUST_COMMAND);
   }
 }
 
@@ -66,7 +70,7 @@ export async function chooseDataset(services: Services, arg: unknown): Promise<v
   let uri = arg instanceof vscode.Uri ? arg : undefined;
   if (!uri) {
     const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    if (input instanceof vscode.TabInputCustom && CHECKPOINT_EXTS.some((e) => input.uri.path.toLowerCase().endsWith(e))) uri = input.uri;
+    if (input instanceof vscode.TabInputCustom && isCheckpointPath(input.uri.path)) uri = input.uri;
   }
   await pickDataset(services.context, uri);
 }

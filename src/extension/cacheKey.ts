@@ -3,7 +3,7 @@
  * checkpoint's files, its sidecars, the dataset's files, every option that can change the result (batch size
  * included when the `batch` selector runs) and the tool and schema versions. No vscode here, so tests drive it.
  */
-import { identityDifference, isRunKey, requestOf, runIdentity, runKey, type RunRequest } from '../core/analysis/runIdentity';
+import { engineRunOptions, executionEngine, identityDifference, isRunKey, requestOf, runIdentity, runKey, type RunRequest } from '../core/analysis/runIdentity';
 import type { AnalysisResult, RunIdentity } from '../core/analysis/schema';
 import { toSoftMoeError } from '../core/errors';
 import type { AnalysisSettings, ExecutionSettings } from '../core/protocol/workerProtocol';
@@ -19,8 +19,8 @@ export function jobRequest(checkpoint: string, dataset: string, job: { settings:
     options: {
       selectors: s.selectors, drops: s.drops, trials: s.trials, seed: s.seed, target: s.target, samples: s.samples, limit: s.limit, batchSize: job.execution.batchSize,
       ...(s.calibration !== undefined ? { calibration: s.calibration } : {}), ...(s.globalRanking !== undefined ? { globalRanking: s.globalRanking } : {}),
-      // As runAnalysis hands them to analyzeCheckpoint: the PyTorch engine with its interpreter and device.
-      ...(job.execution.engine === 'torch' ? { engine: 'torch', device: job.execution.device ?? 'auto', ...(job.execution.python ? { python: job.execution.python.path } : {}) } : {}),
+      // The engine as runAnalysis hands it to analyzeCheckpoint, recorded as analyzeCheckpoint records it.
+      ...engineRunOptions(executionEngine(job.execution)),
     },
   };
 }

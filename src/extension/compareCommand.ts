@@ -4,23 +4,16 @@
  * are analysed (cache first, then the worker, one progress notification); saved result JSONs are read as they are.
  */
 import * as vscode from 'vscode';
-import type { AnalysisResult } from '../core/analysis/schema';
-import { SoftMoeError, toSoftMoeError } from '../core/errors';
+import { SoftMoeError } from '../core/errors';
 import { runLabels } from '../core/report/runLabels';
-import type { ComparisonRun, SkippedRun } from '../core/protocol/webviewProtocol';
-import { analyzeAll, prepareAnalysis } from './analysisJobs';
-import type { PreparedAnalysis } from './analysisJobs';
-import { CHECKPOINT_EXTS } from './analyzeCommand';
-import { comparisonRun } from './comparisonPanels';
+import { MODEL_EXTS, isCheckpointPath } from './contributions';
 import type { ComparisonPanels } from './comparisonPanels';
-import { resolveDataset } from './datasetPicker';
-import { readResultFile } from './resultFile';
+import { loadRuns } from './loadRuns';
+import { reportFailure } from './reportFailure';
 import type { Services } from './services';
 
-export const COMPARE_RUNS_COMMAND = 'softmoe.compareRuns';
-
 const isJson = (u: vscode.Uri): boolean => u.path.toLowerCase().endsWith('.json');
-const isCheckpoint = (u: vscode.Uri): boolean => CHECKPOINT_EXTS.some((e) => u.path.toLowerCase().endsWith(e));
+const isCheckpoint = (u: vscode.Uri): boolean => isCheckpointPath(u.path);
 
 /** The uris a command invocation names: `(uri, uris[])` from the explorer, `(uri)` from an editor, nothing from the palette. */
 export function selectedUris(arg: unknown, uris: unknown): vscode.Uri[] {
@@ -32,7 +25,7 @@ export function selectedUris(arg: unknown, uris: unknown): vscode.Uri[] {
 async function pickRuns(preselected: vscode.Uri[]): Promise<vscode.Uri[] | undefined> {
   const exclude = '**/{node_modules,.git}/**';
   const found = [
-    ...await vscode.workspace.findFiles(`**/*{${CHECKPOINT_EXTS.join(',')}}`, exclude, 500),
+    ...await vscode.workspace.findFiles(`**/*{${MODEL_EXTS.join(',')}}`, exclude, 500),
     ...await vscode.workspace.findFiles('**/*.softmoe.json', exclude, 200),
   ].filter((u) => !/(^|\/)optimizer\.[^/]+$/.test(u.path));
   const chosen = new Set(preselected.map((u) => u.toString()));
@@ -77,68 +70,4 @@ export async function compareRuns(services: Services, comparisons: ComparisonPan
   } catch (err) {
     await reportFailure(services, err, 'compare runs');
   }
-}
-
-/**
- * Each target's analysis (result files read, checkpoints analysed or served from the cache), in order. A target
- * that cannot be read or analysed is left out and listed in `skipped` with its reason; cancelling stops all.
- * `labels`: fixed labels (training epochs), or null to name runs by their checkpoints. Null: no dataset chosen.
- */
-export async function loadRuns(services: Services, targets: vscode.Uri[], labels: string[] | null, title: string, epochs?: number[]): Promise<{ runs: ComparisonRun[]; skipped: SkippedRun[] } | null> {
-  // Saved analyses first: a run is named after the checkpoint it analysed, so they need reading before labels exist.
-  const files = new Map<number, AnalysisResult | SoftMoeError>();
-  for (const [i, uri] of targets.entries()) {
-    if (isCheckpoint(uri)) continue;
-    files.set(i, await readResultFile(uri).catch((err: unknown) => toSoftMoeError(err)));
-  }
-  const identities = targets.map((uri, i) => {
-    const f = files.get(i);
-    return f && !(f instanceof SoftMoeError) && f.checkpoint.path ? f.checkpoint.path : uri.fsPath;
-  });
-  // A saved analysis goes by the checkpoint it analysed, so it lines up with that checkpoint's other runs.
-  const names = labels ?? runLabels(identities);
-  const checkpoints = targets.filter(isCheckpoint);
-  let datasetPath: string | undefined;
-  if (checkpoints.length) {
-    datasetPath = await resolveDataset(services.context, checkpoints[0]);
-    if (!datasetPath) return null;
-  }
-  const skipped: SkippedRun[] = [];
-  const jobs: Array<{ i: number; job: PreparedAnalysis }> = [];
-  for (const [i, uri] of targets.entries()) {
-    if (!isCheckpoint(uri)) continue;
-    try {
-      jobs.push({ i, job: await prepareAnalysis(services, uri, datasetPath as string, names[i] as string) });
-    } catch (err) {
-      skipped.push({ label: names[i] as string, reason: toSoftMoeError(err).userMessage });
-    }
-  }
-  const outcomes = await analyzeAll(services, jobs.map((j) => j.job), title, { keepGoing: true });
-  const byTarget = new Map(jobs.map((j, n) => [j.i, { job: j.job, outcome: outcomes[n] }]));
-  const runs: ComparisonRun[] = [];
-  for (const [i, uri] of targets.entries()) {
-    const label = names[i] as string;
-    const analysed = byTarget.get(i);
-    const file = files.get(i);
-    if (analysed?.outcome && !('error' in analysed.outcome)) {
-      runs.push(comparisonRun(label, analysed.outcome.result, { kind: 'cache', cacheKey: analysed.job.key }, epochs?.[i]));
-    } else if (analysed?.outcome && 'error' in analysed.outcome) {
-      skipped.push({ label, reason: analysed.outcome.error.userMessage });
-    } else if (file instanceof SoftMoeError) {
-      skipped.push({ label, reason: file.userMessage });
-    } else if (file) {
-      runs.push(comparisonRun(label, file, { kind: 'file', path: uri.fsPath }, epochs?.[i]));
-    }
-  }
-  return { runs, skipped };
-}
-
-export async function reportFailure(services: Services, err: unknown, what: string): Promise<void> {
-  const e = toSoftMoeError(err);
-  if (e.code === 'E_CANCELLED') {
-    services.log.info(`${what} cancelled`);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Cancelled: the analyses finished so far are cached.'));
-    return;
-  }
-  await services.log.showError(e, what);
 }

@@ -4,17 +4,15 @@
  * a cached run whose run identity no longer holds is out of date and not shown.
  */
 import * as vscode from 'vscode';
-import { SoftMoeError } from '../core/errors';
 import type { AnalysisResult } from '../core/analysis/schema';
 import { sanitizePanelState } from '../core/protocol/webviewProtocol';
-import type { ComparisonRun, RunSource, ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import type { ComparisonRun, RequestHandlers, RunSource, ViewModel } from '../core/protocol/webviewProtocol';
+import { VIEW_TYPES } from './contributions';
 import { staleReason } from './cacheKey';
 import { handleExport } from './exportHandler';
 import { readResultFile } from './resultFile';
 import type { Services } from './services';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
-
-export const COMPARISON_PANEL_VIEW_TYPE = 'softmoe.comparison';
 
 type ComparisonView = Extract<ViewModel, { kind: 'comparison' }>;
 
@@ -28,11 +26,11 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
 
   static register(services: Services): { comparisons: ComparisonPanels; disposable: vscode.Disposable } {
     const comparisons = new ComparisonPanels(services);
-    return { comparisons, disposable: vscode.window.registerWebviewPanelSerializer(COMPARISON_PANEL_VIEW_TYPE, comparisons) };
+    return { comparisons, disposable: vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.comparison, comparisons) };
   }
 
   show(view: ComparisonView): void {
-    const panel = vscode.window.createWebviewPanel(COMPARISON_PANEL_VIEW_TYPE, view.title,
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES.comparison, view.title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       { ...webviewOptions(this.services.extensionUri), retainContextWhenHidden: false });
     this.attach(panel, view);
@@ -73,11 +71,12 @@ export class ComparisonPanels implements vscode.WebviewPanelSerializer {
   }
 
   private attach(panel: vscode.WebviewPanel, view: ViewModel): void {
-    const request = async (req: WebviewRequest): Promise<unknown> => {
-      if (req.type === 'export' || req.type === 'exportReport') return handleExport(this.services, req, view);
-      throw new SoftMoeError('E_UNSUPPORTED', vscode.l10n.t('A comparison panel cannot {0}.', req.type));
+    // A comparison exports; analysing and comparing start from a checkpoint (answered E_UNSUPPORTED here).
+    const requests: RequestHandlers = {
+      export: (req) => handleExport(this.services, req, view),
+      exportReport: (req) => handleExport(this.services, req, view),
     };
-    const sub = attachWebviewHost(panel.webview, { view: async () => view, request }, this.services.log);
+    const sub = attachWebviewHost(panel.webview, { view: async () => view, requests }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);
     panel.onDidDispose(() => sub.dispose());
   }

@@ -10,10 +10,9 @@ import * as vscode from 'vscode';
 import { SoftMoeError } from '../core/errors';
 import { findRunCheckpoints } from '../core/analysis/findRunCheckpoints';
 import type { ComparisonPanels } from './comparisonPanels';
-import { loadRuns, reportFailure } from './compareCommand';
+import { loadRuns } from './loadRuns';
+import { reportFailure } from './reportFailure';
 import type { Services } from './services';
-
-export const ANALYZE_TRAINING_RUN_COMMAND = 'softmoe.analyzeTrainingRun';
 
 async function targetFolder(arg: unknown): Promise<vscode.Uri | undefined> {
   let uri = arg instanceof vscode.Uri ? arg : undefined;

@@ -4,8 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { toErrorPayload } from '../core/errors';
-import { answerRequest, handshake, isRequest, parseWebviewMessage } from '../core/protocol/webviewProtocol';
-import type { HostToWebview, PanelState, ViewModel, WebviewRequest } from '../core/protocol/webviewProtocol';
+import { dispatchRequest, handshake, isRequest, parseWebviewMessage } from '../core/protocol/webviewProtocol';
+import type { HostToWebview, PanelState, RequestHandlers, ViewModel } from '../core/protocol/webviewProtocol';
 import type { Log } from './log';
 import { buildWebviewHtml } from './webviewHtml';
 
@@ -21,6 +21,7 @@ export function setWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri
     cspSource: webview.cspSource,
     scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
     title,
+    ...(vscode.l10n.bundle ? { l10n: vscode.l10n.bundle } : {}),
   });
 }
 
@@ -28,7 +29,8 @@ export interface HostHandlers {
   /** Build what the webview shows; called at each `ready` (a webview reloads when it is moved or restored). */
   view(): Promise<ViewModel>;
   state?: Partial<PanelState>;
-  request(req: WebviewRequest): Promise<unknown>;
+  /** The requests this webview serves, each typed with its reply (others are answered E_UNSUPPORTED). */
+  requests: RequestHandlers;
 }
 
 export function attachWebviewHost(webview: vscode.Webview, handlers: HostHandlers, log: Log): vscode.Disposable {
@@ -55,7 +57,7 @@ export function attachWebviewHost(webview: vscode.Webview, handlers: HostHandler
     } else if (m.type === 'webviewError') {
       log.error(`webview: ${m.message}`);
     } else if (isRequest(m)) {
-      await post(await answerRequest(m, handlers.request, (err) => {
+      await post(await dispatchRequest(m, handlers.requests, (err) => {
         const p = toErrorPayload(err);
         if (p.code !== 'E_CANCELLED') log.error(`${m.type}: ${p.userMessage}\n${p.detail ?? ''}`);
         return p;

@@ -12,6 +12,16 @@ export interface WebviewHtmlOptions {
   scriptUri: string;
   title: string;
   nonce?: string;
+  /**
+   * The translations of the webview's strings for the display language (`vscode.l10n.bundle`), embedded as JSON
+   * for `@vscode/l10n` in the page; absent: English.
+   */
+  l10n?: Record<string, string>;
+}
+
+/** JSON that can sit inside a <script> element: no `<` can close it or open a comment. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c');
 }
 
 export function makeNonce(): string {
@@ -44,7 +54,7 @@ export function buildWebviewHtml(o: WebviewHtmlOptions): string {
 </head>
 <body>
 <main id="app"></main>
-<script nonce="${attr(nonce)}" src="${attr(o.scriptUri)}"></script>
+${o.l10n ? `<script type="application/json" id="softmoe-l10n">${scriptJson(o.l10n)}</script>\n` : ''}<script nonce="${attr(nonce)}" src="${attr(o.scriptUri)}"></script>
 </body>
 </html>
 `;

@@ -5,11 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SoftMoeError, cancelledError, fromErrorPayload } from '../core/errors';
-import { CANCEL_GRACE_MS, parseWorkerToHost } from '../core/protocol/workerProtocol';
-import type { AnalyzeJob, InspectJob, LogMessage, PruneJob, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
-import type { PruneReport } from '../core/prune/pruneCheckpoint';
-import type { AnalysisResult } from '../core/analysis/schema';
-import type { CheckpointSummary } from '../core/protocol/checkpointSummary';
+import { CANCEL_GRACE_MS, helloMismatch, jobValue, parseWorkerToHost } from '../core/protocol/workerProtocol';
+import type { JobRequest, JobType, JobValue, LogMessage, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
 
 export interface JobHooks {
   onProgress?: (p: WorkerProgress) => void;
@@ -17,15 +14,10 @@ export interface JobHooks {
   signal?: AbortSignal;
 }
 
-type Job = Omit<InspectJob, 'id'> | Omit<AnalyzeJob, 'id'> | Omit<PruneJob, 'id'>;
-type JobValue = CheckpointSummary | AnalysisResult | PruneReport;
-
 let nextId = 1;
 
-export function runWorkerJob(workerFile: string, job: Omit<InspectJob, 'id'>, hooks?: JobHooks): Promise<CheckpointSummary>;
-export function runWorkerJob(workerFile: string, job: Omit<AnalyzeJob, 'id'>, hooks?: JobHooks): Promise<AnalysisResult>;
-export function runWorkerJob(workerFile: string, job: Omit<PruneJob, 'id'>, hooks?: JobHooks): Promise<PruneReport>;
-export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {}): Promise<JobValue> {
+/** Run `job` in a fresh worker; resolves with the value its type answers with (the protocol's `WorkerApi`). */
+export function runWorkerJob<T extends JobType>(workerFile: string, job: JobRequest<T>, hooks: JobHooks = {}): Promise<JobValue<T>> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) {
@@ -41,14 +33,14 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
     }
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const finish = (err: Error | null, value?: JobValue): void => {
+    const finish = (err: Error | null, value?: JobValue<T>): void => {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
       if (err) reject(err);
-      else resolve(value as JobValue);
+      else resolve(value as JobValue<T>);
     };
     const onAbort = (): void => {
       worker.postMessage({ type: 'cancel', id });
@@ -59,12 +51,16 @@ export function runWorkerJob(workerFile: string, job: Job, hooks: JobHooks = {})
       const m: WorkerToHost | null = parseWorkerToHost(raw);
       if (!m) return;
       if (m.type === 'log') hooks.onLog?.(m);
-      else if (m.type === 'hello') worker.postMessage({ ...job, id });
-      else if (m.type === 'progress' && m.id === id) hooks.onProgress?.(m);
-      else if (m.type === 'inspected' && m.id === id) finish(null, m.summary);
-      else if (m.type === 'result' && m.id === id) finish(null, m.result);
-      else if (m.type === 'pruned' && m.id === id) finish(null, m.report);
+      else if (m.type === 'hello') {
+        const mismatch = helloMismatch(m);
+        if (mismatch) finish(new SoftMoeError('E_UNSUPPORTED', mismatch));
+        else worker.postMessage({ ...job, id });
+      } else if (m.type === 'progress' && m.id === id) hooks.onProgress?.(m);
       else if (m.type === 'error' && m.id === id) finish(fromErrorPayload(m.error));
+      else if (m.id === id) {
+        const value = jobValue(job.type, m);
+        if (value !== undefined) finish(null, value);
+      }
     });
     worker.on('error', (err) => finish(new SoftMoeError('E_INTERNAL', `The analysis worker crashed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => finish(new SoftMoeError('E_INTERNAL', `The analysis worker stopped unexpectedly (exit code ${code}).`)));

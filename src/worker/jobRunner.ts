@@ -3,10 +3,30 @@
  * wires this to the parent port, and tests drive it directly.
  */
 import { cancelledError, throwIfAborted, toErrorPayload } from '../core/errors';
-import type { HostToWorker, WorkerToHost } from '../core/protocol/workerProtocol';
+import type { HostToWorker, WorkerJob, WorkerJobHandlers, WorkerToHost } from '../core/protocol/workerProtocol';
 import { buildCheckpointSummary } from './buildCheckpointSummary';
 import { runAnalysis } from './runAnalysis';
 import { pruneCheckpoint } from '../core/prune/pruneCheckpoint';
+
+interface JobContext {
+  signal: AbortSignal;
+  post: (m: WorkerToHost) => void;
+}
+
+/** One handler per job type of the protocol's `WorkerApi`, each answering with that job's terminal message. */
+const HANDLERS: WorkerJobHandlers<JobContext> = {
+  inspect: async (job, { signal }) => ({ type: 'inspected', summary: await buildCheckpointSummary(job.path, signal) }),
+  analyze: async (job, { signal, post }) => {
+    const result = await runAnalysis(job, (p) => post({ type: 'progress', id: job.id, ...p }), signal,
+      (message) => post({ type: 'log', level: 'warn', message }));
+    throwIfAborted(signal);
+    return { type: 'result', result };
+  },
+  prune: async (job) => ({
+    type: 'pruned',
+    report: await pruneCheckpoint(job.checkpoint, job.output, job.keep, { overwrite: job.overwrite, note: 'Soft MoE Inspector: Prune Experts… (global subset of the analysis)' }),
+  }),
+};
 
 export class JobRunner {
   private readonly jobs = new Map<number, AbortController>();
@@ -23,18 +43,10 @@ export class JobRunner {
     const ac = new AbortController();
     this.jobs.set(msg.id, ac);
     try {
-      if (msg.type === 'inspect') {
-        const summary = await buildCheckpointSummary(msg.path, ac.signal);
-        this.post({ type: 'inspected', id: msg.id, summary });
-      } else if (msg.type === 'prune') {
-        const report = await pruneCheckpoint(msg.checkpoint, msg.output, msg.keep, { overwrite: msg.overwrite, note: 'Soft MoE Inspector: Prune Experts… (global subset of the analysis)' });
-        this.post({ type: 'pruned', id: msg.id, report });
-      } else {
-        const result = await runAnalysis(msg, (p) => this.post({ type: 'progress', id: msg.id, ...p }), ac.signal,
-          (message) => this.post({ type: 'log', level: 'warn', message }));
-        throwIfAborted(ac.signal);
-        this.post({ type: 'result', id: msg.id, result });
-      }
+      // The correlation between a job's type and its handler's is asserted here once (TypeScript cannot follow it).
+      const run = HANDLERS[msg.type] as (job: WorkerJob, ctx: JobContext) => Promise<Omit<Extract<WorkerToHost, { id: number }>, 'id'>>;
+      const done = await run(msg, { signal: ac.signal, post: this.post });
+      this.post({ ...done, id: msg.id } as WorkerToHost);
     } catch (err) {
       const error = toErrorPayload(ac.signal.aborted ? cancelledError(err) : err);
       if (error.detail && error.code !== 'E_CANCELLED') this.post({ type: 'log', level: 'error', message: `job ${msg.id}: ${error.userMessage}\n${error.detail}` });

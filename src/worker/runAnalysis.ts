@@ -5,6 +5,7 @@
  */
 import { defaultedPreprocessing, type AnalysisResult } from '../core/analysis/schema';
 import { analyzeCheckpoint } from '../core/analysis/analyzeCheckpoint';
+import { executionEngine } from '../core/analysis/runIdentity';
 import { finalizeResult } from '../core/analysis/finalize';
 import { throwIfAborted } from '../core/errors';
 import type { AnalyzeJob, WorkerProgress } from '../core/protocol/workerProtocol';
@@ -18,10 +19,7 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
   onProgress({ done: 0, total: 0, examplesPerSecond: 0, phase });
   throwIfAborted(signal);
   const part = await analyzeCheckpoint(job.checkpoint, job.dataset, {
-    ...(execution.backend === 'auto' ? {} : { backend: execution.backend }),
-    ...(execution.engine === 'torch'
-      ? { engine: 'torch' as const, torch: { ...(execution.python ? { python: execution.python } : {}), device: execution.device ?? 'auto' } }
-      : {}),
+    ...executionEngine(execution),
     split: 'test',
     selectors: settings.selectors,
     drops: settings.drops,

@@ -216,6 +216,16 @@ export const REGRESSIONS: Regression[] = [
       writeFileSync(join(d, 'vit', 'config.json'), JSON.stringify({ ...config, std: 'y'.repeat(200_000) }));
     },
   },
+  {
+    // In a folder like the campaign's (its temporary folder, case-18), so the line is as long as it was there.
+    name: 'layer-only-long-message', finding: 'a lucidrains layer without a built-in model around it: a 549-character refusal (our campaign, seed 7)', probe: 'eval-checkpoint',
+    target: 'case-18/soft_moe_deflated.pt', partner: join(ROOT, 'test/fixtures/data/cifar'),
+    expect: /soft_moe_deflated\.pt: 1 lucidrains Soft MoE layer \(at the top level; n = 4, p = 2, d = 8\) outside the built-in models \(softmoe inspect says why\); run it through your own code: --engine torch/,
+    special: (d) => {
+      mkdirSync(join(d, 'case-18'));
+      cpSync(join(ROOT, 'test/fixtures/io/lucidrains/soft_moe_deflated.pt'), join(d, 'case-18', 'soft_moe_deflated.pt'));
+    },
+  },
   { name: 'merge-fifo', finding: 'merge of a part that is a FIFO waited forever (found in review)', probe: 'merge', target: 'part-0.json', expect: /part-0\.json: is a FIFO \(named pipe\), not a regular file/, special: (d) => fifo(join(d, 'part-0.json')) },
   {
     name: 'sidecar-fifo', finding: 'a sidecar that is a FIFO', probe: 'inspect', target: 'run/model.safetensors',

@@ -97,10 +97,11 @@ export interface WebviewPage {
   errors: string[];
 }
 
-export async function openWebview(browser: Browser, theme: Theme, initialState: unknown = null, viewport = { width: 1180, height: 900 }): Promise<WebviewPage> {
+/** `l10n`: the bundle of translations the host embeds for the display language (absent: English). */
+export async function openWebview(browser: Browser, theme: Theme, initialState: unknown = null, viewport = { width: 1180, height: 900 }, opts: { l10n?: Record<string, string> } = {}): Promise<WebviewPage> {
   const js = ensureBundle();
   const page = await browser.newPage({ viewport, colorScheme: theme === 'light' ? 'light' : 'dark' });
-  const html = buildWebviewHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview.js`, title: 'test' });
+  const html = buildWebviewHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview.js`, title: 'test', ...(opts.l10n ? { l10n: opts.l10n } : {}) });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/index.html') await route.fulfill({ contentType: 'text/html', body: html });

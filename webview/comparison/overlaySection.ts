@@ -1,4 +1,5 @@
 /** Subset-accuracy curves of every run against the FRACTION of experts kept: heuristic solid, random dashed. */
+import * as l10n from '@vscode/l10n';
 import { overlaySeries } from '../../src/core/report/comparison';
 import { overlayCsv } from '../../src/core/report/comparisonCsv';
 import { axisStyle, mountChart } from '../charts';
@@ -20,16 +21,16 @@ function draw(el: HTMLElement, ctx: ComparisonContext): void {
     tooltip: {
       trigger: 'item',
       formatter: (q: { seriesId: string; seriesName: string; value: [number, number] }) => {
-        const sel = q.seriesId.endsWith(':random') ? 'random' : 'heuristic';
+        const sel = q.seriesId.endsWith(':random') ? l10n.t('random') : l10n.t('heuristic');
         const n = nOf.get(q.seriesName) ?? 0;
-        return `${q.seriesName} — ${sel}<br>k = ${Math.round(q.value[0] * n)} of ${n} (${pct(q.value[0], 0)})<br><b>${pct(q.value[1])}</b>`;
+        return `${q.seriesName} — ${sel}<br>${l10n.t`k = ${Math.round(q.value[0] * n)} of ${n} (${pct(q.value[0], 0)})`}<br><b>${pct(q.value[1])}</b>`;
       },
     },
     xAxis: {
-      type: 'value', name: 'fraction of experts kept', nameLocation: 'middle', nameGap: 30, min: 0, max: 1,
+      type: 'value', name: l10n.t('fraction of experts kept'), nameLocation: 'middle', nameGap: 30, min: 0, max: 1,
       ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) }, splitLine: { show: false },
     },
-    yAxis: { type: 'value', name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, min: 0, max: 1, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
+    yAxis: { type: 'value', name: l10n.t('top-1 accuracy'), nameLocation: 'middle', nameGap: 42, min: 0, max: 1, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
     series: series.map((s) => {
       const color = runColor(p, index.get(s.label) ?? 0);
       return {
@@ -39,15 +40,15 @@ function draw(el: HTMLElement, ctx: ComparisonContext): void {
       };
     }),
   }), { drop, series: series.map((s) => ({ label: s.label, selector: s.selector, points: s.points.length })) },
-  `Subset accuracy of ${ctx.runs.length} runs against the fraction of experts kept; heuristic solid, random dashed (${drop})`);
+  l10n.t`Subset accuracy of ${ctx.runs.length} runs against the fraction of experts kept; heuristic solid, random dashed (${drop})`);
 }
 
 export function overlaySection(root: HTMLElement, ctx: ComparisonContext): Section {
   const el = h('div', { class: 'chart chart-tall', id: 'chart-compare-curves' });
   root.append(h('section', { class: 'compare-section' },
-    h('h2', null, 'Subset accuracy against the fraction of experts kept'),
-    h('p', { class: 'muted' }, 'Solid: heuristic (Algorithm 1, the experts with the most combine mass per input). Dashed: random subsets of the same size. Runs with different numbers of experts line up on the fraction k / n.'),
-    chartFrame(el, 'subset accuracy of the compared runs')));
+    h('h2', null, l10n.t('Subset accuracy against the fraction of experts kept')),
+    h('p', { class: 'muted' }, l10n.t('Solid: heuristic (Algorithm 1, the experts with the most combine mass per input). Dashed: random subsets of the same size. Runs with different numbers of experts line up on the fraction k / n.')),
+    chartFrame(el, 'subset accuracy of the compared runs', l10n.t('subset accuracy of the compared runs'))));
   draw(el, ctx);
   return { update: (c) => draw(el, c) };
 }

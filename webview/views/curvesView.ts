@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Curve } from '../../src/core/analysis/schema';
 import { EXPORT_SIZE, axisStyle, mountChart } from '../charts';
 import { curvesToCsv } from '../../src/core/analysis/resultCsv';
@@ -5,13 +6,14 @@ import { clear, h, pct, ppoints } from '../dom';
 import { setChartCsv } from '../export/chartCsv';
 import { chartFrame, tableFrame } from '../export/exportBar';
 import { chanceAccuracy, resultNotes } from '../../src/core/report/resultNotes';
-import { curvesFor, numExperts, pointAt, selectorLabel } from '../model';
+import { selectorLabel } from '../../src/core/analysis/selectorRegistry';
+import { curvesFor, numExperts, pointAt } from '../model';
 import { radioGroup } from '../radioGroup';
 import type { Palette } from '../theme';
 import type { View, ViewContext } from './types';
 
 /** The oracle's chance level: the same search for a wrong label drawn per input (CurvePoint.chance). */
-const ORACLE_CHANCE = 'Oracle chance (wrong label)';
+const oracleChanceLabel = (): string => l10n.t('Oracle chance (wrong label)');
 
 /** The colour of the i-th curve (the theme's series colours in turn). */
 function curveColor(p: Palette, i: number): string {
@@ -42,13 +44,13 @@ function references(r: ViewContext['result'], curves: Curve[], x: (pt: { k: numb
   const chance = chanceAccuracy(r);
   const out: Reference[] = [
     // Labels at the left, where subsets of few experts sit well below the full model.
-    { at: r.fullAccuracy, label: `full model ${pct(r.fullAccuracy)}`, color: 'fg', type: 'solid' },
-    ...(chance > 0 ? [{ at: chance, label: `chance ${pct(chance)}`, color: 'muted' as const, type: 'dashed' as const }] : []),
+    { at: r.fullAccuracy, label: l10n.t`full model ${pct(r.fullAccuracy)}`, color: 'fg', type: 'solid' },
+    ...(chance > 0 ? [{ at: chance, label: l10n.t`chance ${pct(chance)}`, color: 'muted' as const, type: 'dashed' as const }] : []),
   ];
   const i = curves.findIndex((c) => c.selector === 'oracle');
   const pts = i < 0 ? [] : (curves[i] as Curve).points.filter((pt) => pt.chance !== undefined);
   if (pts.length) {
-    out.push({ at: pts.map((pt) => [x(pt), pt.chance as number]), label: ORACLE_CHANCE, color: i, type: 'dotted', legend: true });
+    out.push({ at: pts.map((pt) => [x(pt), pt.chance as number]), label: oracleChanceLabel(), color: i, type: 'dotted', legend: true });
   }
   return out;
 }
@@ -118,9 +120,9 @@ function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: 
     });
     if (c.selector === 'random' && c.points.some((pt) => pt.std !== undefined)) {
       const stack = `band-${c.drop}`;
-      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false },
+      out.push({ name: l10n.t`${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false },
         data: c.points.map((pt) => [x(pt), pt.accuracy - (pt.std ?? 0)]) });
-      out.push({ name: `${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, color,
+      out.push({ name: l10n.t`${name} ± std`, type: 'line', stack, symbol: 'none', lineStyle: { opacity: 0 }, color,
         areaStyle: { color, opacity: 0.18 }, tooltip: { show: false },
         data: c.points.map((pt) => [x(pt), 2 * (pt.std ?? 0)]) });
     }
@@ -164,7 +166,8 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
     tooltip: {
       trigger: 'axis',
       formatter: (params: unknown) => {
-        const list = (params as Array<{ seriesName: string; value: [number, number]; color: string }>).filter((q) => !q.seriesName.endsWith('std'));
+        const bands = new Set(curves.map((c) => l10n.t`${selectorLabel(c.selector)} ± std`));
+        const list = (params as Array<{ seriesName: string; value: [number, number]; color: string }>).filter((q) => !bands.has(q.seriesName));
         if (!list.length) return '';
         const xv = list[0].value[0];
         const kk = xAxis === 'k' ? xv : Math.round(xv * n);
@@ -173,24 +176,24 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
           const pt = c?.points.find((pp) => pp.k === kk);
           const std = pt?.std !== undefined ? ` ± ${pct(pt.std)}` : '';
           // The oracle's chance level is a reference line (no tooltip of its own): its numbers go with the oracle.
-          const chance = pt?.chance !== undefined ? ` (a wrong label ${pct(pt.chance)}, excess ${ppoints(pt.excess ?? 0)})` : '';
+          const chance = pt?.chance !== undefined ? l10n.t` (a wrong label ${pct(pt.chance)}, excess ${ppoints(pt.excess ?? 0)})` : '';
           return `${q.seriesName}: ${pct(q.value[1])}${std}${chance}`;
         });
-        return [`k = ${kk} of ${n} (${pct(kk / n, 0)} of experts)`, ...lines].join('<br>');
+        return [l10n.t`k = ${kk} of ${n} (${pct(kk / n, 0)} of experts)`, ...lines].join('<br>');
       },
     },
     xAxis: {
-      type: 'value', name: xAxis === 'k' ? 'experts kept per input (k)' : 'fraction of experts kept', nameLocation: 'middle', nameGap: 30,
+      type: 'value', name: xAxis === 'k' ? l10n.t('experts kept per input (k)') : l10n.t('fraction of experts kept'), nameLocation: 'middle', nameGap: 30,
       ...(xAxis === 'k' ? ticks : { min: 0, max: 1, interval: 0.125 }),
       axisLabel: { color: p.muted, showMinLabel: xAxis === 'fraction' || ticks.min > 0, showMaxLabel: xAxis === 'fraction' || n % ticks.interval === 0, formatter: xAxis === 'k' ? '{value}' : (v: number) => pct(v, 1).replace(/\.0%$/, '%') },
       ...axisStyle(p), splitLine: { show: false },
     },
     yAxis: {
-      type: 'value', name: 'top-1 accuracy', nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
+      type: 'value', name: l10n.t('top-1 accuracy'), nameLocation: 'middle', nameGap: 42, min: 0, max: 1,
       ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) },
     },
-    series: [...seriesFor(curves, xAxis, p, markX, `k = ${k}`), ...referenceSeries(refs, p)],
-  }), summary, `Subset accuracy against ${xAxis === 'k' ? 'k' : 'fraction of experts'}, drop ${drop}`);
+    series: [...seriesFor(curves, xAxis, p, markX, l10n.t`k = ${k}`), ...referenceSeries(refs, p)],
+  }), summary, xAxis === 'k' ? l10n.t`Subset accuracy against k, drop ${drop}` : l10n.t`Subset accuracy against the fraction of experts, drop ${drop}`);
 }
 
 /** The global subset at k (one for every input): which experts, what pruning to it gives, and the button. */
@@ -205,11 +208,13 @@ function renderGlobal(el: HTMLElement, ctx: ViewContext): void {
   const pt = pointAt(r, 'global', 'renorm', k);
   const c = g.calibration;
   const experts = order ? order.map((o) => `[${o.slice(0, k).sort((a, b) => a - b).join(', ')}]`).join(' ') : '–';
+  const where = `${c.name} [${c.start}:${c.end}]`;
+  const method = g.ranking === 'eliminate' ? l10n.t`backward elimination on ${where}` : l10n.t`dataset-mean ${g.ranking} on ${where}`;
   el.append(h('p', { class: 'global-note' },
-    `Global subset at k = ${k} (one for every input, ${g.ranking === 'eliminate' ? 'backward elimination' : `dataset-mean ${g.ranking}`} on ${c.name} [${c.start}:${c.end}], ${c.examples.toLocaleString('en-US')} calibration examples): experts ${experts}`,
-    pt ? ` — a pruned checkpoint scores ${pct(pt.accuracy)} here (renorm).` : ''));
+    l10n.t`Global subset at k = ${k} (one for every input, ${method}, ${c.examples.toLocaleString('en-US')} calibration examples): experts ${experts}`,
+    pt ? l10n.t` — a pruned checkpoint scores ${pct(pt.accuracy)} here (renorm).` : ''));
   if (ctx.prune && g.orders.renorm && k < n) {
-    const button = h('vscode-button', { class: 'prune-button', title: `Write a checkpoint with these ${k} of ${n} experts per layer` }, 'Prune Experts…');
+    const button = h('vscode-button', { class: 'prune-button', title: l10n.t`Write a checkpoint with these ${k} of ${n} experts per layer` }, l10n.t('Prune Experts…'));
     button.addEventListener('click', () => ctx.prune?.(ctx.state.k ?? k));
     el.append(button);
   }
@@ -222,16 +227,16 @@ function renderTable(el: HTMLElement, ctx: ViewContext): void {
   const curves = curvesFor(r, drop);
   clear(el);
   el.append(h('table', { class: 'grid-table' },
-    h('caption', null, `At k = ${k} (${drop})`),
-    h('thead', null, h('tr', null, ...['Selector', 'Accuracy', 'Relative to full', 'Notes'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('caption', null, l10n.t`At k = ${k} (${drop})`),
+    h('thead', null, h('tr', null, ...[l10n.t('Selector'), l10n.t('Accuracy'), l10n.t('Relative to full'), l10n.t('Notes')].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', null, ...curves.map((c) => {
       const pt = pointAt(r, c.selector, drop, k);
       const notes = [
-        pt?.std !== undefined ? `± ${pct(pt.std)} over ${c.trials ?? '?'} trials` : '',
-        pt?.chance !== undefined ? `chance (a wrong label) ${pct(pt.chance)}, excess ${ppoints(pt.excess ?? 0)}` : '',
-        pt?.heuristicIsSpecialised !== undefined ? `heuristic subset specialised for ${pct(pt.heuristicIsSpecialised, 0)} of inputs` : '',
-        pt?.greedy ? 'greedy search' : '',
-        c.selector === 'global' ? 'one subset for every input' : '',
+        pt?.std !== undefined ? l10n.t`± ${pct(pt.std)} over ${c.trials ?? '?'} trials` : '',
+        pt?.chance !== undefined ? l10n.t`chance (a wrong label) ${pct(pt.chance)}, excess ${ppoints(pt.excess ?? 0)}` : '',
+        pt?.heuristicIsSpecialised !== undefined ? l10n.t`heuristic subset specialised for ${pct(pt.heuristicIsSpecialised, 0)} of inputs` : '',
+        pt?.greedy ? l10n.t('greedy search') : '',
+        c.selector === 'global' ? l10n.t('one subset for every input') : '',
       ].filter(Boolean).join('; ');
       return h('tr', null, h('td', null, selectorLabel(c.selector)), h('td', null, pct(pt?.accuracy)), h('td', null, pct(pt?.relative)), h('td', null, notes));
     }))));
@@ -239,11 +244,11 @@ function renderTable(el: HTMLElement, ctx: ViewContext): void {
 
 export const curvesView: View = {
   id: 'curves',
-  title: 'Subset accuracy',
+  title: () => l10n.t('Subset accuracy'),
   mount(container, ctx) {
     const axisGroup = radioGroup({
-      label: 'Horizontal axis', name: 'xaxis', className: 'axis-toggle', value: ctx.state.xAxis,
-      choices: [{ value: 'k', text: 'number of experts (k)' }, { value: 'fraction', text: 'fraction of experts' }],
+      label: l10n.t('Horizontal axis'), name: 'xaxis', className: 'axis-toggle', value: ctx.state.xAxis,
+      choices: [{ value: 'k', text: l10n.t('number of experts (k)') }, { value: 'fraction', text: l10n.t('fraction of experts') }],
       onChange: (v) => ctx.set({ xAxis: v }),
     });
     const chartEl = h('div', { class: 'chart chart-tall', id: 'chart-curves' });
@@ -252,9 +257,9 @@ export const curvesView: View = {
     setChartCsv(chartEl, () => curvesToCsv(ctx.result));
     // What these curves leave out or rest on, beside them.
     const notes = resultNotes(ctx.result).filter((x) => x.id === 'skipped' || x.id === 'tiny' || x.id === 'chance');
-    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, 'Horizontal axis:'), axisGroup),
+    container.append(h('div', { class: 'view curves' }, h('div', { class: 'toolbar' }, h('span', { class: 'toolbar-label' }, l10n.t('Horizontal axis:')), axisGroup),
       notes.length ? h('ul', { class: 'notes' }, ...notes.map((x) => h('li', { class: `note ${x.severity}`, 'data-note': x.id }, x.text))) : null,
-      chartFrame(chartEl, 'subset accuracy'), globalEl, tableFrame(tableEl, 'subset accuracy table')));
+      chartFrame(chartEl, 'subset accuracy', l10n.t('subset accuracy')), globalEl, tableFrame(tableEl, 'subset accuracy table', l10n.t('subset accuracy table'))));
     const update = (c: ViewContext): void => {
       ctx = c;
       drawChart(chartEl, c);

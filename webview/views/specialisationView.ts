@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { LayerSpecialisation } from '../../src/core/analysis/schema';
 import { axisStyle, mountChart } from '../charts';
 import { clear, h, pct } from '../dom';
@@ -28,7 +29,7 @@ function drawHeatmap(el: HTMLElement, caption: HTMLElement, ctx: ViewContext, wh
   const r = ctx.result;
   const spec = specOf(ctx);
   if (!spec) {
-    el.textContent = 'No specialisation data in this result.';
+    el.textContent = l10n.t('No specialisation data in this result.');
     return;
   }
   const k = ctx.state.k ?? 1;
@@ -37,20 +38,20 @@ function drawHeatmap(el: HTMLElement, caption: HTMLElement, ctx: ViewContext, wh
   const n = matrix[0]?.length ?? 0;
   const uniform = n > 0 ? 1 / n : 0;
   caption.textContent = which === 'mass'
-    ? `Mean combine mass of each expert over the inputs of each class (rows sum to 1). Centred on uniform routing, 1/n = ${uniform.toFixed(3)}: blue above, red below.`
+    ? l10n.t`Mean combine mass of each expert over the inputs of each class (rows sum to 1). Centred on uniform routing, 1/n = ${uniform.toFixed(3)}: blue above, red below.`
     : sel.followsSlider
-      ? `How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}.`
-      : `How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}: this result records it at that k only, not at the slider's k = ${k}.`;
+      ? l10n.t`How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}.`
+      : l10n.t`How often the heuristic keeps each expert for the inputs of each class, at k = ${sel.k}: this result records it at that k only, not at the slider's k = ${k}.`;
   mountChart(el, (p) => heatmapOption(p, which === 'mass'
     ? {
       xLabels: Array.from({ length: n }, (_, e) => String(e)), yLabels: matrix.map((_, c) => className(r, c)),
-      xName: 'expert', yName: 'class', matrix, scale: 'diverging', center: uniform, format: (v) => v.toFixed(3),
+      xName: l10n.t('expert'), yName: l10n.t('class'), matrix, scale: 'diverging', center: uniform, format: (v) => v.toFixed(3),
     }
     : {
       xLabels: Array.from({ length: n }, (_, e) => String(e)), yLabels: matrix.map((_, c) => className(r, c)),
-      xName: 'expert', yName: 'class', matrix, scale: 'sequential', min: 0, max: 1, format: (v) => pct(v, 0),
+      xName: l10n.t('expert'), yName: l10n.t('class'), matrix, scale: 'sequential', min: 0, max: 1, format: (v) => pct(v, 0),
     }), { which, layer: spec.layer, rows: matrix.length, cols: n, k: which === 'selected' ? sel.k : null, ...(which === 'mass' ? { center: uniform } : {}) },
-  which === 'mass' ? 'Mean combine mass of each expert per class, centred on 1/n' : `How often the heuristic keeps each expert per class at k = ${sel.k}`);
+  which === 'mass' ? l10n.t('Mean combine mass of each expert per class, centred on 1/n') : l10n.t`How often the heuristic keeps each expert per class at k = ${sel.k}`);
 }
 
 function drawPerClass(el: HTMLElement, ctx: ViewContext): void {
@@ -66,10 +67,10 @@ function drawPerClass(el: HTMLElement, ctx: ViewContext): void {
     xAxis: { type: 'category', data: names, ...axisStyle(p), axisLabel: { color: p.muted, rotate: 30, interval: 0 } },
     yAxis: { type: 'value', min: 0, max: 1, ...axisStyle(p), axisLabel: { color: p.muted, formatter: (v: number) => pct(v, 0) } },
     series: [
-      { name: 'Full model', type: 'bar', data: r.perClass.fullAccuracy },
-      ...(atK ? [{ name: `Heuristic, k = ${k}`, type: 'bar', data: atK }] : []),
+      { name: l10n.t('Full model'), type: 'bar', data: r.perClass.fullAccuracy },
+      ...(atK ? [{ name: l10n.t`Heuristic, k = ${k}`, type: 'bar', data: atK }] : []),
     ],
-  }), { k, hasK: atK !== null, classes: names.length }, `Accuracy per class, full model and heuristic at k = ${k}`);
+  }), { k, hasK: atK !== null, classes: names.length }, l10n.t`Accuracy per class, full model and heuristic at k = ${k}`);
 }
 
 function topTable(el: HTMLElement, ctx: ViewContext): void {
@@ -78,8 +79,8 @@ function topTable(el: HTMLElement, ctx: ViewContext): void {
   clear(el);
   if (!spec) return;
   el.append(h('table', { class: 'grid-table' },
-    h('caption', null, `Top experts per class — ${layerLabel(spec.layer, ctx.state.layer)}`),
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Class'), h('th', { scope: 'col' }, 'Support'), h('th', { scope: 'col' }, 'Top experts (share of combine mass)'))),
+    h('caption', null, l10n.t`Top experts per class — ${layerLabel(spec.layer, ctx.state.layer)}`),
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, l10n.t('Class')), h('th', { scope: 'col' }, l10n.t('Support')), h('th', { scope: 'col' }, l10n.t('Top experts (share of combine mass)')))),
     h('tbody', null, ...spec.topExperts.map((experts, c) => h('tr', null,
       h('td', null, className(r, c)),
       h('td', null, String(r.perClass.support[c] ?? '')),
@@ -88,7 +89,7 @@ function topTable(el: HTMLElement, ctx: ViewContext): void {
 
 export const specialisationView: View = {
   id: 'specialisation',
-  title: 'Specialisation',
+  title: () => l10n.t('Specialisation'),
   mount(container, ctx) {
     let which: Which = 'mass';
     const heat = h('div', { class: 'chart chart-tall', id: 'chart-class-expert' });
@@ -96,17 +97,17 @@ export const specialisationView: View = {
     const bars = h('div', { class: 'chart', id: 'chart-per-class' });
     const table = h('div');
     const toggle = radioGroup<Which>({
-      label: 'Heatmap values', name: 'heat', value: which,
-      choices: [{ value: 'mass', text: 'combine mass' }, { value: 'selected', text: 'kept by the heuristic at k' }],
+      label: l10n.t('Heatmap values'), name: 'heat', value: which,
+      choices: [{ value: 'mass', text: l10n.t('combine mass') }, { value: 'selected', text: l10n.t('kept by the heuristic at k') }],
       onChange: (v) => {
         which = v;
         drawHeatmap(heat, caption, ctx, which);
       },
     });
     container.append(h('div', { class: 'view specialisation' },
-      h('div', { class: 'toolbar' }, layerPicker(() => ctx), h('span', { class: 'toolbar-label' }, 'Show:'), toggle),
-      h('h3', null, 'Class × expert'), caption, chartFrame(heat, 'class-expert heatmap', 'Class × expert'),
-      h('h3', null, 'Accuracy per class'), chartFrame(bars, 'accuracy per class'), tableFrame(table, 'top experts per class')));
+      h('div', { class: 'toolbar' }, layerPicker(() => ctx), h('span', { class: 'toolbar-label' }, l10n.t('Show:')), toggle),
+      h('h3', null, l10n.t('Class × expert')), caption, chartFrame(heat, 'class-expert heatmap', l10n.t('class-expert heatmap'), l10n.t('Class × expert')),
+      h('h3', null, l10n.t('Accuracy per class')), chartFrame(bars, 'accuracy per class', l10n.t('accuracy per class')), tableFrame(table, 'top experts per class', l10n.t('top experts per class'))));
     const update = (c: ViewContext): void => {
       ctx = c;
       drawHeatmap(heat, caption, c, which);

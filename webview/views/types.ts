@@ -13,6 +13,7 @@ export interface ViewContext {
 /** A view builds its skeleton once in `mount`, then `update` redraws what depends on the state. */
 export interface View {
   id: string;
-  title: string;
+  /** The tab's label (a function: localised strings are looked up once the webview has its bundle). */
+  title(): string;
   mount(container: HTMLElement, ctx: ViewContext): { update(ctx: ViewContext): void };
 }

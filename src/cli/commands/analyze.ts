@@ -10,8 +10,7 @@ import pc from 'picocolors';
 import { DEFAULT_CALIBRATION, analyzeCheckpoint } from '../../core/analysis/analyzeCheckpoint';
 import { GLOBAL_RANKINGS } from '../../core/analysis/globalSelection';
 import { finalizeResult } from '../../core/analysis/finalize';
-import { ALL_SELECTORS } from '../../core/analysis/options';
-import { SELECTORS } from '../../core/analysis/selectorRegistry';
+import { SELECTOR_NAMES } from '../../core/analysis/selectorRegistry';
 import { curvesToCsv } from '../../core/analysis/resultCsv';
 import { curvePoint, type AnalysisResult, type DropMode, type GlobalRanking, type SelectorName } from '../../core/analysis/schema';
 import { intFlag, intListFlag, usage } from '../flags';
@@ -59,7 +58,7 @@ export function register(program: Command): void {
     .option('--drop <mode>', 'zero, renorm or both', 'zero')
     .option('--trials <n>', 'random trials', '10')
     .option('--seed <n>', 'seed of the random subsets', '0')
-    .option('--selectors <list>', `comma-separated: ${SELECTORS.map((s) => s.name).join(', ')} (each defined in the README, "What analyze measures")`, 'heuristic,random')
+    .option('--selectors <list>', `comma-separated: ${SELECTOR_NAMES.join(', ')} (each defined in the README, "What analyze measures")`, 'heuristic,random')
     .option('--k <list>', 'numbers of kept experts, e.g. 1,2,4 (default: every k from 1 to n)')
     .option('--target <share>', 'share of full accuracy the recommended k keeps', '0.99')
     .option('--samples <n>', 'inputs recorded for drawing', '64')
@@ -78,7 +77,7 @@ export function register(program: Command): void {
       if (shard && !flags.json) usage('--shard needs --json FILE to write the shard\'s statistics to (then softmoe merge).');
       if (shard && flags.csv) usage('--csv is written by softmoe merge when analysing in shards.');
       const selectors = flags.selectors.split(',').map((s) => s.trim()).filter(Boolean) as SelectorName[];
-      for (const s of selectors) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
+      for (const s of selectors) if (!SELECTOR_NAMES.includes(s)) usage(`Unknown selector '${s}': use ${SELECTOR_NAMES.join(', ')}.`);
       const drops: DropMode[] = flags.drop === 'both' ? ['zero', 'renorm'] : [flags.drop as DropMode];
       const ks = flags.k === undefined ? undefined : intListFlag(flags.k, '--k');
       const target = Number(flags.target);
@@ -94,12 +93,12 @@ export function register(program: Command): void {
       process.once('SIGINT', onSigint);
       let part;
       try {
-        part = await analyzeCheckpoint(checkpoint, data.data, {
-          ...engineChoice, split: data.split, selectors, drops, ks, target, limit: data.limit, shard,
+        const { data: dataPath, ...dataOptions } = data; // split, limit, batch size: as eval hands them on
+        part = await analyzeCheckpoint(checkpoint, dataPath, {
+          ...engineChoice, ...dataOptions, selectors, drops, ks, target, shard,
           trials: intFlag(flags.trials, '--trials', 1),
           seed: intFlag(flags.seed, '--seed', 0),
           samples: intFlag(flags.samples, '--samples', 0),
-          batchSize: data.batchSize,
           oracleBudget: intFlag(flags.oracleBudget ?? '65536', '--oracle-budget', 1),
           ...(flags.calibration !== undefined ? { calibration: flags.calibration } : {}),
           ...(flags.calibrationData !== undefined ? { calibrationData: flags.calibrationData } : {}),

@@ -22,6 +22,7 @@ import { accumulateBatch } from './accumulate';
 import { collectSamples } from './samples';
 import { finalizeResult } from './finalize';
 import { calibrateGlobal, type CalibrationData } from './calibrate';
+import { unsupportedSelectors } from './selectorSupport';
 import type { SampleRecord } from './schema';
 
 export interface AnalyzeProgress {
@@ -57,8 +58,9 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
   const C = info.numClasses;
   checkDatasetFitsModel(dataset, info);
   const fast = engine.linearReadout && layers.length === 1;
-  if (opts.selectors.includes('oracle') && !fast) {
-    throw new SoftMoeError('E_UNSUPPORTED', 'The oracle selector needs a model with one Soft MoE layer followed by a linear readout (the paper\'s MNIST model); drop it from --selectors.');
+  const unsupported = unsupportedSelectors(engine, opts.selectors);
+  if (unsupported.length) {
+    throw new SoftMoeError('E_UNSUPPORTED', `The ${unsupported.map((x) => `${x.selector} selector ${x.reason}`).join('; the ')}: drop it from --selectors.`);
   }
   if (opts.selectors.includes('global') && !options.calibration) {
     throw new SoftMoeError('E_USAGE', 'The global selector chooses its subsets on a calibration split, never on the evaluation examples: give --calibration train[:N] (or --calibration-data PATH).');

@@ -5,7 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import type { Engine } from '../engine/engine';
-import { openEngine, type OpenEngineOptions } from '../engine/openEngine';
+import { openEngine, splitEngineSelection, type EngineSelection } from '../engine/openEngine';
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { preflight, type LoadProgress } from '../engine/preflight';
 import type { Dataset } from '../data/types';
@@ -18,13 +18,11 @@ import { DEFAULT_CALIBRATION, parseCalibrationSpec } from './globalSelection';
 import { analyzePart, type AnalyzeHooks } from './analyze';
 import type { AnalyzeOptions } from './options';
 import type { AnalysisPartial } from './partial';
-import { runIdentity, runRecord } from './runIdentity';
-import type { Preprocessing, SelectorName, SkippedSelector } from './schema';
+import type { Preprocessing } from './schema';
+import { unsupportedSelectors } from './selectorSupport';
+import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
 
-/** Why a model without the fast path cannot run the oracle (in logs and in the result). */
-export const ORACLE_NEEDS = "needs the paper's MNIST model (one Soft MoE layer followed by a linear readout)";
-
-export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'calibration' | 'expertParameters'>, Pick<OpenEngineOptions, 'engine' | 'backend' | 'torch'> {
+export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'calibration' | 'expertParameters'>, EngineSelection {
   split?: 'train' | 'test';
   /** Keep only the first N examples of the dataset. */
   limit?: number | null;
@@ -97,12 +95,6 @@ export interface AnalyzeCheckpointHooks extends AnalyzeHooks {
   onPreprocessing?: (preprocessing: Preprocessing | undefined) => void;
 }
 
-/** Selectors of `selectors` that `engine` can run (the oracle needs one MoE layer with a linear readout). */
-export function supportedSelectors(engine: Engine, selectors: SelectorName[]): SelectorName[] {
-  const oracleFits = engine.linearReadout && engine.info.moeLayers.length === 1;
-  return oracleFits ? selectors : selectors.filter((s) => s !== 'oracle');
-}
-
 /** Parameters of one expert (with its router slots) per MoE layer, from the checkpoint's header. */
 async function expertParametersOf(path: string): Promise<number[]> {
   const ckpt = await openCheckpoint(path);
@@ -119,15 +111,16 @@ export async function analyzeCheckpoint(
   options: AnalyzeCheckpointOptions = {},
   hooks: AnalyzeCheckpointHooks = {},
 ): Promise<AnalysisPartial> {
-  const { split = 'test', limit = null, skipUnsupportedSelectors = false, engine: engineKind, backend, torch, calibration, calibrationData, ...analyzeOptions } = options;
+  const { selection, rest } = splitEngineSelection(options);
+  const { split = 'test', limit = null, skipUnsupportedSelectors = false, calibration, calibrationData, ...analyzeOptions } = rest;
   hooks.onPhase?.('loading model');
   // Stamped before anything is read: a file that changes during the run leaves a result that no longer matches.
-  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...(engineKind ? { engine: engineKind } : {}), ...(torch?.python ? { python: torch.python.path } : {}), ...(torch?.device ? { device: torch.device } : {}), ...(calibration ? { calibration } : {}), ...(calibrationData ? { calibrationData } : {}) }, toolVersion: analyzeOptions.toolVersion }));
+  const run = runRecord(await runIdentity({ checkpoint: checkpointPath, dataset: datasetPath, split, options: { ...analyzeOptions, limit, ...engineRunOptions(selection), ...(calibration ? { calibration } : {}), ...(calibrationData ? { calibrationData } : {}) }, toolVersion: analyzeOptions.toolVersion }));
   // Header first: a dataset the model cannot take is refused before any weight is read; the dataset opened for the
   // check is the one analysed.
   const checked: { dataset: Dataset | null } = { dataset: null };
   const opened = await openEngine(checkpointPath, {
-    ...(engineKind ? { engine: engineKind } : {}), ...(backend ? { backend } : {}), ...(torch ? { torch } : {}),
+    ...selection,
     ...(hooks.log ? { log: hooks.log } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}),
     beforeLoad: async (ckpt, sidecars) => {
       checked.dataset = (await preflight(ckpt, sidecars, datasetPath, { split, limit })).dataset;
@@ -142,15 +135,9 @@ export async function analyzeCheckpoint(
   try {
     throwIfAborted(hooks.signal);
     let selectors = analyzeOptions.selectors;
-    const skipped: SkippedSelector[] = [];
-    if (skipUnsupportedSelectors && selectors) {
-      const kept = supportedSelectors(engine, selectors);
-      if (kept.length !== selectors.length) {
-        skipped.push({ selector: 'oracle', reason: ORACLE_NEEDS });
-        hooks.log?.(`${basename(checkpoint.path)}: the oracle selector ${ORACLE_NEEDS}; analyzing without it.`);
-      }
-      selectors = kept;
-    }
+    const skipped = skipUnsupportedSelectors && selectors ? unsupportedSelectors(engine, selectors) : [];
+    for (const x of skipped) hooks.log?.(`${basename(checkpoint.path)}: the ${x.selector} selector ${x.reason}; analyzing without it.`);
+    if (skipped.length && selectors) selectors = selectors.filter((s) => !skipped.some((x) => x.selector === s));
     const dataset = checked.dataset ?? await openDatasetForModel(datasetPath, engine.info, { split, limit });
     checked.dataset = null;
     let cal: CalibrationData | undefined;

@@ -13,7 +13,7 @@ import { oracleBatch } from './oracle';
 import { globalOrders } from './globalSelection';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
-import type { CountedSelector } from './stats';
+import type { CountedSelector } from './selectorRegistry';
 
 export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int32Array, start: number): Promise<BatchOutcome> {
   const { opts, numExperts: n, numClasses: c } = ctx;

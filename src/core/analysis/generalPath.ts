@@ -14,8 +14,7 @@ import type { RunContext } from './context';
 import { sliceRows } from './scores';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders, writeMask } from './subsets';
-import type { CountedSelector } from './stats';
-import { selectorSpec } from './selectorRegistry';
+import { selectorSpec, type CountedSelector } from './selectorRegistry';
 import { globalOrders } from './globalSelection';
 
 /** Selectors whose score reads the experts' outputs (the registry says which). */

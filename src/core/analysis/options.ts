@@ -7,8 +7,6 @@ import { GLOBAL_RANKINGS } from './globalSelection';
 import { SoftMoeError } from '../errors';
 import { SELECTOR_NAMES, isCounted, type CountedSelector, type SelectorName } from './selectorRegistry';
 
-export const ALL_SELECTORS: readonly SelectorName[] = SELECTOR_NAMES;
-
 export interface AnalyzeOptions {
   /** Default heuristic + random. The heuristic is always computed (recommendation, per-class, samples need it). */
   selectors?: SelectorName[];
@@ -74,8 +72,8 @@ function int(v: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function resolveOptions(o: AnalyzeOptions, numExperts: number): ResolvedOptions {
   const requested: SelectorName[] = o.selectors && o.selectors.length > 0 ? o.selectors : ['heuristic', 'random'];
-  for (const s of requested) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
-  const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
+  for (const s of requested) if (!SELECTOR_NAMES.includes(s)) usage(`Unknown selector '${s}': use ${SELECTOR_NAMES.join(', ')}.`);
+  const selectors = SELECTOR_NAMES.filter((s) => s === 'heuristic' || requested.includes(s));
   const counted = selectors.filter((s): s is CountedSelector => isCounted(s));
   const drops = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : (['zero'] as DropMode[]);
   for (const d of drops) if (d !== 'zero' && d !== 'renorm') usage(`Unknown drop mode '${String(d)}': use zero, renorm or both.`);

@@ -3,7 +3,7 @@
  * choices, and the full model's routing arrays (for routing health, specialisation and samples).
  */
 import type { DropMode } from './schema';
-import type { CountedSelector } from './stats';
+import type { CountedSelector } from './selectorRegistry';
 import type { LayerArrays } from './scores';
 import type { OracleBatch } from './oracle';
 

@@ -16,12 +16,31 @@ import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { datasetInputFiles } from '../data/openDataset';
 import { stampFile } from '../io/fileSource';
+import type { EngineSelection } from '../engine/openEngine';
+import type { ExecutionSettings } from '../protocol/workerProtocol';
 import { checkpointInputFiles } from '../io/openCheckpoint';
 import { sidecarPaths } from '../model/sidecar';
 import { TOOL_VERSION } from '../version';
 import { DEFAULT_CALIBRATION, parseCalibrationSpec } from './globalSelection';
-import { ALL_SELECTORS, type AnalyzeOptions } from './options';
-import { SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
+import type { AnalyzeOptions } from './options';
+import { SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions } from './schema';
+import { SELECTOR_NAMES, type SelectorName } from './selectorRegistry';
+
+/**
+ * The engine selection of an analyze job's execution settings: what the worker hands analyzeCheckpoint, and so what
+ * the host keys its cache by (extension/cacheKey.ts) — one mapping for both.
+ */
+export function executionEngine(e: ExecutionSettings): EngineSelection {
+  return {
+    ...(e.backend === 'auto' ? {} : { backend: e.backend }),
+    ...(e.engine === 'torch' ? { engine: 'torch' as const, torch: { ...(e.python ? { python: e.python } : {}), device: e.device ?? 'auto' } } : {}),
+  };
+}
+
+/** What of the engine selection can change a result, as run options (the built-in engine's tfjs backend cannot). */
+export function engineRunOptions(s: EngineSelection): { engine?: string; python?: string; device?: string } {
+  return { ...(s.engine ? { engine: s.engine } : {}), ...(s.torch?.python ? { python: s.torch.python.path } : {}), ...(s.torch?.device ? { device: s.torch.device } : {}) };
+}
 
 /** What a run is asked to do: the paths as given and the analysis options (unresolved, as a user gives them). */
 export interface RunRequest {
@@ -46,7 +65,7 @@ export function stableStringify(v: unknown): string {
 /** The options that can change a result, normalised as `resolveOptions` would resolve them. */
 export function runOptions(o: RunRequest['options']): RunOptions {
   const requested: SelectorName[] = o.selectors && o.selectors.length > 0 ? o.selectors : ['heuristic', 'random'];
-  const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
+  const selectors = SELECTOR_NAMES.filter((s) => s === 'heuristic' || requested.includes(s));
   const drops: DropMode[] = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : ['zero'];
   const random = selectors.includes('random');
   const engine = o.engine ?? 'tfjs';

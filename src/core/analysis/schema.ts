@@ -5,6 +5,8 @@
  * Versioning: bump SCHEMA_VERSION's major part for any change that an older reader would misread (a renamed or
  * re-typed field); add optional fields without a bump. Readers check `schemaVersion` with `isSupportedSchema`.
  */
+import * as l10n from '@vscode/l10n';
+
 export const SCHEMA_VERSION = '1.0';
 
 /**
@@ -269,9 +271,9 @@ export interface Preprocessing {
 /** 'mean [0.5] (default: …)' — one value of a preprocessing record and where it came from, for people. */
 export function describeSource(src: ValueSource): string {
   switch (src.from) {
-    case 'default': return `default${src.note ? `: ${src.note}` : ''}`;
-    case 'shapes': return 'from the tensor shapes';
-    default: return `from ${src.key ? `"${src.key}" in ` : ''}${src.file ?? src.from}`;
+    case 'default': return src.note ? l10n.t`default: ${src.note}` : l10n.t('default');
+    case 'shapes': return l10n.t('from the tensor shapes');
+    default: return src.key ? l10n.t`from "${src.key}" in ${src.file ?? src.from}` : l10n.t`from ${src.file ?? src.from}`;
   }
 }
 
@@ -279,30 +281,33 @@ export function describeSource(src: ValueSource): string {
  * One line per preprocessing value that no sidecar or checkpoint gave (so a documented default was used), for the
  * CLI's warnings and the panel's notice. Resizing values count only when the dataset was resized with them.
  */
+const documented = (): string => l10n.t('documented default');
+const timms = (): string => l10n.t("timm's");
+
 export function defaultedPreprocessing(p: Preprocessing): string[] {
   const fmt = (v: number[]) => `[${v.map((x) => Number(x.toPrecision(6))).join(', ')}]`;
   const out: string[] = [];
   const { sources: s } = p;
   if (s.mean.from === 'default' && s.std.from === 'default' && s.mean.note === s.std.note) {
-    out.push(`mean ${fmt(p.mean)} and std ${fmt(p.std)} are defaults (${s.mean.note ?? 'documented default'})`);
+    out.push(l10n.t`mean ${fmt(p.mean)} and std ${fmt(p.std)} are defaults (${s.mean.note ?? documented()})`);
   } else {
-    if (s.mean.from === 'default') out.push(`mean ${fmt(p.mean)} is a default (${s.mean.note ?? 'documented default'})`);
-    if (s.std.from === 'default') out.push(`std ${fmt(p.std)} is a default (${s.std.note ?? 'documented default'})`);
+    if (s.mean.from === 'default') out.push(l10n.t`mean ${fmt(p.mean)} is a default (${s.mean.note ?? documented()})`);
+    if (s.std.from === 'default') out.push(l10n.t`std ${fmt(p.std)} is a default (${s.std.note ?? documented()})`);
   }
   if (p.resized) {
-    if (s.inputSize.from === 'default') out.push(`input size ${p.inputSize.join('×')} is a default (${s.inputSize.note ?? 'documented default'})`);
-    if (p.resize && s.cropPct?.from === 'default') out.push(`crop_pct ${p.resize.cropPct} is a default (${s.cropPct.note ?? "timm's"})`);
-    if (p.resize && s.interpolation?.from === 'default') out.push(`interpolation '${p.resize.interpolation}' is a default (${s.interpolation.note ?? "timm's"})`);
+    if (s.inputSize.from === 'default') out.push(l10n.t`input size ${p.inputSize.join('×')} is a default (${s.inputSize.note ?? documented()})`);
+    if (p.resize && s.cropPct?.from === 'default') out.push(l10n.t`crop_pct ${p.resize.cropPct} is a default (${s.cropPct.note ?? timms()})`);
+    if (p.resize && s.interpolation?.from === 'default') out.push(l10n.t`interpolation '${p.resize.interpolation}' is a default (${s.interpolation.note ?? timms()})`);
   }
   return out;
 }
 
 /** The preprocessing in one line (for comparisons): values only, in a form that is equal exactly when they are. */
 export function preprocessingKey(p: Preprocessing | undefined): string {
-  if (!p) return 'not recorded';
+  if (!p) return l10n.t('not recorded');
   const fmt = (v: number[]) => v.map((x) => Number(x.toPrecision(6))).join(', ');
-  const resize = p.resized && p.resize ? `, resized (crop ${p.resize.cropPct}, ${p.resize.interpolation})` : '';
-  return `mean [${fmt(p.mean)}], std [${fmt(p.std)}], ${p.inputSize.join('×')}${resize}`;
+  const base = l10n.t`mean [${fmt(p.mean)}], std [${fmt(p.std)}], ${p.inputSize.join('×')}`;
+  return p.resized && p.resize ? l10n.t`${base}, resized (crop ${p.resize.cropPct}, ${p.resize.interpolation})` : base;
 }
 
 /**

@@ -4,6 +4,6 @@ import { SELECTORS } from './selectorRegistry';
 export function manifestSelectorSchema(): { enum: string[]; enumDescriptions: string[] } {
   return {
     enum: SELECTORS.map((s) => s.name),
-    enumDescriptions: SELECTORS.map((s) => `${s.label}: ${s.description}.`),
+    enumDescriptions: SELECTORS.map((s) => `${s.label()}: ${s.description}.`),
   };
 }

@@ -13,10 +13,17 @@
  *  random    — uniformly random subsets, seeded trials.
  *  search    — the oracle: is there any k-subset that predicts the label (and, as its chance level, a wrong one)?
  *
- * Pure data (no imports), so the webview bundles it for labels and order. A selector names its score; the score
- * functions themselves live with the arithmetic (`SCORE_FUNCTIONS` in selectors.ts, typed so that a score named here
- * without a function there does not compile).
+ * Pure data (its one import translates the labels), so the webview bundles it for labels and order. A selector
+ * names its score; the score functions themselves live with the arithmetic (`SCORE_FUNCTIONS` in selectors.ts, typed
+ * so that a score named here without a function there does not compile), and a ranking selector (per-input,
+ * per-batch) without a score does not compile either (SelectorSpec).
+ *
+ * Labels are functions that translate through @vscode/l10n when called (a literal per label, so `npm run l10n` finds
+ * each; the bundle is loaded after this module is), and `selectorLabel` is the one label of a selector in legends,
+ * tables, notes and the comparison — so a note names a selector exactly as the legend does.
  */
+import * as l10n from '@vscode/l10n';
+
 
 export type SelectorScope = 'per-input' | 'per-batch' | 'global' | 'random' | 'search';
 
@@ -41,55 +48,61 @@ export interface SelectorNeeds {
   readonly calibration?: boolean;
 }
 
-export interface SelectorSpec {
+interface SpecBase {
   readonly name: string;
-  /** Legend and table label. */
-  readonly label: string;
+  /** Legend and table label, translated when called (English where no bundle is loaded: CLI, manifest). */
+  readonly label: () => string;
   /** One line: the exact definition, for help texts, settings and the README. */
   readonly description: string;
-  readonly scope: SelectorScope;
   readonly needs: SelectorNeeds;
-  /** per-input and per-batch selectors: the expert scores of one input. */
-  readonly score?: ScoreName;
-  /** Secondary key for experts with equal scores (higher first); the lower expert index breaks what remains. */
-  readonly tieBreak?: ScoreName;
 }
+
+/** A ranking selector must name its score; the others have none. */
+export type SelectorSpec =
+  | (SpecBase & {
+    readonly scope: 'per-input' | 'per-batch';
+    /** The expert scores of one input. */
+    readonly score: ScoreName;
+    /** Secondary key for experts with equal scores (higher first); the lower expert index breaks what remains. */
+    readonly tieBreak?: ScoreName;
+  })
+  | (SpecBase & { readonly scope: 'global' | 'random' | 'search'; readonly score?: never; readonly tieBreak?: never });
 
 export const SELECTORS = [
   {
-    name: 'heuristic', label: 'Heuristic (Alg. 1)', scope: 'per-input', needs: {}, score: 'combine-mass',
+    name: 'heuristic', label: () => l10n.t('Heuristic (Alg. 1)'), scope: 'per-input', needs: {}, score: 'combine-mass',
     description: 'per input, the k experts with the most combine weight, summed over tokens and their slots (Algorithm 1)',
   },
   {
-    name: 'random', label: 'Random', scope: 'random', needs: {},
+    name: 'random', label: () => l10n.t('Random'), scope: 'random', needs: {},
     description: 'a uniformly random k-subset per input and layer, over seeded trials (mean ± std)',
   },
   {
-    name: 'oracle', label: 'Oracle', scope: 'search', needs: { linearReadout: true },
+    name: 'oracle', label: () => l10n.t('Oracle'), scope: 'search', needs: { linearReadout: true },
     description: 'whether any k-subset predicts the label (exhaustive search, greedy beyond the budget), with its chance level: the same search for a wrong label drawn per input',
   },
   {
-    name: 'batch', label: 'Batch (Alg. 2)', scope: 'per-batch', needs: {}, score: 'combine-mass',
+    name: 'batch', label: () => l10n.t('Batch (Alg. 2)'), scope: 'per-batch', needs: {}, score: 'combine-mass',
     description: 'one subset per batch: the k experts with the most combine weight summed over the batch (Algorithm 2)',
   },
   {
-    name: 'dispatch', label: 'Dispatch mass', scope: 'per-input', needs: {}, score: 'dispatch-mass',
+    name: 'dispatch', label: () => l10n.t('Dispatch mass'), scope: 'per-input', needs: {}, score: 'dispatch-mass',
     description: 'the experts whose slots receive the most unnormalised dispatch mass Σ exp(logit)',
   },
   {
-    name: 'output-norm', label: 'Output norm', scope: 'per-input', needs: { slotOutputs: true }, score: 'output-norm',
+    name: 'output-norm', label: () => l10n.t('Output norm'), scope: 'per-input', needs: { slotOutputs: true }, score: 'output-norm',
     description: 'the experts with the largest combine-weighted output norm Σ_t ‖Σ_s C[t,s]·Ỹ[s]‖',
   },
   {
-    name: 'token-choice', label: 'Token choice', scope: 'per-input', needs: { logits: true }, score: 'token-votes', tieBreak: 'combine-mass',
+    name: 'token-choice', label: () => l10n.t('Token choice'), scope: 'per-input', needs: { logits: true }, score: 'token-votes', tieBreak: 'combine-mass',
     description: 'each token votes for the expert owning its highest router logit over all n·p slots; the k experts with the most votes (ties: more combine weight)',
   },
   {
-    name: 'expert-choice', label: 'Expert choice', scope: 'per-input', needs: { logits: true }, score: 'expert-choice', tieBreak: 'combine-mass',
+    name: 'expert-choice', label: () => l10n.t('Expert choice'), scope: 'per-input', needs: { logits: true }, score: 'expert-choice', tieBreak: 'combine-mass',
     description: 'each slot picks its ⌈m/n⌉ tokens of highest router logit; an expert scores the sum of those logits over its slots; the k highest (ties: more combine weight)',
   },
   {
-    name: 'global', label: 'Global (one subset)', scope: 'global', needs: { calibration: true },
+    name: 'global', label: () => l10n.t('Global (one subset)'), scope: 'global', needs: { calibration: true },
     description: 'one subset of k experts per layer for every input, chosen on a calibration split (greedy backward elimination, or dataset-mean combine mass / output norm)',
   },
 ] as const satisfies readonly SelectorSpec[];
@@ -119,7 +132,7 @@ export function selectorSpec(name: SelectorName): SelectorSpec {
 
 /** The label shown for a selector; a name this build does not know (a newer result) is shown as it is. */
 export function selectorLabel(name: string): string {
-  return BY_NAME.get(name)?.label ?? name;
+  return BY_NAME.get(name)?.label() ?? name;
 }
 
 export function isCounted(name: SelectorName): name is CountedSelector {

@@ -6,6 +6,7 @@
  */
 import { combineScores, dispatchScores, expertChoiceScores, outputNormScores, rankDescending, tokenChoiceScores, type LayerArrays } from './scores';
 import { selectorSpec, type CountedSelector, type ScoreName } from './selectorRegistry';
+import { SoftMoeError } from '../errors';
 
 /** Scores of the n experts for input i of a layer's routing (higher = kept first), written to `out`. */
 export type ScoreFn = (a: LayerArrays, i: number, out?: Float64Array<ArrayBuffer>) => Float64Array;
@@ -18,7 +19,6 @@ export const SCORE_FUNCTIONS: Record<ScoreName, ScoreFn> = {
   'token-votes': tokenChoiceScores,
   'expert-choice': expertChoiceScores,
 };
-import { SoftMoeError } from '../errors';
 
 /** Orders [b × n] for every input of the batch. */
 export function selectorOrders(sel: CountedSelector, a: LayerArrays): Int32Array {

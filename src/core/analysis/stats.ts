@@ -4,13 +4,9 @@
  * over the whole dataset, because counts add and exact sums do not depend on order (exactSum.ts).
  */
 import type { DropMode } from './schema';
+import type { CountedSelector } from './selectorRegistry';
 import { exactVector, mergeExact, mergeExactVector, type Partials } from './exactSum';
 import { SoftMoeError } from '../errors';
-
-import type { CountedSelector } from './selectorRegistry';
-
-/** Selectors whose curve is a single correct count per k (defined by the registry's scopes). */
-export type { CountedSelector };
 
 export interface LayerStats {
   /** classes × experts: exact sums of each input's combine-mass share per expert. */

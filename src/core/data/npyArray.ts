@@ -6,12 +6,13 @@
 import { basename } from 'node:path';
 import { SoftMoeError } from '../errors';
 import type { ByteSource } from '../io/types';
+import { npzArrays, ZipEntrySource } from '../io/npz';
 import { ZipArchive } from '../io/zipArchive';
 import { bytesText, clip, shapeText } from '../quote';
 import { datasetError } from './datasetError';
 import { asDatasetError, openFileByteSource } from './fileByteSource';
 import { MAX_RECORD_BYTES } from './limits';
-import { npyHeaderLength, prefixSource, readDatasetNpyHeader, type NpyHeader } from './npyHeader';
+import { readDatasetNpyHeader, type NpyHeader } from './npyHeader';
 import { randomAccessRecords, streamRecords, type RecordSource } from './recordSource';
 
 export interface NpyArray {
@@ -61,8 +62,9 @@ async function* datasetStream(stream: AsyncIterable<Uint8Array>): AsyncGenerator
 }
 
 /**
- * An .npz dataset through the io layer's ZipArchive (the reader checkpoints use): the directory is checked against
- * the file before anything is read, a stored member streams from an offset, a deflated one inflates from its start.
+ * An .npz dataset through the io layer's .npz reader (io/npz.ts, the one checkpoints use): the same member rule and
+ * header parser, the directory checked against the file before anything is read; a stored member streams from an
+ * offset, a deflated one inflates from its start.
  */
 export async function openNpzFile(path: string): Promise<NpzFile> {
   const file = basename(path);
@@ -75,24 +77,23 @@ export async function openNpzFile(path: string): Promise<NpzFile> {
     if (err instanceof SoftMoeError && err.code !== 'E_DATASET') throw datasetError(`${file} is not a readable .npz (zip) file: ${err.userMessage.replace(`${file}: `, '')}`, err);
     throw err;
   }
-  const names = [...zip.entries.keys()].filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
+  let arrays: Map<string, string>;
+  try {
+    arrays = npzArrays(zip, file);
+  } catch (err) {
+    zip.close();
+    await src.close();
+    throw asDatasetError(err);
+  }
   return {
-    names,
+    names: [...arrays.keys()],
     async open(name) {
-      const member = `${name}.npy`;
-      const entry = zip.entries.get(member);
-      if (!entry) throw datasetError(`${file} has no array '${clip(name)}'`);
+      const member = arrays.get(name);
+      if (!member) throw datasetError(`${file} has no array '${clip(name)}'`);
       const label = `${file}:${clip(name)}`;
-      let header: NpyHeader;
-      try {
-        const size = entry.uncompressedSize;
-        const len = npyHeaderLength(label, await zip.readRange(member, 0, Math.min(12, size)));
-        if (len > size || len > (1 << 20) + 12) throw datasetError(`${label}: its .npy header length ${len} runs past the end of the entry`);
-        // At least the 12 bytes a header's preamble has, so a header length shorter than that reads as what it is.
-        header = await readDatasetNpyHeader(prefixSource(await zip.readRange(member, 0, Math.min(size, Math.max(len, 12))), size, label), label);
-      } catch (err) {
+      const header = await readDatasetNpyHeader(new ZipEntrySource(zip, member), label).catch((err: unknown) => {
         throw asDatasetError(err);
-      }
+      });
       const { count, recordBytes } = recordLayout(label, header);
       const openAt = async (o: number) => {
         const opened = await zip.openStream(member, o).catch((err: unknown) => {

@@ -36,25 +36,3 @@ export async function readDatasetNpyHeader(source: ByteSource, label: string): P
   if (h.dtype === 'BF16') throw datasetError(`${label} has dtype bfloat16, which datasets do not read`);
   return { dataOffset: h.dataOffset, kind, itemSize: DTYPE_SIZE[h.dtype], bigEndian: h.bigEndian, shape: h.shape, fortranOrder: h.fortranOrder, descr: NAMES[h.dtype] };
 }
-
-/** Bytes up to the end of the header, from the first 12 bytes (throws if they are not an .npy start). */
-export function npyHeaderLength(label: string, first: Uint8Array): number {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (first.length < 10 || magic.some((b, i) => first[i] !== b)) throw datasetError(`${label} is not a .npy array: wrong magic`);
-  const view = new DataView(first.buffer, first.byteOffset, first.byteLength);
-  if (first[6] === 1) return 10 + view.getUint16(8, true);
-  if (first.length >= 12) return 12 + view.getUint32(8, true);
-  throw datasetError(`${label} is truncated: its .npy header is incomplete`);
-}
-
-/** A ByteSource of `size` bytes of which only the first `prefix.length` can be read (enough for the header). */
-export function prefixSource(prefix: Uint8Array, size: number, label: string): ByteSource {
-  return {
-    size,
-    async read(offset, length) {
-      if (offset + length > prefix.length) throw datasetError(`${label}: its .npy header is inconsistent (it needs ${offset + length} bytes, its length field says ${prefix.length})`);
-      return prefix.slice(offset, offset + length);
-    },
-    async close() {},
-  };
-}

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint } from '../io/types';
-import { describeArchitecture } from '../model/architecture';
+import { OWN_MODEL_ADVICE, describeArchitecture } from '../model/architecture';
 import { detectSoftMoeLayers } from '../model/detect';
 import type { ValueSource } from '../analysis/schema';
 import { readSidecars, withCheckpointArgs, type JsonObject, type Sidecars } from '../model/sidecar';
@@ -61,7 +61,8 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, besideFiles: Sidecar
       return buildVitModel(ckpt, config, { prefix: arch.prefix });
     }
     case 'layer-only':
-      throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.reason}. softmoe inspect shows the layers.`);
+      // One short line (softmoe inspect gives every near miss): what was found, and how to run it.
+      throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.found ?? 'Soft MoE layers'} outside the built-in models (softmoe inspect says why); ${OWN_MODEL_ADVICE}.`);
     default:
       throw new SoftMoeError('E_UNSUPPORTED', `${ckpt.path}: ${arch.reason}.`);
   }

@@ -42,12 +42,34 @@ export interface TorchOptions {
   threads?: number | null;
 }
 
-export interface OpenEngineOptions {
+/**
+ * What chooses and configures the engine: what the CLI's engine flags (cli/options.ts) and the extension's settings
+ * set, handed on whole by every caller (analyzeCheckpoint splits it off with `splitEngineSelection`), so a new
+ * engine option is a field here and its use in `openEngine`.
+ */
+export interface EngineSelection {
   /** Default 'tfjs'. */
   engine?: EngineChoice;
   /** tfjs backend; default the fastest available (node → wasm → cpu). */
   backend?: BackendName;
   torch?: TorchOptions;
+}
+
+/** EngineSelection's keys (complete by type). */
+const SELECTION_KEYS: Record<keyof EngineSelection, true> = { engine: true, backend: true, torch: true };
+
+/** Options that carry an engine selection among others, as the selection and the rest. */
+export function splitEngineSelection<T extends EngineSelection>(options: T): { selection: EngineSelection; rest: Omit<T, keyof EngineSelection> } {
+  const selection: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined) continue;
+    (k in SELECTION_KEYS ? selection : rest)[k] = v;
+  }
+  return { selection: selection as EngineSelection, rest: rest as Omit<T, keyof EngineSelection> };
+}
+
+export interface OpenEngineOptions extends EngineSelection {
   /** Sidecars already read (else read from the checkpoint's folder). */
   sidecars?: Sidecars;
   /**

@@ -12,9 +12,6 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
-/** The typed array a dtype decodes to without loss (F16/BF16 widen to Float32; I64 to Float64 in `decodeNatural`). */
-export type NumericArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array;
-
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -127,49 +124,6 @@ export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
       break;
   }
   return out;
-}
-
-/**
- * Decode into the dtype's natural array: F64→Float64Array, F32/F16/BF16→Float32Array, I32→Int32Array,
- * I16→Int16Array, I8→Int8Array, U8/BOOL→Uint8Array, I64→Int32Array when every value fits (else Float64Array when
- * every value is exactly representable, else E_UNSUPPORTED naming `label`).
- */
-export function decodeNatural(bytes: Uint8Array, dtype: DType, label: string): NumericArray {
-  const n = checkLength(bytes, dtype);
-  const b = aligned(bytes, DTYPE_SIZE[dtype]);
-  switch (dtype) {
-    case 'F64':
-      return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n));
-    case 'I32':
-      return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
-    case 'I16':
-      return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + 2 * n));
-    case 'I8':
-      return new Int8Array(b.buffer.slice(b.byteOffset, b.byteOffset + n));
-    case 'U8':
-      return b.slice();
-    case 'BOOL':
-      return b.map((v) => (v ? 1 : 0));
-    case 'I64': {
-      const w = new Int32Array(b.buffer, b.byteOffset, 2 * n);
-      let fits32 = true;
-      for (let i = 0; i < n && fits32; i++) fits32 = w[2 * i + 1] === w[2 * i]! >> 31;
-      if (fits32) {
-        const out = new Int32Array(n);
-        for (let i = 0; i < n; i++) out[i] = w[2 * i]!;
-        return out;
-      }
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = w[2 * i + 1]! * 4294967296 + (w[2 * i]! >>> 0);
-        if (!Number.isSafeInteger(v)) throw new SoftMoeError('E_UNSUPPORTED', `${label}: int64 value ${v} at index ${i} does not fit a JavaScript number`);
-        out[i] = v;
-      }
-      return out;
-    }
-    default:
-      return toFloat32(b, dtype);
-  }
 }
 
 /** Values accepted by `encode`. */

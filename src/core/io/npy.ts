@@ -3,7 +3,7 @@
  * and structured dtypes are refused; shape × itemsize must equal the data length exactly.
  */
 import { SoftMoeError } from '../errors';
-import { MAX_DIMS, decodeNatural, shapeNumel, toFloat32, type NumericArray } from './dtype';
+import { MAX_DIMS, shapeNumel, toFloat32 } from './dtype';
 import { bytesText, clip, shapeText } from '../quote';
 import { DTYPE_SIZE, type ByteSource, type DType, type TensorEntry } from './types';
 
@@ -22,13 +22,6 @@ export interface NpyHeader {
   bigEndian: boolean;
   /** Byte offset of the data inside the source. */
   dataOffset: number;
-}
-
-export interface NpyArray {
-  dtype: DType;
-  shape: number[];
-  /** Row-major (C order) values in the dtype's natural array: see `decodeNatural` in dtype.ts. */
-  data: NumericArray;
 }
 
 /** Read and check an npy header (`label` names the file or npz member in messages). */
@@ -95,12 +88,6 @@ async function readCOrderBytes(source: ByteSource, h: NpyHeader): Promise<Uint8A
     }
   }
   return out;
-}
-
-/** Read a whole .npy array (for datasets): dtype, shape and the values in their natural typed array. */
-export async function readNpyArray(source: ByteSource, name: string): Promise<NpyArray> {
-  const h = await readNpyHeader(source, name);
-  return { dtype: h.dtype, shape: h.shape, data: decodeNatural(await readCOrderBytes(source, h), h.dtype, name) };
 }
 
 /** A lazy checkpoint entry for an npy array (header already checked). */

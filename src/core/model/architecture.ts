@@ -16,8 +16,10 @@ export type ArchitectureKind = 'mnist-softmoe' | 'vit-softmoe' | 'layer-only' | 
 
 export interface ArchitectureDescription {
   kind: ArchitectureKind;
-  /** One line: what was found, or why it is not a runnable model. */
+  /** One line: what was found, or why it is not a runnable model (for layer-only: every near miss, for inspect). */
   reason: string;
+  /** layer-only: the layers recognised, e.g. "1 lucidrains Soft MoE layer (at the top level; n = 4, p = 2, d = 8)". */
+  found?: string;
   /** Prefix in front of every model tensor name ('' or e.g. 'module.', 'model.'). */
   prefix: string;
   /** mnist: rows of `decoder.1.weight`; vit: rows of `head.weight`. */
@@ -34,7 +36,7 @@ export interface ArchitectureDescription {
 }
 
 /** Where the user is sent for a model none of the built-in architectures fits (the PyTorch engine, README). */
-export const OWN_MODEL_ADVICE = 'to run it, use your own model code: see README, \'Your own model\' (a softmoe.json beside the checkpoint with {"model": {"factory": "module:function"}}, then --engine torch)';
+export const OWN_MODEL_ADVICE = "run it through your own code: --engine torch and softmoe.json (README, 'Your own model')";
 
 export function describeArchitecture(tensors: ShapeMap, layers: readonly DetectedLayer[]): ArchitectureDescription {
   if (layers.length === 0) {
@@ -49,9 +51,10 @@ export function describeArchitecture(tensors: ShapeMap, layers: readonly Detecte
   } else {
     nearMisses.push(`the paper's MNIST model has one Soft MoE layer, not ${layers.length}`);
   }
+  const found = describeLayers(layers);
   return {
-    kind: 'layer-only', prefix: '',
-    reason: `${describeLayers(layers)}, inside a model that is none of the built-in architectures (${nearMisses.join('; ')}); ${OWN_MODEL_ADVICE}`,
+    kind: 'layer-only', prefix: '', found,
+    reason: `recognised ${found}, inside a model that is none of the built-in architectures (${nearMisses.join('; ')}); ${OWN_MODEL_ADVICE}`,
   };
 }
 
@@ -61,7 +64,7 @@ function describeLayers(layers: readonly DetectedLayer[]): string {
   const names = layers.slice(0, 4).map((l) => (l.name === '' ? 'at the top level' : `'${l.name}'`)).join(', ') + (layers.length > 4 ? ', …' : '');
   const l = layers[0];
   const p = l.slots === 'dynamic' ? 'p = ⌈m/n⌉' : `p = ${l.slotsPerExpert}`;
-  return `recognised ${layers.length} ${layouts} Soft MoE layer${layers.length > 1 ? 's' : ''} (${names}; n = ${l.numExperts}, ${p}, d = ${l.dim})`;
+  return `${layers.length} ${layouts} Soft MoE layer${layers.length > 1 ? 's' : ''} (${names}; n = ${l.numExperts}, ${p}, d = ${l.dim})`;
 }
 
 function prefixOf(name: string): string {

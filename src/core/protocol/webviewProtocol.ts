@@ -77,71 +77,118 @@ export interface InitMessage { type: 'init'; protocolVersion: number; view: View
 export interface ShowErrorMessage { type: 'error'; error: ErrorPayload }
 /** Progress of work the panel started (e.g. an analysis from the editor's button). */
 export interface ProgressMessage { type: 'progress'; label: string; fraction: number | null }
-export interface ResponseMessage {
+/** The one answer to request `inReplyTo`: its reply body (`ReplyOf` its type) when ok, else the error. */
+export interface ResponseMessage<T extends RequestType = RequestType> {
   type: 'response';
   inReplyTo: number;
   ok: boolean;
   /** Present when ok. */
-  body?: unknown;
+  body?: ReplyOf<T>;
   /** Present when not ok. */
   error?: ErrorPayload;
 }
 
 export type HostToWebview = InitMessage | ShowErrorMessage | ProgressMessage | ResponseMessage;
 
-// ---- webview → host -------------------------------------------------------------------------------------------
+// ---- webview → host: requests, each typed with the body of its reply -----------------------------------------
 
-export interface ReadyMessage { type: 'ready'; protocolVersion: number }
-/** Run Analyze Experts on the checkpoint the panel shows (`rerun` ignores the cache). */
-export interface AnalyzeRequest { type: 'analyze'; requestId: number; path: string; rerun: boolean }
-/** Compare this checkpoint with other runs (the host asks which, then opens a comparison panel). */
-export interface CompareRequest { type: 'compare'; requestId: number; path: string }
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
-/**
- * Save something the panel drew: the host asks where with the save dialog (which confirms overwrites) and writes
- * it. Answers `ExportResponse`. `data` is the text to save (SVG, CSV, JSON), or a `data:image/png;base64,` URL.
- */
-export interface ExportRequest {
-  type: 'export';
-  requestId: number;
-  format: ExportFormat;
-  suggestedName: string;
-  data: string;
-}
-/**
- * Save the whole panel as a standalone HTML report; the host builds it from the panel's view. `state` is what the
- * controls show (tab, k, drop mode, …): the report opens there. Answers `ExportResponse`.
- */
-export interface ExportReportRequest { type: 'exportReport'; requestId: number; suggestedName: string; state?: ReportState }
-
 /** The UI state a standalone report opens at (the panel state without what only the host uses). */
 export type ReportState = Omit<PanelState, 'restore' | 'filter'>;
-/**
- * Write a pruned checkpoint that keeps, in every Soft MoE layer, the first `k` experts of the analysis' global
- * selection (renorm drop): the host asks for a folder, asks before replacing anything, and runs the prune in the
- * worker. Answers `PruneResponse`.
- */
-export interface PruneRequest { type: 'prune'; requestId: number; k: number }
-/** Whether a file was written (false: the user cancelled), and where. */
+/** Whether a pruned checkpoint was written (false: the user cancelled), and where. */
 export interface PruneResponse { written: boolean; path?: string }
 /** The body of a successful export answer: whether the user saved (false: the dialog was dismissed) and the file name. */
 export interface ExportResponse { saved: boolean; name?: string }
+
+/**
+ * THE request API of a webview (lean4-infoview style): for each request type, the fields it carries and the body
+ * of its successful reply. Request messages, reply types and host handlers are all derived from this one map, so
+ * a handler that returns the wrong body, or a request without a validator (`REQUEST_VALIDATORS`), does not compile.
+ */
+export interface WebviewApi {
+  /** Run Analyze Experts on the checkpoint the panel shows (`rerun` ignores the cache). */
+  analyze: { request: { path: string; rerun: boolean }; reply: null };
+  /** Compare this checkpoint with other runs (the host asks which, then opens a comparison panel). */
+  compare: { request: { path: string }; reply: null };
+  /**
+   * Save something the panel drew: the host asks where with the save dialog (which confirms overwrites) and writes
+   * it. `data` is the text to save (SVG, CSV, JSON), or a `data:image/png;base64,` URL.
+   */
+  export: { request: { format: ExportFormat; suggestedName: string; data: string }; reply: ExportResponse };
+  /**
+   * Save the whole panel as a standalone HTML report; the host builds it from the panel's view. `state` is what the
+   * controls show (tab, k, drop mode, …): the report opens there.
+   */
+  exportReport: { request: { suggestedName: string; state?: ReportState }; reply: ExportResponse };
+  /**
+   * Write a pruned checkpoint that keeps, in every Soft MoE layer, the first `k` experts of the analysis' global
+   * selection (renorm drop): the host asks for a folder, asks before replacing anything, and runs the prune in the
+   * worker.
+   */
+  prune: { request: { k: number }; reply: PruneResponse };
+}
+
+export type RequestType = keyof WebviewApi;
+/** The message of request `T`: its fields plus `type` and the `requestId` its response answers. */
+export type RequestOf<T extends RequestType> = { type: T; requestId: number } & WebviewApi[T]['request'];
+/** The body of a successful reply to request `T`. */
+export type ReplyOf<T extends RequestType> = WebviewApi[T]['reply'];
+export type WebviewRequest = { [T in RequestType]: RequestOf<T> }[RequestType];
+/** A request as the webview composes it (the bridge adds the id). */
+export type RequestBody<T extends RequestType> = Omit<RequestOf<T>, 'requestId'>;
+
+export type AnalyzeRequest = RequestOf<'analyze'>;
+export type CompareRequest = RequestOf<'compare'>;
+export type ExportRequest = RequestOf<'export'>;
+export type ExportReportRequest = RequestOf<'exportReport'>;
+export type PruneRequest = RequestOf<'prune'>;
+
+/** Answers each request type a panel serves; a type a panel leaves out is answered E_UNSUPPORTED. */
+export type RequestHandlers = { [T in RequestType]?: (req: RequestOf<T>) => Promise<ReplyOf<T>> };
+
+// ---- webview → host: notifications ----------------------------------------------------------------------------
+
+export interface ReadyMessage { type: 'ready'; protocolVersion: number }
 /** Open the output channel with details. */
 export interface ShowLogMessage { type: 'showLog' }
 /** The webview hit an error it cannot recover from; the host logs it. */
 export interface WebviewErrorMessage { type: 'webviewError'; message: string }
 
-export type WebviewRequest = AnalyzeRequest | CompareRequest | ExportRequest | ExportReportRequest | PruneRequest;
-export type WebviewToHost = ReadyMessage | WebviewRequest | ShowLogMessage | WebviewErrorMessage;
+export type WebviewNotification = ReadyMessage | ShowLogMessage | WebviewErrorMessage;
+export type WebviewToHost = WebviewNotification | WebviewRequest;
 
-// ---- helpers --------------------------------------------------------------------------------------------------
+// ---- validators: one per message type (a type without one does not compile); the tag sets derive from them ------
 
-const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'error', 'progress', 'response']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'analyze', 'compare', 'export', 'exportReport', 'prune', 'showLog', 'webviewError']);
-const REQUEST_TYPES: ReadonlySet<string> = new Set(['analyze', 'compare', 'export', 'exportReport', 'prune']);
-const EXPORT_FORMATS: ReadonlySet<string> = new Set(['png', 'svg', 'csv', 'json']);
 /** Longest export a webview may send (a PNG of a large chart at 2× is a few MB). */
 export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+const EXPORT_FORMATS: Readonly<Record<ExportFormat, true>> = { png: true, svg: true, csv: true, json: true };
+
+type Fields = Record<string, unknown>;
+type Validators<M extends { type: string }> = { readonly [T in M['type']]: (m: Fields) => boolean };
+
+const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v);
+const isName = (v: unknown): boolean => typeof v === 'string' && v.length <= 200;
+
+/** What the host relies on in each request, beyond its tag and integer `requestId`. */
+const REQUEST_VALIDATORS: Validators<WebviewRequest> = {
+  analyze: (m) => typeof m.path === 'string' && typeof m.rerun === 'boolean',
+  compare: (m) => typeof m.path === 'string',
+  export: (m) => typeof m.data === 'string' && m.data.length <= MAX_EXPORT_CHARS && typeof m.format === 'string'
+    && Object.hasOwn(EXPORT_FORMATS, m.format) && isName(m.suggestedName),
+  exportReport: (m) => isName(m.suggestedName),
+  prune: (m) => isInt(m.k) && (m.k as number) >= 1 && (m.k as number) <= 1_000_000,
+};
+const NOTIFICATION_VALIDATORS: Validators<WebviewNotification> = {
+  ready: (m) => typeof m.protocolVersion === 'number',
+  showLog: () => true,
+  webviewError: (m) => typeof m.message === 'string',
+};
+const HOST_VALIDATORS: Validators<HostToWebview> = {
+  init: (m) => typeof m.protocolVersion === 'number' && typeof m.view === 'object' && m.view !== null,
+  error: (m) => typeof m.error === 'object' && m.error !== null,
+  progress: (m) => typeof m.label === 'string',
+  response: (m) => isInt(m.inReplyTo) && typeof m.ok === 'boolean',
+};
 
 function tagOf(v: unknown): string | null {
   if (typeof v !== 'object' || v === null) return null;
@@ -149,28 +196,26 @@ function tagOf(v: unknown): string | null {
   return typeof t === 'string' ? t : null;
 }
 
+function validated<M extends { type: string }>(v: unknown, validators: Validators<M>): M | null {
+  const t = tagOf(v);
+  if (t === null || !Object.hasOwn(validators, t)) return null;
+  return (validators as Record<string, (m: Fields) => boolean>)[t]?.(v as Fields) ? (v as M) : null;
+}
+
 /** Narrow an incoming `message` event's data; anything else (other extensions' messages, junk) is null. */
 export function parseHostMessage(v: unknown): HostToWebview | null {
-  const t = tagOf(v);
-  return t !== null && HOST_TYPES.has(t) ? (v as HostToWebview) : null;
+  return validated(v, HOST_VALIDATORS);
 }
 
 /** Narrow a message from a webview, checking the fields the host relies on. Junk is null, never a throw. */
 export function parseWebviewMessage(v: unknown): WebviewToHost | null {
-  const t = tagOf(v);
-  if (t === null || !WEBVIEW_TYPES.has(t)) return null;
-  const m = v as Record<string, unknown>;
-  if (REQUEST_TYPES.has(t) && (typeof m.requestId !== 'number' || !Number.isInteger(m.requestId))) return null;
-  if ((t === 'analyze' || t === 'compare') && typeof m.path !== 'string') return null;
-  if (t === 'ready' && typeof m.protocolVersion !== 'number') return null;
-  if (t === 'prune' && (typeof m.k !== 'number' || !Number.isInteger(m.k) || m.k < 1 || m.k > 1_000_000)) return null;
-  if (t === 'export' && (typeof m.data !== 'string' || m.data.length > MAX_EXPORT_CHARS || typeof m.format !== 'string' || !EXPORT_FORMATS.has(m.format))) return null;
-  if ((t === 'export' || t === 'exportReport') && (typeof m.suggestedName !== 'string' || m.suggestedName.length > 200)) return null;
-  return v as WebviewToHost;
+  const request = validated(v, REQUEST_VALIDATORS);
+  if (request) return isInt((v as Fields).requestId) ? request : null;
+  return validated(v, NOTIFICATION_VALIDATORS);
 }
 
 export function isRequest(m: WebviewToHost): m is WebviewRequest {
-  return REQUEST_TYPES.has(m.type);
+  return Object.hasOwn(REQUEST_VALIDATORS, m.type);
 }
 
 /** The host's answer to the handshake: init on a matching version, else an error the webview shows. */
@@ -191,19 +236,35 @@ export function handshake(ready: ReadyMessage, view: ViewModel, state?: Partial<
  * Run a request handler and always produce exactly one response: a thrown error becomes `{ok:false, error}`.
  * `toPayload` turns anything thrown into `{code, userMessage}` (the host passes the core's `toErrorPayload`).
  */
-export async function answerRequest(
-  req: WebviewRequest,
-  handler: (req: WebviewRequest) => Promise<unknown>,
+export function answerRequest<T extends RequestType>(
+  req: RequestOf<T>,
+  handler: (req: RequestOf<T>) => Promise<ReplyOf<T>>,
   toPayload: (err: unknown) => ErrorPayload,
-): Promise<ResponseMessage> {
+): Promise<ResponseMessage<T>> {
+  return respond<T>(req.requestId, () => handler(req), toPayload);
+}
+
+async function respond<T extends RequestType>(inReplyTo: number, run: () => Promise<ReplyOf<T>>, toPayload: (err: unknown) => ErrorPayload): Promise<ResponseMessage<T>> {
   try {
-    const body = await handler(req);
-    return { type: 'response', inReplyTo: req.requestId, ok: true, body };
+    return { type: 'response', inReplyTo, ok: true, body: await run() };
   } catch (err) {
     const error = toPayload(err);
     // The detail (a stack) stays in the host's log; the webview only ever shows the one-line message.
-    return { type: 'response', inReplyTo: req.requestId, ok: false, error: { code: error.code, userMessage: error.userMessage } };
+    return { type: 'response', inReplyTo, ok: false, error: { code: error.code, userMessage: error.userMessage } };
   }
+}
+
+/**
+ * Answer `req` with the handler its type has in `handlers` (exactly one response, like `answerRequest`); a
+ * request type the panel does not serve is answered E_UNSUPPORTED.
+ */
+export async function dispatchRequest(req: WebviewRequest, handlers: RequestHandlers, toPayload: (err: unknown) => ErrorPayload): Promise<ResponseMessage> {
+  // The one place the correlation between a request's type and its handler's is asserted (TypeScript cannot follow it).
+  const handler = handlers[req.type] as ((r: WebviewRequest) => Promise<ReplyOf<RequestType>>) | undefined;
+  if (!handler) {
+    return { type: 'response', inReplyTo: req.requestId, ok: false, error: { code: 'E_UNSUPPORTED', userMessage: `This panel does not handle '${req.type}' requests.` } };
+  }
+  return respond(req.requestId, () => handler(req), toPayload);
 }
 
 /** The part of untrusted saved state a report embeds (checked like any saved state). */

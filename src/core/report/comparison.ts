@@ -3,6 +3,7 @@
  * Runs with different numbers of experts line up on the FRACTION of experts kept (k / n), compared exactly as
  * rationals, never as rounded floats. Pure: no DOM, no Node.
  */
+import * as l10n from '@vscode/l10n';
 import { curvePoint, preprocessingKey, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
 import { runName } from './runLabels';
 import { SELECTOR_NAMES, selectorLabel } from '../analysis/selectorRegistry';
@@ -92,42 +93,42 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
   const rs = runs.map((x) => x.result);
   const at = (sel: SelectorName, num: number, den: number) => rs.map((r) => pointAtK(r, sel, drop, kAt(numExpertsOf(r), num, den))?.accuracy ?? null);
   const rows: SummaryRow[] = [
-    row('checkpoint', 'Checkpoint', 'text', rs.map((r) => runName(r.checkpoint.path || r.checkpoint.name))),
-    row('dataset', 'Dataset', 'text', rs.map((r) => r.dataset.name)),
-    row('examples', 'Examples analysed', 'int', rs.map((r) => r.numExamples)),
-    row('experts', 'Experts (n)', 'int', rs.map((r) => numExpertsOf(r))),
-    row('parameters', 'Parameters', 'int', rs.map((r) => r.checkpoint.parameterCount)),
+    row('checkpoint', l10n.t('Checkpoint'), 'text', rs.map((r) => runName(r.checkpoint.path || r.checkpoint.name))),
+    row('dataset', l10n.t('Dataset'), 'text', rs.map((r) => r.dataset.name)),
+    row('examples', l10n.t('Examples analysed'), 'int', rs.map((r) => r.numExamples)),
+    row('experts', l10n.t('Experts (n)'), 'int', rs.map((r) => numExpertsOf(r))),
+    row('parameters', l10n.t('Parameters'), 'int', rs.map((r) => r.checkpoint.parameterCount)),
     // Runs preprocessed differently are not measuring the same thing: this row is marked when they differ.
-    row('preprocessing', 'Preprocessing', 'text', rs.map((r) => preprocessingKey(r.preprocessing))),
-    row('fullAccuracy', 'Full accuracy', 'pct', rs.map((r) => r.fullAccuracy)),
-    row('recommendedK', 'Recommended k', 'text', rs.map((r) => (r.recommended.k === null ? `all ${numExpertsOf(r)} needed` : `${r.recommended.k} of ${numExpertsOf(r)}`))),
-    row('recommendedFraction', 'Recommended fraction', 'pct', rs.map((r) => r.recommended.fraction)),
+    row('preprocessing', l10n.t('Preprocessing'), 'text', rs.map((r) => preprocessingKey(r.preprocessing))),
+    row('fullAccuracy', l10n.t('Full accuracy'), 'pct', rs.map((r) => r.fullAccuracy)),
+    row('recommendedK', l10n.t('Recommended k'), 'text', rs.map((r) => (r.recommended.k === null ? l10n.t`all ${numExpertsOf(r)} needed` : l10n.t`${r.recommended.k} of ${numExpertsOf(r)}`))),
+    row('recommendedFraction', l10n.t('Recommended fraction'), 'pct', rs.map((r) => r.recommended.fraction)),
   ];
   // Every other selector some run analysed, in registry order; the oracle with its chance level and excess.
   const others = SELECTOR_NAMES.filter((sel) => sel !== 'heuristic' && sel !== 'random' && rs.some((r) => r.curves.some((c) => c.selector === sel && c.drop === drop)));
   const oracleAt = (num: number, den: number, field: 'chance' | 'excess') => rs.map((r) => pointAtK(r, 'oracle', drop, kAt(numExpertsOf(r), num, den))?.[field] ?? null);
   for (const f of SUMMARY_FRACTIONS) {
-    rows.push(row(`heuristic@${f.label}`, `Heuristic at ${f.label}`, 'pct', at('heuristic', f.num, f.den)));
-    rows.push(row(`random@${f.label}`, `Random at ${f.label}`, 'pct', at('random', f.num, f.den)));
+    rows.push(row(`heuristic@${f.label}`, l10n.t`Heuristic at ${f.label}`, 'pct', at('heuristic', f.num, f.den)));
+    rows.push(row(`random@${f.label}`, l10n.t`Random at ${f.label}`, 'pct', at('random', f.num, f.den)));
     for (const sel of others) {
-      rows.push(row(`${sel}@${f.label}`, `${selectorLabel(sel)} at ${f.label}`, 'pct', at(sel, f.num, f.den)));
+      rows.push(row(`${sel}@${f.label}`, l10n.t`${selectorLabel(sel)} at ${f.label}`, 'pct', at(sel, f.num, f.den)));
       if (sel === 'oracle' && rs.some((r) => r.curves.some((c) => c.selector === 'oracle' && c.points.some((p) => p.chance !== undefined)))) {
-        rows.push(row(`oracleChance@${f.label}`, `Oracle chance (a wrong label) at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'chance')));
-        rows.push(row(`oracleExcess@${f.label}`, `Oracle excess over chance at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'excess')));
+        rows.push(row(`oracleChance@${f.label}`, l10n.t`Oracle chance (a wrong label) at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'chance')));
+        rows.push(row(`oracleExcess@${f.label}`, l10n.t`Oracle excess over chance at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'excess')));
       }
     }
   }
   if (rs.some((r) => r.globalSelection)) {
-    rows.push(row('globalK', 'Global subset k (one for all inputs)', 'text', rs.map((r) => {
+    rows.push(row('globalK', l10n.t('Global subset k (one for all inputs)'), 'text', rs.map((r) => {
       const g = r.globalSelection;
       if (!g) return null;
-      return g.recommended.k === null ? 'none below n' : `${g.recommended.k} of ${numExpertsOf(r)} (${g.recommended.drop})`;
+      return g.recommended.k === null ? l10n.t('none below n') : l10n.t`${g.recommended.k} of ${numExpertsOf(r)} (${g.recommended.drop})`;
     })));
-    rows.push(row('globalParametersSaved', 'Parameters a pruned checkpoint saves', 'int', rs.map((r) => r.globalSelection?.recommended.parametersSaved ?? null)));
+    rows.push(row('globalParametersSaved', l10n.t('Parameters a pruned checkpoint saves'), 'int', rs.map((r) => r.globalSelection?.recommended.parametersSaved ?? null)));
   }
   rows.push(
-    row('combineEntropy', 'Combine entropy (nats)', 'nats', rs.map((r) => r.routing[0]?.combineEntropy ?? null)),
-    row('deadExperts', 'Dead experts', 'int', rs.map((r) => (r.routing.length ? r.routing.reduce((s, l) => s + l.deadExperts.length, 0) : null))),
+    row('combineEntropy', l10n.t('Combine entropy (nats)'), 'nats', rs.map((r) => r.routing[0]?.combineEntropy ?? null)),
+    row('deadExperts', l10n.t('Dead experts'), 'int', rs.map((r) => (r.routing.length ? r.routing.reduce((s, l) => s + l.deadExperts.length, 0) : null))),
   );
   return rows;
 }
@@ -139,7 +140,7 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
 export function preprocessingDiffers(runs: RunInput[]): string | null {
   const keys = runs.map((r) => preprocessingKey(r.result.preprocessing));
   if (new Set(keys).size <= 1) return null;
-  return `These runs were preprocessed differently (${runs.map((r, i) => `${r.label}: ${keys[i]}`).join('; ')}); differences in accuracy may come from that, not from the models.`;
+  return l10n.t`These runs were preprocessed differently (${runs.map((r, i) => `${r.label}: ${keys[i]}`).join('; ')}); differences in accuracy may come from that, not from the models.`;
 }
 
 export function differencesOnly(rows: SummaryRow[]): SummaryRow[] {

@@ -3,7 +3,9 @@
  * selectors left out, a dataset too small to trust, a model no better than chance on it. The panel writes these
  * beside the figures they affect; the report and the CLI can say the same. Pure; the webview imports it.
  */
+import * as l10n from '@vscode/l10n';
 import type { AnalysisResult } from '../analysis/schema';
+import { selectorLabel } from '../analysis/selectorRegistry';
 import { plural } from './units';
 
 export type NoteId = 'limit' | 'shard' | 'skipped' | 'tiny' | 'chance';
@@ -18,9 +20,7 @@ export interface ResultNote {
 /** Fewer examples than this and accuracies move in steps too coarse to rank subsets by. */
 export const FEW_EXAMPLES = 100;
 
-const SELECTOR_NAME: Record<string, string> = {
-  heuristic: 'Heuristic', random: 'Random', oracle: 'Oracle', batch: 'Batch (Algorithm 2)', dispatch: 'Dispatch mass', 'output-norm': 'Output norm',
-};
+const examples = (n: number): string => plural(n, l10n.t('{0} example'), l10n.t('{0} examples'));
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 
@@ -28,8 +28,8 @@ const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 export function examplesText(r: AnalysisResult): string {
   const total = r.dataset.totalExamples;
   return total !== undefined && total > r.numExamples
-    ? `${r.numExamples.toLocaleString('en-US')} of ${plural(total, 'example')}`
-    : plural(r.numExamples, 'example');
+    ? l10n.t('{0} of {1}', r.numExamples.toLocaleString('en-US'), examples(total))
+    : examples(r.numExamples);
 }
 
 /** Chance accuracy: one over the number of classes. */
@@ -41,32 +41,34 @@ export function resultNotes(r: AnalysisResult): ResultNote[] {
   const notes: ResultNote[] = [];
   const N = r.numExamples;
   const total = r.dataset.totalExamples;
-  const split = r.dataset.split ? `${r.dataset.split} ` : '';
+  const split = r.dataset.split ?? '';
   if (total !== undefined && total > N) {
     notes.push({
       id: 'limit', severity: 'info',
-      text: `Analysed the first ${N.toLocaleString('en-US')} of the ${total.toLocaleString('en-US')} ${split}examples (example limit ${(r.options.limit ?? N).toLocaleString('en-US')}: softmoeInspector.exampleLimit or --limit; 0 analyses all).`,
+      text: split
+        ? l10n.t`Analysed the first ${N.toLocaleString('en-US')} of the ${total.toLocaleString('en-US')} ${split} examples (example limit ${(r.options.limit ?? N).toLocaleString('en-US')}: softmoeInspector.exampleLimit or --limit; 0 analyses all).`
+        : l10n.t`Analysed the first ${N.toLocaleString('en-US')} of the ${total.toLocaleString('en-US')} examples (example limit ${(r.options.limit ?? N).toLocaleString('en-US')}: softmoeInspector.exampleLimit or --limit; 0 analyses all).`,
     });
   } else if (total === undefined && r.options.limit !== null && N === r.options.limit) {
-    notes.push({ id: 'limit', severity: 'info', text: `Analysed the first ${plural(N, 'example')} (example limit); the dataset may hold more.` });
+    notes.push({ id: 'limit', severity: 'info', text: l10n.t`Analysed the first ${examples(N)} (example limit); the dataset may hold more.` });
   }
   if (r.options.shard) {
-    notes.push({ id: 'shard', severity: 'info', text: `Shard ${r.options.shard.index + 1} of ${r.options.shard.count} only: merge the shards for the whole dataset.` });
+    notes.push({ id: 'shard', severity: 'info', text: l10n.t`Shard ${r.options.shard.index + 1} of ${r.options.shard.count} only: merge the shards for the whole dataset.` });
   }
   for (const s of r.options.skippedSelectors ?? []) {
-    notes.push({ id: 'skipped', severity: 'info', text: `${SELECTOR_NAME[s.selector] ?? s.selector} left out: it ${s.reason}.` });
+    notes.push({ id: 'skipped', severity: 'info', text: l10n.t`${selectorLabel(s.selector)} left out: it ${s.reason}.` });
   }
   if (N > 0 && N < FEW_EXAMPLES) {
     notes.push({
       id: 'tiny', severity: 'warn',
-      text: `Only ${plural(N, 'example')}: one example moves accuracy by ${pct(1 / N)}, so the curves, the recommended k and the FLOPs saved are not reliable; analyse more examples.`,
+      text: l10n.t`Only ${examples(N)}: one example moves accuracy by ${pct(1 / N)}, so the curves, the recommended k and the FLOPs saved are not reliable; analyse more examples.`,
     });
   }
   const chance = chanceAccuracy(r);
   if (N > 0 && r.dataset.numClasses > 1 && r.fullAccuracy <= chance + 1e-12) {
     notes.push({
       id: 'chance', severity: 'warn',
-      text: `Full accuracy ${pct(r.fullAccuracy)} is no better than chance (${pct(chance)} for ${plural(r.dataset.numClasses, 'class')}): the dataset may not match the model (classes, preprocessing), so the subset accuracies say little.`,
+      text: l10n.t`Full accuracy ${pct(r.fullAccuracy)} is no better than chance (${pct(chance)} for ${plural(r.dataset.numClasses, l10n.t('{0} class'), l10n.t('{0} classes'))}): the dataset may not match the model (classes, preprocessing), so the subset accuracies say little.`,
     });
   }
   return notes;

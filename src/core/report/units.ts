@@ -20,7 +20,10 @@ export function formatBytes(bytes: number): string {
   return `${v.toFixed(digits)} ${UNITS[u]}`;
 }
 
-/** "1 expert", "16 experts", "2,000 examples"; `many` for irregular plurals ("1 class" / "classes" is regular). */
-export function plural(n: number, one: string, many = /(s|x|ch|sh)$/.test(one) ? `${one}es` : `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+/**
+ * "1 expert", "16 experts", "2,000 examples": `one` or `many`, localised messages with `{0}` where the count goes
+ * (`plural(n, l10n.t('{0} expert'), l10n.t('{0} experts'))`), so each language words its own plural.
+ */
+export function plural(n: number, one: string, many: string): string {
+  return (n === 1 ? one : many).replace('{0}', n.toLocaleString('en-US'));
 }

@@ -102,13 +102,14 @@ export class CodeServer {
     return this.child.pid ?? -1;
   }
 
-  static async start(bin: string, workspace: string, dirs: CodeServerDirs): Promise<CodeServer> {
+  /** `workspaceTrust`: leave workspace trust on (Restricted Mode tests); off by default, so no trust dialog shows. */
+  static async start(bin: string, workspace: string, dirs: CodeServerDirs, opts: { workspaceTrust?: boolean } = {}): Promise<CodeServer> {
     mkdirSync(dirs.extensionsDir, { recursive: true });
     const port = await freePort();
     const fd = openSync(dirs.logFile, 'a');
     const child = spawn(bin, [
       '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--disable-getting-started-override',
+      ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
       '--user-data-dir', dirs.userDataDir, '--extensions-dir', dirs.extensionsDir, workspace,
     ], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, VSCODE_PROXY_URI: '' } });
     closeSync(fd);

@@ -20,6 +20,14 @@ import { makeWorkspace } from './workspace';
 
 export const EXTENSION_ID = 'softmoe-inspector.softmoe-inspector';
 
+/** User settings that open every folder in Restricted Mode: trust is on, nothing is trusted, nobody is asked. */
+const RESTRICTED_MODE = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'always',
+  'security.workspace.trust.emptyWindow': false,
+};
+
 export interface SessionOptions {
   /** Prefix of screenshots and logs, e.g. 'analyze'. */
   name: string;
@@ -29,6 +37,10 @@ export interface SessionOptions {
   settings?: Record<string, unknown>;
   /** More files for the workspace, by relative path (folders are created). */
   files?: Record<string, string | Uint8Array>;
+  /** Open the workspace untrusted (Restricted Mode), with workspace trust on and its start-up prompt off. */
+  restricted?: boolean;
+  /** User settings (the profile's settings.json), merged over the harness's own. */
+  userSettings?: Record<string, unknown>;
 }
 
 export class E2eSession {
@@ -61,14 +73,14 @@ export class E2eSession {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set SOFTMOE_CHROMIUM)`);
     const bin = await ensureCodeServer();
     this.vsix = buildVsix();
-    writeUserSettings(this.dirs.userDataDir);
+    writeUserSettings(this.dirs.userDataDir, { ...(this.opts.restricted ? RESTRICTED_MODE : {}), ...this.opts.userSettings });
     this.installedList = installExtension(bin, this.dirs, this.vsix.vsix, EXTENSION_ID);
     makeWorkspace(this.workspace, this.opts.runs, this.opts.settings);
     for (const [rel, data] of Object.entries(this.opts.files ?? {})) {
       mkdirSync(dirname(join(this.workspace, rel)), { recursive: true });
       writeFileSync(join(this.workspace, rel), data);
     }
-    this.server = await CodeServer.start(bin, this.workspace, this.dirs);
+    this.server = await CodeServer.start(bin, this.workspace, this.dirs, { workspaceTrust: this.opts.restricted === true });
     this.browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -2,14 +2,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_SELECTORS } from '../../../src/core/analysis/options';
 import { manifestSelectorSchema } from '../../../src/core/analysis/selectorManifest';
-import { SELECTORS, SELECTOR_NAMES, isCounted, selectorLabel } from '../../../src/core/analysis/selectorRegistry';
+import { SELECTORS, SELECTOR_NAMES, isCounted, selectorLabel, type SelectorSpec } from '../../../src/core/analysis/selectorRegistry';
 import { combineScores, expertChoiceCapacity, expertChoiceScores, rankDescending, tokenChoiceScores, type LayerArrays } from '../../../src/core/analysis/scores';
 import { selectorOrders } from '../../../src/core/analysis/selectors';
-import { ALL_SELECTORS as SETTINGS_SELECTORS } from '../../../src/extension/analysisSettings';
+import { resultNotes } from '../../../src/core/report/resultNotes';
+import type { AnalysisResult } from '../../../src/core/analysis/schema';
 
 const root = join(__dirname, '..', '..', '..');
+
+// Checked by the compiler (`npm run typecheck` compiles this file): a ranking selector must name its score.
+// @ts-expect-error: a per-input selector without a score
+export const scoreless: SelectorSpec = { name: 'x', label: () => 'X', description: 'ranks by nothing at all, which is not a selector', scope: 'per-input', needs: {} };
+export const withScore: SelectorSpec = { name: 'x', label: () => 'X', description: 'ranks by combine mass, like the heuristic', scope: 'per-input', needs: {}, score: 'combine-mass' };
+// @ts-expect-error: the random baseline ranks nothing, so it has no score
+export const randomWithScore: SelectorSpec = { name: 'x', label: () => 'X', description: 'random subsets do not rank by a score', scope: 'random', needs: {}, score: 'combine-mass' };
 
 describe('the selector registry', () => {
   it('is what package.json offers in softmoeInspector.selectors (run scripts/sync-manifest.ts after changing it)', () => {
@@ -21,21 +28,26 @@ describe('the selector registry', () => {
     for (const d of pkg.contributes.configuration.properties['softmoeInspector.selectors'].default) assert.ok(SELECTOR_NAMES.includes(d), d);
   });
 
-  it('is the list the analysis options and the extension settings accept, in one order', () => {
-    assert.deepEqual([...ALL_SELECTORS], [...SELECTOR_NAMES]);
-    assert.deepEqual([...SETTINGS_SELECTORS], [...SELECTOR_NAMES]);
+  it('names each selector once', () => {
     assert.equal(new Set(SELECTOR_NAMES).size, SELECTOR_NAMES.length);
   });
 
   it('gives every ranking selector a score, and every selector a label and a definition', () => {
     for (const s of SELECTORS) {
-      assert.ok(s.label.length > 0 && s.description.length > 20, s.name);
-      assert.equal(selectorLabel(s.name), s.label);
+      assert.ok(s.label().length > 0 && s.description.length > 20, s.name);
+      assert.equal(selectorLabel(s.name), s.label());
       const ranks = s.scope === 'per-input' || s.scope === 'per-batch';
       assert.equal('score' in s, ranks, s.name);
       assert.equal(isCounted(s.name), ranks || s.scope === 'global', s.name);
     }
     assert.equal(selectorLabel('from-a-newer-version'), 'from-a-newer-version');
+  });
+
+  it('names a selector left out in the notes with the label its legend entry has', () => {
+    const r = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'webview', 'analysis-n16.json'), 'utf8')) as AnalysisResult;
+    r.options.skippedSelectors = SELECTORS.map((s) => ({ selector: s.name, reason: 'needs something' }));
+    const skipped = resultNotes(r).filter((x) => x.id === 'skipped').map((x) => x.text);
+    assert.deepEqual(skipped, SELECTORS.map((s) => `${s.label()} left out: it needs something.`));
   });
 });
 

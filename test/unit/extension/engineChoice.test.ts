@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { SoftMoeError } from '../../../src/core/errors';
 import { decideEngine, pythonFromSetting, readEngineSettings } from '../../../src/extension/engineChoice';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -18,11 +19,21 @@ describe('engine choice in VS Code', () => {
     assert.deepEqual(decideEngine('auto', { trusted: true, hasFactory: false }), { engine: 'tfjs' });
     assert.deepEqual(decideEngine('tfjs', { trusted: true, hasFactory: true }), { engine: 'tfjs' });
     assert.deepEqual(decideEngine('torch', { trusted: true, hasFactory: false }), { engine: 'torch' });
-    for (const choice of ['auto', 'torch'] as const) {
-      const d = decideEngine(choice, { trusted: false, hasFactory: true });
-      assert.equal(d.engine, 'tfjs', `${choice} in Restricted Mode`);
-      assert.match(d.note ?? '', /Restricted Mode: this workspace is not trusted.*built-in engine/);
+    const d = decideEngine('auto', { trusted: false, hasFactory: true });
+    assert.equal(d.engine, 'tfjs', 'auto in Restricted Mode');
+    assert.match(d.note ?? '', /Restricted Mode: this workspace is not trusted.*built-in engine/);
+  });
+
+  it('refuses the PyTorch engine asked for by name in an untrusted workspace, saying what to do', () => {
+    for (const hasFactory of [true, false]) {
+      assert.throws(() => decideEngine('torch', { trusted: false, hasFactory }), (err: unknown) => {
+        assert.ok(err instanceof SoftMoeError);
+        assert.equal(err.code, 'E_USAGE');
+        assert.match(err.userMessage, /^Restricted Mode: softmoeInspector\.engine is 'torch'.*untrusted workspace.*Trust this workspace.*'auto'/);
+        return true;
+      });
     }
+    assert.deepEqual(decideEngine('tfjs', { trusted: false, hasFactory: true }), { engine: 'tfjs' }, 'the built-in engine needs no trust');
   });
 
   it('reads the settings, replacing bad values with a warning', () => {
@@ -51,14 +62,16 @@ describe('the manifest', () => {
   };
   const nls = JSON.parse(readFileSync(join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
 
-  it('supports untrusted workspaces in a limited way, and they cannot choose the engine or the Python', () => {
+  it('supports untrusted workspaces in a limited way, and they cannot choose the engine, the Python or the device', () => {
     // One capabilities object (a second one would silently replace the first).
     assert.equal(readFileSync(join(ROOT, 'package.json'), 'utf8').match(/"capabilities"/g)?.length, 1);
     assert.equal(pkg.capabilities?.virtualWorkspaces?.supported, false);
     const u = pkg.capabilities?.untrustedWorkspaces;
     assert.equal(u?.supported, 'limited');
     assert.match(nls[(u?.description ?? '').replace(/%/g, '')] ?? '', /PyTorch engine.*runs only in trusted workspaces/);
-    assert.deepEqual(u?.restrictedConfigurations?.sort(), ['softmoeInspector.engine', 'softmoeInspector.pythonPath']);
+    // Every PyTorch engine setting: an untrusted workspace's .vscode/settings.json cannot pick the engine, the
+    // interpreter (code that runs) or the device.
+    assert.deepEqual(u?.restrictedConfigurations?.sort(), ['softmoeInspector.device', 'softmoeInspector.engine', 'softmoeInspector.pythonPath']);
   });
 
   it('declares the engine settings with their defaults and descriptions', () => {

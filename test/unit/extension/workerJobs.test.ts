@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WORKER_PROTOCOL_VERSION } from '../../../src/core/protocol/workerProtocol';
 import type { WorkerToHost } from '../../../src/core/protocol/workerProtocol';
 import { JobRunner } from '../../../src/worker/jobRunner';
 import { columnCosine, downsampleRows, routerToSlots } from '../../../src/worker/summaryMath';
@@ -93,8 +95,6 @@ test('through a real worker thread: an analysis cancelled after its first progre
 });
 
 test('prune: writes the pruned checkpoint and answers one pruned message with its report', async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const { runner, out } = collect();
   const output = join(mkdtempSync(join(tmpdir(), 'softmoe-worker-prune-')), 'p.safetensors');
   await runner.handle({ type: 'prune', id: 9, checkpoint: MNIST, output, keep: [[0, 2]], overwrite: false });
@@ -109,4 +109,19 @@ test('prune: writes the pruned checkpoint and answers one pruned message with it
   const again = out.filter((x) => (x.type === 'pruned' || x.type === 'error') && x.id === 10);
   assert.equal(again.length, 1);
   assert.ok(again[0]!.type === 'error' && /already exist/.test(again[0]!.error.userMessage));
+});
+
+test("a worker of another protocol version is refused at its hello with one clear error, before any job is sent", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'softmoe-hello-'));
+  const file = join(dir, 'worker.js');
+  // A worker from another build: says hello with another version, and would answer any job it got.
+  writeFileSync(file, `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (m) => parentPort.postMessage({ type: 'inspected', id: m.id, summary: { layers: [] } }));
+parentPort.postMessage({ type: 'hello', protocolVersion: ${WORKER_PROTOCOL_VERSION + 1} });`);
+  try {
+    await assert.rejects(runWorkerJob(file, { type: 'inspect', path: MNIST }), (e: { code?: string; userMessage?: string }) =>
+      e.code === 'E_UNSUPPORTED' && new RegExp(`protocol ${WORKER_PROTOCOL_VERSION + 1} but the extension speaks ${WORKER_PROTOCOL_VERSION}`).test(e.userMessage ?? ''));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

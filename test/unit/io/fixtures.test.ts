@@ -6,9 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../../../src/core/io/openCheckpoint';
-import { FileByteSource } from '../../../src/core/io/fileSource';
-import { readNpyArray } from '../../../src/core/io/npy';
-import { readNpzArrays } from '../../../src/core/io/npz';
+import { openNpyFile, openNpzFile } from '../../../src/core/data/npyArray';
+import { readValues } from '../../../src/core/data/npyLayout';
 
 const dir = join(__dirname, '..', '..', 'fixtures', 'io');
 
@@ -99,28 +98,37 @@ test('views keep their strides: a transposed view reads as the transpose of its 
   }
 });
 
-test('readNpyArray and readNpzArrays give natural typed arrays for datasets', async () => {
-  const src = await FileByteSource.open(join(dir, 'numpy', 'u8.npy'));
+test('datasets read the same .npy and .npz fixtures through the one reader: names, dtypes, shapes and values', async () => {
+  const values = async (array: Awaited<ReturnType<typeof openNpyFile>>['array']): Promise<number[]> => {
+    const out: number[] = [];
+    for await (const run of array.records.runs(0, array.records.count, 1000)) {
+      const v = new Float64Array(run.length / array.header.itemSize);
+      readValues(run, array.header, v);
+      out.push(...v);
+    }
+    return out;
+  };
+  const { array, source } = await openNpyFile(join(dir, 'numpy', 'u8.npy'));
   try {
-    const a = await readNpyArray(src, 'u8.npy');
-    assert.equal(a.dtype, 'U8');
-    assert.deepEqual(a.shape, [2, 5]);
-    assert.ok(a.data instanceof Uint8Array);
-    assert.deepEqual([...a.data], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(array.header.descr, 'uint8');
+    assert.deepEqual(array.header.shape, [2, 5]);
+    assert.deepEqual(await values(array), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   } finally {
-    await src.close();
+    await source.close();
   }
-  const npz = await FileByteSource.open(join(dir, 'numpy', 'arrays_compressed.npz'));
-  try {
-    const arrays = await readNpzArrays(npz, 'arrays_compressed.npz');
-    assert.deepEqual([...arrays.keys()], ['w', 'labels', 'mask', 'half']);
-    const labels = arrays.get('labels')!;
-    assert.equal(labels.dtype, 'I64');
-    assert.ok(labels.data instanceof Int32Array, 'int64 labels that fit come back as Int32Array');
-    assert.deepEqual([...labels.data], [0, 1, 2, 3, 4]);
-    assert.ok(arrays.get('w')!.data instanceof Float32Array);
-  } finally {
-    await npz.close();
+  for (const file of ['arrays.npz', 'arrays_compressed.npz']) {
+    const npz = await openNpzFile(join(dir, 'numpy', file));
+    try {
+      assert.deepEqual(npz.names, ['w', 'labels', 'mask', 'half'], file);
+      const labels = await npz.open('labels');
+      assert.equal(labels.header.descr, 'int64');
+      assert.deepEqual(await values(labels), [0, 1, 2, 3, 4], file);
+      const half = await npz.open('half');
+      assert.deepEqual(half.header.shape, [2, 3]);
+      assert.deepEqual((await values(half)).map((v) => Math.round(v * 10) / 10), [-1, -0.6, -0.2, 0.2, 0.6, 1], file);
+    } finally {
+      await npz.close();
+    }
   }
 });
 

@@ -73,7 +73,8 @@ test('layers inside an unknown model are layer-only, saying what was recognised 
   assert.equal(l.kind, 'layer-only');
   assert.match(l.reason, /recognised 1 lucidrains Soft MoE layer \(at the top level; n = 2, p = 1, d = 4\)/, "a top-level layer is not named ''");
   assert.match(l.reason, /no decoder\.1\.weight/);
-  assert.match(l.reason, /your own model code: see README, 'Your own model'.*softmoe\.json.*"factory": "module:function".*--engine torch/);
+  assert.match(l.reason, /run it through your own code: --engine torch and softmoe\.json \(README, 'Your own model'\)/);
+  assert.equal(l.found, '1 lucidrains Soft MoE layer (at the top level; n = 2, p = 1, d = 4)');
   const v = describe(vmoe('encoder/', '/', 2, 1, 4, 4));
   assert.equal(v.kind, 'layer-only');
   assert.match(v.reason, /vmoe/);

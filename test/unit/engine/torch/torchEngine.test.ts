@@ -4,7 +4,8 @@
  *   - PatchNet (test/fixtures/torch): lucidrains-style layers in a conv network the built-in engine cannot run;
  *   - the Soft MoE ViTs (test/fixtures/vit/gen_vit.py): full logits, zero and renorm masks on several layers, and
  *     per-layer top-k selection inside the pass, with the masks PyTorch chose;
- *   - the paper's MNIST model (test/fixtures/engine/gen_parity.py), whose nn.Module is the whole model.
+ *   - the paper's MNIST model (PaperMnistSoftMoE of test/fixtures/reference/softmoe_ref.py, which
+ *     test/fixtures/engine/gen_parity.py trains), whose nn.Module is the whole model.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
