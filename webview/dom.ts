@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 /** A tiny element builder: h('div', {class: 'card'}, 'text', child). Text is always set as text, never as HTML. */
 export type Child = Node | string | number | null | undefined | false;
 export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -33,7 +34,7 @@ export function pct(v: number | null | undefined, digits = 1): string {
 
 /** A difference of two shares, in percentage points with its sign: "+51.1 pp", "−0.4 pp". */
 export function ppoints(v: number): string {
-  return `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)} pp`;
+  return l10n.t('{0} pp', `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)}`);
 }
 
 export function fmtInt(v: number): string {
