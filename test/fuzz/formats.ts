@@ -131,8 +131,9 @@ export function writeZip(members: ZipMember[]): Uint8Array {
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(members.length, 8);
-  end.writeUInt16LE(members.length, 10);
+  // More than 65,535 members (a mutant of a big zip) do not fit the 16-bit counts: 0xffff, as zip64 archives say it.
+  end.writeUInt16LE(Math.min(members.length, 0xffff), 8);
+  end.writeUInt16LE(Math.min(members.length, 0xffff), 10);
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return new Uint8Array(Buffer.concat([...locals, cd, end]));
