@@ -23,6 +23,7 @@ function inBoundary(rel) {
 const CORE_FS = [
   'src/core/io/fileSource.ts', 'src/core/io/writeSafetensors.ts', 'src/core/data/**/*.ts', 'src/core/model/sidecar.ts',
   'src/core/engine/backend.ts', 'src/core/engine/torch/runnerScript.ts', 'src/core/train/**/*.ts', 'src/core/analysis/findRunCheckpoints.ts',
+  'src/core/prune/pruneCheckpoint.ts',
 ];
 const FS_MODULES = ['fs', 'fs/promises', 'node:fs', 'node:fs/promises'];
 

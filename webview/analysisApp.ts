@@ -36,6 +36,8 @@ export interface AnalysisAppOptions {
   onState?: (s: PanelState) => void;
   /** Extra buttons in the header (e.g. Re-run in VS Code). */
   actions?: Array<{ label: string; run: () => void }>;
+  /** "Prune Experts…": write the checkpoint with the global subset at k (VS Code only). */
+  onPrune?: (k: number) => void;
 }
 
 export interface AnalysisApp {
@@ -52,7 +54,8 @@ export function renderAnalysis(root: HTMLElement, result: AnalysisResult, opts: 
   const mountedViews = new Map<string, { update(c: ViewContext): void }>();
   const dirty = new Set<string>();
 
-  const ctx = (): ViewContext => ({ result, state, set });
+  const canPrune = opts.onPrune !== undefined && result.globalSelection?.orders.renorm !== undefined;
+  const ctx = (): ViewContext => ({ result, state, set, ...(canPrune && opts.onPrune ? { prune: opts.onPrune } : {}) });
 
   // ---- header and shared controls
   const kLabel = h('output', { class: 'k-label', for: 'k-slider', 'aria-live': 'polite' });

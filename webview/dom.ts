@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 /** A tiny element builder: h('div', {class: 'card'}, 'text', child). Text is always set as text, never as HTML. */
 export type Child = Node | string | number | null | undefined | false;
 export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -29,6 +30,11 @@ export function clear(el: Element): void {
 
 export function pct(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`;
+}
+
+/** A difference of two shares, in percentage points with its sign: "+51.1 pp", "−0.4 pp". */
+export function ppoints(v: number): string {
+  return l10n.t('{0} pp', `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)}`);
 }
 
 export function fmtInt(v: number): string {

@@ -1,9 +1,11 @@
 /** Pure helpers over an AnalysisResult (no DOM): what each view looks up. */
 import * as l10n from '@vscode/l10n';
-import { ALL_SELECTORS, curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
+import { curvePoint, type AnalysisResult, type Curve, type CurvePoint, type DropMode, type SelectorName } from '../src/core/analysis/schema';
+import { SELECTOR_NAMES } from '../src/core/analysis/selectorRegistry';
 import type { PanelState } from '../src/core/protocol/webviewProtocol';
 
-const order = (s: SelectorName): number => ALL_SELECTORS.indexOf(s);
+/** Legends and tables list selectors in the registry's order. */
+const order = (s: SelectorName): number => SELECTOR_NAMES.indexOf(s);
 
 export function numExperts(r: AnalysisResult, layer = 0): number {
   return r.layers[layer]?.numExperts ?? r.layers[0]?.numExperts ?? 1;

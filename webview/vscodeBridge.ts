@@ -67,6 +67,11 @@ export function startVsCodeBridge(root: HTMLElement): void {
         state: saved,
         onState: (s) => save({ ...s, restore: cacheKey ? { kind: 'analysis', cacheKey } : null }),
         actions: [{ label: l10n.t('Re-run'), run: () => { request<'analyze'>({ type: 'analyze', path: result.checkpoint.path, rerun: true }).catch(fail); } }],
+        onPrune: (k) => {
+          request<'prune'>({ type: 'prune', k }).then((b) => {
+            if (b.written && b.path) showBanner(l10n.t('Pruned checkpoint written: {0}', b.path), 'info');
+          }).catch(fail);
+        },
       });
     } else if (view.kind === 'comparison') {
       const restore = { kind: 'comparison' as const, mode: view.mode, title: view.title, runs: view.runs.map((r) => ({ label: r.label, source: r.source, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) })) };

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { AnalysisResult } from '../../src/core/analysis/schema';
-import { buildStandaloneComparisonReport } from '../../src/core/report/buildStandaloneReport';
+import { buildStandaloneComparisonReport, buildStandaloneReport } from '../../src/core/report/buildStandaloneReport';
 
 const dir = resolve(process.argv[2] ?? 'docs/reproduction');
 const webviewJs = readFileSync(resolve('dist/webview.js'), 'utf8');
@@ -26,6 +26,25 @@ async function main(): Promise<void> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   try {
+    // The subset-accuracy chart of single models with every selector: the oracle's chance line, token and expert
+    // choice, and the global subset (renorm drop, what a pruned checkpoint computes). n = 16 and 64 where their
+    // analyses have these selectors, else the largest model whose analysis has them.
+    const full = suite.filter((f) => load(f).globalSelection);
+    const wanted = full.filter((f) => [16, 64].includes(num(f)));
+    for (const f of wanted.length ? wanted : full.slice(-1)) {
+      const n = num(f);
+      const file = join(dir, `n${n}-curves.html`);
+      writeFileSync(file, buildStandaloneReport(load(f), webviewJs));
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`file://${file}`);
+      await page.click('vscode-tab-header[data-tab="curves"]');
+      await page.click('vscode-radio[value="renorm"]');
+      await page.waitForSelector('#chart-curves[data-drawn="true"]');
+      await page.waitForTimeout(800);
+      await (await page.$('.view.curves'))?.screenshot({ path: join(dir, `n${n}-curves.png`) });
+      await page.close();
+      console.log(`${join(dir, `n${n}-curves.png`)} written`);
+    }
     for (const p of pages) {
       const file = join(dir, `${p.name}.html`);
       writeFileSync(file, p.html);

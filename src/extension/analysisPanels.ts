@@ -12,6 +12,7 @@ import { COMMANDS, VIEW_TYPES } from './contributions';
 import { staleReason } from './cacheKey';
 import type { Services } from './services';
 import { handleExport } from './exportHandler';
+import { handlePrune } from './pruneHandler';
 import { attachWebviewHost, setWebviewHtml, webviewOptions } from './webviewHost';
 
 /** "Experts: n16/ep4_moe.safetensors": runs whose files are named alike keep apart in the tabs. */
@@ -109,6 +110,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       },
       export: (req) => handleExport(this.services, req, shown.view),
       exportReport: (req) => handleExport(this.services, req, shown.view),
+      prune: (req) => handlePrune(this.services, req, shown.view),
     };
     const sub = attachWebviewHost(panel.webview, { view: async () => shown.view, requests }, this.services.log);
     setWebviewHtml(panel.webview, this.services.extensionUri, panel.title);

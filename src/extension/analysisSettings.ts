@@ -2,7 +2,9 @@
  * Settings → analysis options, validated and clamped (no vscode import: `get` reads one key of the
  * `softmoeInspector` configuration section, so tests pass a plain object).
  */
-import { ALL_SELECTORS, type DropMode, type SelectorName } from '../core/analysis/schema';
+import type { DropMode, GlobalRanking, SelectorName } from '../core/analysis/schema';
+import { SELECTOR_NAMES } from '../core/analysis/selectorRegistry';
+import { GLOBAL_RANKINGS, parseCalibrationSpec } from '../core/analysis/globalSelection';
 import type { AnalysisSettings, BackendName, ExecutionSettings } from '../core/protocol/workerProtocol';
 
 export const SETTINGS_SECTION = 'softmoeInspector';
@@ -19,6 +21,8 @@ export const DEFAULTS = {
   samplesKept: 24,
   target: 0.99,
   seed: 0,
+  calibration: 'train[:2000]',
+  globalRanking: 'eliminate',
 } as const;
 
 export interface ResolvedSettings {
@@ -55,11 +59,11 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
   const rawSel = get('selectors');
   let selectors: SelectorName[] = [...DEFAULT_SELECTORS];
   if (Array.isArray(rawSel)) {
-    const known = rawSel.filter((s): s is SelectorName => ALL_SELECTORS.includes(s as SelectorName));
-    const unknown = rawSel.filter((s) => !ALL_SELECTORS.includes(s as SelectorName));
+    const known = rawSel.filter((s): s is SelectorName => SELECTOR_NAMES.includes(s as SelectorName));
+    const unknown = rawSel.filter((s) => !SELECTOR_NAMES.includes(s as SelectorName));
     if (unknown.length) warnings.push(`${SETTINGS_SECTION}.selectors: ignoring unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')}.`);
     // Heuristic is what the analysis is about; keep it first whatever the user lists.
-    selectors = ['heuristic', ...ALL_SELECTORS.filter((s) => s !== 'heuristic' && known.includes(s))];
+    selectors = ['heuristic', ...SELECTOR_NAMES.filter((s) => s !== 'heuristic' && known.includes(s))];
   } else if (rawSel !== undefined && rawSel !== null) {
     warnings.push(`${SETTINGS_SECTION}.selectors: expected a list; using ${DEFAULT_SELECTORS.join(', ')}.`);
   }
@@ -69,6 +73,27 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
   if (backends.includes(backendRaw as BackendName)) backend = backendRaw as BackendName;
   else warnings.push(`${SETTINGS_SECTION}.backend: '${String(backendRaw)}' is not one of ${backends.join(', ')}; using auto.`);
   const limit = int(get('exampleLimit'), DEFAULTS.exampleLimit, 0, 10_000_000, 'exampleLimit', warnings);
+  // The global selector's calibration split (only part of the settings when it runs, so other cache keys stay).
+  let global: { calibration: string; globalRanking: GlobalRanking } | null = null;
+  if (selectors.includes('global')) {
+    let calibration: string = DEFAULTS.calibration;
+    const rawCal = get('calibration');
+    if (typeof rawCal === 'string' && rawCal.trim() !== '') {
+      try {
+        parseCalibrationSpec(rawCal);
+        calibration = rawCal.trim();
+      } catch {
+        warnings.push(`${SETTINGS_SECTION}.calibration: '${rawCal}' is not train[:N], train[A:B] or a split; using ${DEFAULTS.calibration}.`);
+      }
+    } else if (rawCal !== undefined && rawCal !== null && rawCal !== '') {
+      warnings.push(`${SETTINGS_SECTION}.calibration: expected text like train[:2000]; using ${DEFAULTS.calibration}.`);
+    }
+    const rawRank = get('globalRanking') ?? DEFAULTS.globalRanking;
+    let globalRanking: GlobalRanking = DEFAULTS.globalRanking;
+    if (GLOBAL_RANKINGS.includes(rawRank as GlobalRanking)) globalRanking = rawRank as GlobalRanking;
+    else warnings.push(`${SETTINGS_SECTION}.globalRanking: '${String(rawRank)}' is not one of ${GLOBAL_RANKINGS.join(', ')}; using ${DEFAULTS.globalRanking}.`);
+    global = { calibration, globalRanking };
+  }
   return {
     settings: {
       drops,
@@ -78,6 +103,7 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
       limit: limit === 0 ? null : limit,
       target: DEFAULTS.target,
       samples: int(get('samplesKept'), DEFAULTS.samplesKept, 0, 256, 'samplesKept', warnings),
+      ...(global ?? {}),
     },
     execution: { batchSize: int(get('batchSize'), DEFAULTS.batchSize, 1, 65_536, 'batchSize', warnings), backend },
     warnings,

@@ -18,6 +18,7 @@ export function jobRequest(checkpoint: string, dataset: string, job: { settings:
     checkpoint, dataset, split: 'test',
     options: {
       selectors: s.selectors, drops: s.drops, trials: s.trials, seed: s.seed, target: s.target, samples: s.samples, limit: s.limit, batchSize: job.execution.batchSize,
+      ...(s.calibration !== undefined ? { calibration: s.calibration } : {}), ...(s.globalRanking !== undefined ? { globalRanking: s.globalRanking } : {}),
       // The engine as runAnalysis hands it to analyzeCheckpoint, recorded as analyzeCheckpoint records it.
       ...engineRunOptions(executionEngine(job.execution)),
     },

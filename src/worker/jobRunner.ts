@@ -6,6 +6,7 @@ import { cancelledError, throwIfAborted, toErrorPayload } from '../core/errors';
 import type { HostToWorker, WorkerJob, WorkerJobHandlers, WorkerToHost } from '../core/protocol/workerProtocol';
 import { buildCheckpointSummary } from './buildCheckpointSummary';
 import { runAnalysis } from './runAnalysis';
+import { pruneCheckpoint } from '../core/prune/pruneCheckpoint';
 
 interface JobContext {
   signal: AbortSignal;
@@ -21,6 +22,10 @@ const HANDLERS: WorkerJobHandlers<JobContext> = {
     throwIfAborted(signal);
     return { type: 'result', result };
   },
+  prune: async (job) => ({
+    type: 'pruned',
+    report: await pruneCheckpoint(job.checkpoint, job.output, job.keep, { overwrite: job.overwrite, note: 'Soft MoE Inspector: Prune Experts… (global subset of the analysis)' }),
+  }),
 };
 
 export class JobRunner {

@@ -30,6 +30,8 @@ export async function runAnalysis(job: AnalyzeJob, onProgress: ProgressSink, sig
     samples: settings.samples,
     batchSize: execution.batchSize,
     limit: settings.limit,
+    ...(settings.calibration !== undefined ? { calibration: settings.calibration } : {}),
+    ...(settings.globalRanking !== undefined ? { globalRanking: settings.globalRanking } : {}),
     skipUnsupportedSelectors: true,
   }, {
     signal,

@@ -99,7 +99,15 @@ export function makeCase(campaignSeed: number, index: number, root: string): Fuz
     } catch {
       continue;
     }
-    const result = mutate(formatOf(name, bytes), bytes, rng);
+    let result: ReturnType<typeof mutate>;
+    try {
+      result = mutate(formatOf(name, bytes), bytes, rng);
+    } catch (err) {
+      // A mutator that cannot handle an earlier mutant (say, a header nested too deep to re-serialise) leaves the
+      // file as it is: the campaign goes on, and the case says so.
+      notes.push(`${name}: left as is (the mutator failed: ${(err as Error).message.slice(0, 80)})`);
+      continue;
+    }
     writeFileSync(path, result.bytes);
     notes.push(`${name}: ${result.note}`);
   }

@@ -107,7 +107,8 @@ test('checkpoint editor: no hard-coded English', async () => {
 });
 
 test('analysis panel, every tab and a sample: no hard-coded English', async () => {
-  for (const name of ['analysis-n16.json', 'demo-n8-tiny.json', 'vit-gray.json']) {
+  // analysis-science-n16.json: the oracle's chance level, token/expert choice, the global subset and Prune Experts….
+  for (const name of ['analysis-n16.json', 'analysis-science-n16.json', 'demo-n8-tiny.json', 'vit-gray.json']) {
     const result = fixture<AnalysisResult>(name);
     const w = await open({ kind: 'analysis', result, cacheKey: 'c'.repeat(40), fromCache: true });
     await w.page.waitForSelector('.app-header h1');
@@ -150,6 +151,16 @@ test('comparison panel, runs and training: no hard-coded English', async () => {
   texts.push(...await shownText(w));
   await w.page.screenshot({ path: join(SHOTS, 'pseudo-comparison.png'), fullPage: true });
   await check(w, runs, 'comparison panel (runs)', texts);
+  // A run with the oracle's chance level, token/expert choice and the global subset: their summary rows.
+  const science: ViewModel = {
+    kind: 'comparison', mode: 'runs', title: 'n16 · science',
+    runs: [run('n16/ep4_moe.safetensors', n16, 'b'), run('n16/science.safetensors', fixture<AnalysisResult>('analysis-science-n16.json'), 'c')],
+  };
+  const sc = await open(science);
+  await sc.page.waitForSelector('#chart-compare-curves[data-drawn="true"]');
+  const scienceTexts = await shownText(sc);
+  assert.ok(scienceTexts.some((t) => /Ĝĺöƀåĺ/.test(t)), 'the global subset rows are shown');
+  await check(sc, science, 'comparison panel (runs with the chance level and the global subset)', scienceTexts);
   const epochs = [1, 2, 3, 4].map((e) => run(`epoch ${e}`, fixture<AnalysisResult>(`training-ep${e}.json`), String(e), e));
   const training: ViewModel = { kind: 'comparison', mode: 'training', title: 'run n16', runs: epochs };
   const t = await open(training);

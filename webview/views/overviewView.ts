@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { defaultedPreprocessing, describeSource, type Preprocessing } from '../../src/core/analysis/schema';
 import { examplesText, resultNotes } from '../../src/core/report/resultNotes';
-import { clear, fmtDate, fmtInt, h, pct, plural, stat } from '../dom';
+import { clear, fmtDate, fmtInt, h, pct, plural, ppoints, stat } from '../dom';
 import { tableFrame } from '../export/exportBar';
 import { layerLabel, pointAt } from '../model';
 import type { View, ViewContext } from './types';
@@ -15,6 +15,8 @@ function render(root: HTMLElement, ctx: ViewContext): void {
   const heur = pointAt(r, 'heuristic', drop, k);
   const rand = pointAt(r, 'random', drop, k);
   const n = r.layers[0]?.numExperts ?? 0;
+  const oracle = pointAt(r, 'oracle', drop, k);
+  const g = r.globalSelection;
   const assumed = r.preprocessing ? defaultedPreprocessing(r.preprocessing) : [];
   // A recommendation from a handful of examples, or from a model at chance, says nothing: say so on the card.
   const unreliable = resultNotes(r).some((x) => x.severity === 'warn');
@@ -34,6 +36,15 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       stat(l10n.t('Expert FLOPs saved'), pct(rec.expertFlopsSaved ?? 0, 0), rec.accuracy === null ? l10n.t('every expert is needed') : l10n.t`at ${pct(rec.accuracy)} accuracy${caution}`),
       stat(l10n.t`At k = ${k} (${drop})`, heur ? pct(heur.accuracy) : '–',
         rand ? (rand.std !== undefined ? l10n.t`heuristic vs random ${pct(rand.accuracy)} ± ${pct(rand.std)}` : l10n.t`heuristic vs random ${pct(rand.accuracy)}`) : l10n.t('heuristic')),
+      ...(oracle?.chance !== undefined ? [stat(l10n.t`Oracle at k = ${k}`, pct(oracle.accuracy),
+        oracle.greedy
+          ? l10n.t`a wrong label: ${pct(oracle.chance)} · excess ${ppoints(oracle.excess ?? 0)} (greedy)`
+          : l10n.t`a wrong label: ${pct(oracle.chance)} · excess ${ppoints(oracle.excess ?? 0)}`)] : []),
+      ...(g ? [stat(l10n.t('Global subset (one for all inputs)'), g.recommended.k === null ? l10n.t`all ${n} needed` : l10n.t`${g.recommended.k} of ${n}`,
+        g.recommended.k === null ? l10n.t`no single subset keeps ${pct(g.recommended.target, 0)} (${g.recommended.drop})`
+          : g.recommended.parametersSaved !== null
+            ? l10n.t`${pct(g.recommended.accuracy)} (${g.recommended.drop}) · ${fmtInt(g.recommended.parametersSaved)} parameters fewer when pruned`
+            : l10n.t`${pct(g.recommended.accuracy)} (${g.recommended.drop})`)] : []),
     ),
     h('h3', null, l10n.t('Run')),
     h('dl', { class: 'facts' },
@@ -42,6 +53,7 @@ function render(root: HTMLElement, ctx: ViewContext): void {
       ...(r.preprocessing ? [h('dt', null, l10n.t('Preprocessing')), h('dd', null, preprocessingText(r.preprocessing))] : []),
       h('dt', null, l10n.t('Drop modes')), h('dd', null, r.options.drops.join(', ')),
       h('dt', null, l10n.t('Selectors')), h('dd', null, r.options.selectors.join(', '), ...(r.options.skippedSelectors ?? []).map((x) => l10n.t` · ${x.selector} left out: it ${x.reason}`)),
+      ...(g ? [h('dt', null, l10n.t('Global calibration')), h('dd', { title: g.calibration.path }, l10n.t`${g.calibration.name} [${g.calibration.start}:${g.calibration.end}] — ${fmtInt(g.calibration.examples)} examples (not evaluated on), ${g.ranking}`)] : []),
       h('dt', null, l10n.t('Random trials')), h('dd', null, l10n.t`${plural(r.options.trials, l10n.t('{0} trial'), l10n.t('{0} trials'))} (seed ${r.options.seed})`),
       h('dt', null, l10n.t('k values')), h('dd', null, r.options.ks.join(', ')),
       h('dt', null, l10n.t('Engine')), h('dd', null, l10n.t`${r.tool.engine?.label ?? l10n.t`backend ${r.tool.backend}`} — ${r.timing.seconds.toFixed(1)} s, ${fmtInt(r.timing.examplesPerSecond)} examples/s`),

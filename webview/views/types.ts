@@ -6,6 +6,8 @@ export interface ViewContext {
   result: AnalysisResult;
   state: PanelState;
   set(patch: Partial<PanelState>): void;
+  /** Write a pruned checkpoint with the global subset at k (only in VS Code, and only for results with one). */
+  prune?: (k: number) => void;
 }
 
 /** A view builds its skeleton once in `mount`, then `update` redraws what depends on the state. */

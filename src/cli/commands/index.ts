@@ -5,6 +5,7 @@ import { register as train } from './train';
 import { register as analyze } from './analyze';
 import { register as merge } from './merge';
 import { register as demo } from './demo';
+import { register as prune } from './prune';
 
 /** Every sub-command registers itself here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -13,5 +14,6 @@ export const COMMANDS: Array<(program: Command) => void> = [
   train,
   analyze,
   merge,
+  prune,
   demo,
 ];

@@ -39,6 +39,11 @@ export function accumulateBatch(stats: AnalysisStats, out: BatchOutcome, labels:
         let f = 0;
         for (let i = 0; i < b; i++) f += o.oracle.found[ki * b + i] as number;
         s.oracle.found[ki] = (s.oracle.found[ki] as number) + f;
+        if (o.oracle.chance && s.oracle.chance) {
+          let w = 0;
+          for (let i = 0; i < b; i++) w += o.oracle.chance[ki * b + i] as number;
+          s.oracle.chance[ki] = (s.oracle.chance[ki] as number) + w;
+        }
         s.oracle.greedy[ki] = s.oracle.greedy[ki] === true || o.oracle.greedy[ki] === true;
       }
     }

@@ -21,6 +21,7 @@ import { generalBatch } from './generalPath';
 import { accumulateBatch } from './accumulate';
 import { collectSamples } from './samples';
 import { finalizeResult } from './finalize';
+import { calibrateGlobal, type CalibrationData } from './calibrate';
 import { unsupportedSelectors } from './selectorSupport';
 import type { SampleRecord } from './schema';
 
@@ -33,6 +34,8 @@ export interface AnalyzeProgress {
 
 export interface AnalyzeHooks {
   onProgress?: (p: AnalyzeProgress) => void;
+  /** The `global` selector's calibration pass: examples done and in all. */
+  onCalibrationProgress?: (done: number, total: number) => void;
   /** Cancels between batches and between forward passes (within a second); rejects with E_CANCELLED. */
   signal?: AbortSignal;
 }
@@ -59,6 +62,9 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
   if (unsupported.length) {
     throw new SoftMoeError('E_UNSUPPORTED', `The ${unsupported.map((x) => `${x.selector} selector ${x.reason}`).join('; the ')}: drop it from --selectors.`);
   }
+  if (opts.selectors.includes('global') && !options.calibration) {
+    throw new SoftMoeError('E_USAGE', 'The global selector chooses its subsets on a calibration split, never on the evaluation examples: give --calibration train[:N] (or --calibration-data PATH).');
+  }
   const ctx: RunContext = { engine, opts, numExperts: n, numClasses: C, numLayers: layers.length, ...(signal ? { signal } : {}) };
   const head: ResultHead = {
     schemaVersion: SCHEMA_VERSION,
@@ -78,10 +84,19 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
       limit: opts.limit, shard: opts.shard, target: opts.target, batchSize: opts.batchSize, samples: opts.samples,
       ...(opts.selectors.includes('oracle') ? { oracleBudget: opts.oracleBudget } : {}),
     },
-    layers: layers.map((l) => ({ ...l })),
+    layers: layers.map((l, i) => ({ ...l, ...(options.expertParameters?.[i] !== undefined ? { expertParameters: options.expertParameters[i] } : {}) })),
     ...(info.preprocessing ? { preprocessing: { ...info.preprocessing, resized: dataset.resized === true } } : {}),
     ...(options.run ? { run: options.run } : {}),
   };
+  if (opts.selectors.includes('global')) {
+    const sel = await calibrateGlobal(engine, options.calibration as CalibrationData, {
+      ranking: opts.globalRanking, drops: opts.drops, batchSize: opts.batchSize, ...(signal ? { signal } : {}),
+      ...(hooks.onCalibrationProgress ? { onProgress: hooks.onCalibrationProgress } : {}),
+    });
+    head.globalSelection = sel;
+    head.options.globalRanking = opts.globalRanking;
+    ctx.global = sel.orders;
+  }
   const stats = createStats({
     numClasses: C, numExperts: n, dim: layers.map((l) => l.outDim ?? l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,
     counted: opts.counted, trials: opts.trials > 0 ? opts.trials : null, oracle: opts.selectors.includes('oracle'),

@@ -3,6 +3,7 @@
  */
 import type { Engine } from '../engine/engine';
 import type { ResolvedOptions } from './options';
+import type { DropMode } from './schema';
 
 export interface RunContext {
   engine: Engine;
@@ -11,6 +12,8 @@ export interface RunContext {
   numClasses: number;
   numLayers: number;
   signal?: AbortSignal;
+  /** `global` selector: per drop mode, per MoE layer, the calibrated expert order (globalSelection.ts). */
+  global?: Partial<Record<DropMode, number[][]>>;
   /** Fast path: the readout was checked against the model's logits on the first batch. */
   readoutChecked?: boolean;
 }

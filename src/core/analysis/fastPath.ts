@@ -9,10 +9,11 @@ import { SoftMoeError } from '../errors';
 import type { BatchOutcome, DropOutcome } from './outcome';
 import type { RunContext } from './context';
 import { ReadoutEvaluator, readoutBatch } from './readout';
-import { OracleSearch, binomial } from './oracle';
+import { oracleBatch } from './oracle';
+import { globalOrders } from './globalSelection';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
-import type { CountedSelector } from './stats';
+import type { CountedSelector } from './selectorRegistry';
 
 export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int32Array, start: number): Promise<BatchOutcome> {
   const { opts, numExperts: n, numClasses: c } = ctx;
@@ -33,7 +34,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
   ctx.readoutChecked = true;
 
   const orders: Partial<Record<CountedSelector, Int32Array>> = {};
-  for (const sel of opts.counted) orders[sel] = selectorOrders(sel, arrays);
+  for (const sel of opts.counted) if (sel !== 'global') orders[sel] = selectorOrders(sel, arrays);
   const scores = heuristicScores(arrays);
 
   const drops: BatchOutcome['drops'] = {};
@@ -41,7 +42,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
     const o: DropOutcome = { counted: {} };
     for (const sel of opts.counted) {
       const preds = new Int32Array(K * b);
-      const ord = orders[sel] as Int32Array;
+      const ord = sel === 'global' ? globalOrders(ctx, drop, 0, b) : (orders[sel] as Int32Array);
       for (let i = 0; i < b; i++) ev.predictOrder(i, ord.subarray(i * n, (i + 1) * n), drop, preds, i, b);
       o.counted[sel] = preds;
     }
@@ -61,25 +62,10 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
     opts.drops.forEach((drop, di) => ((drops[drop] as DropOutcome).random = rnd[di]));
   }
   if (opts.selectors.includes('oracle')) {
-    const search = new OracleSearch(rb);
     for (const drop of opts.drops) {
-      const found = new Uint8Array(K * b);
-      const greedy = ks.map((k) => binomial(n, k) > opts.oracleBudget);
-      const heur = (drops[drop] as DropOutcome).counted.heuristic as Int32Array;
-      for (let i = 0; i < b; i++) {
-        const label = labels[i] as number;
-        let greedyFound: boolean[] | null = null;
-        ks.forEach((k, ki) => {
-          let hit = heur[ki * b + i] === label;
-          if (!hit && !greedy[ki]) hit = search.exhaustive(i, k, label, drop);
-          else if (!hit) {
-            greedyFound ??= search.greedy(label, (members, kk, outLg) => ev.logitsOf(i, members, kk, drop, outLg));
-            hit = greedyFound[k] === true;
-          }
-          if (hit) found[ki * b + i] = 1;
-        });
-      }
-      (drops[drop] as DropOutcome).oracle = { found, greedy };
+      const d = drops[drop] as DropOutcome;
+      const counted = opts.counted.map((sel) => d.counted[sel] as Int32Array);
+      d.oracle = oracleBatch(rb, ev, ks, labels, start, opts.seed, opts.oracleBudget, drop, counted);
     }
   }
   const selected = new Uint8Array(K * b * n);

@@ -7,6 +7,7 @@ import type { AnalysisResult, Curve, CurvePoint, DropMode, LayerRouting, LayerSp
 import type { AnalysisPartial } from './partial';
 import { exactValue, exactValues } from './exactSum';
 import type { DropStats, LayerStats } from './stats';
+import { recommendGlobal } from './globalSelection';
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 
@@ -39,7 +40,11 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
         const heur = d.counted.heuristic as number[];
         curves.push({
           selector, drop,
-          points: o.ks.map((k, ki) => point(k, or.found[ki] as number, { heuristicIsSpecialised: ratio(heur[ki] as number, N), greedy: or.greedy[ki] === true })),
+          points: o.ks.map((k, ki) => {
+            const acc = ratio(or.found[ki] as number, N);
+            const chance = or.chance ? { chance: ratio(or.chance[ki] as number, N), chanceFound: or.chance[ki] as number, excess: acc - ratio(or.chance[ki] as number, N) } : {};
+            return point(k, or.found[ki] as number, { heuristicIsSpecialised: ratio(heur[ki] as number, N), greedy: or.greedy[ki] === true, ...chance });
+          }),
         });
       } else {
         const counts = d.counted[selector as keyof DropStats['counted']];
@@ -70,14 +75,25 @@ export function finalizeResult(part: AnalysisPartial): AnalysisResult {
   const specialisation: LayerSpecialisation[] = stats.layers.map((ls, l) => specialisationOf(ls, head.layers[l]?.name ?? String(l), stats.support, n, selK, selKi, o.ks));
   const routing: LayerRouting[] = stats.layers.map((ls, l) => routingOf(ls, head.layers[l]?.name ?? String(l), N, n, head.layers[l]?.slotsPerExpert ?? 1, head.layers[l]?.outDim ?? head.layers[l]?.dim ?? 0));
   const samples = [...part.samples].sort((a, b) => a.index - b.index);
+  let globalSelection: AnalysisResult['globalSelection'];
+  if (head.globalSelection) {
+    const gDrop: DropMode = o.drops.includes('renorm') ? 'renorm' : drop0;
+    const curve = curves.find((c) => c.selector === 'global' && c.drop === gDrop)?.points;
+    globalSelection = {
+      ...head.globalSelection,
+      recommended: recommendGlobal(head.globalSelection, curve, gDrop, o.target, fullAccuracy, head.layers, head.globalSelection.calibration.tokens, head.checkpoint.parameterCount),
+    };
+  }
+  const { globalSelection: _calibrated, ...headFields } = head;
   return {
-    ...head,
+    ...headFields,
     options: { ...o },
     numExamples: N,
     fullAccuracy,
     fullCorrect: stats.fullCorrect,
     curves,
     recommended,
+    ...(globalSelection ? { globalSelection } : {}),
     perClass: {
       classNames: head.dataset.classNames,
       support: [...stats.support],

@@ -14,11 +14,12 @@ import type { RunContext } from './context';
 import { sliceRows } from './scores';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders, writeMask } from './subsets';
-import type { CountedSelector } from './stats';
+import { selectorSpec, type CountedSelector } from './selectorRegistry';
+import { globalOrders } from './globalSelection';
 
-/** Selectors whose score reads the experts' outputs. */
+/** Selectors whose score reads the experts' outputs (the registry says which). */
 function needsOutputs(sel: CountedSelector): boolean {
-  return sel === 'output-norm';
+  return selectorSpec(sel).needs.slotOutputs === true;
 }
 
 export async function generalBatch(ctx: RunContext, batch: EngineBatch, start: number): Promise<BatchOutcome> {
@@ -48,9 +49,12 @@ export async function generalBatch(ctx: RunContext, batch: EngineBatch, start: n
         if (record) for (const s of selected) s.fill(1, ki * b * n, (ki + 1) * b * n);
       }
       if (P > 0) {
-        const got = L === 1
-          ? await batch.run({ drop, count: P, masks: [subsetMasks(selectorOrders(sel, layers[0] as LayerTrace), passes, b, n, record ? selected[0] : undefined)] })
-          : await selectingRun(batch, sel, drop, passes, b, n, L, record ? selected : undefined);
+        const got = sel === 'global'
+          // One fixed subset per layer for every input (chosen on the calibration split).
+          ? await batch.run({ drop, count: P, masks: Array.from({ length: L }, (_, l) => subsetMasks(globalOrders(ctx, drop, l, b), passes, b, n)) })
+          : L === 1
+            ? await batch.run({ drop, count: P, masks: [subsetMasks(selectorOrders(sel, layers[0] as LayerTrace), passes, b, n, record ? selected[0] : undefined)] })
+            : await selectingRun(batch, sel, drop, passes, b, n, L, record ? selected : undefined);
         passes.forEach(({ ki }, j) => preds.set(got.subarray(j * b, (j + 1) * b), ki * b));
       }
       o.counted[sel] = preds;

@@ -15,7 +15,10 @@ import { identityDifference } from './runIdentity';
 /** What must be equal for two parts to be shards of one run: the run key, or (no identity) the head without shard, time and backend. */
 function comparable(h: ResultHead): string {
   if (h.run) return `run ${h.run.key}`;
-  return JSON.stringify({ ...h, createdAt: '', tool: { ...h.tool, backend: '' }, options: { ...h.options, shard: null } });
+  const g = h.globalSelection;
+  // Every shard calibrates the global selector the same way; only its wall time differs.
+  const global = g ? { globalSelection: { ...g, calibration: { ...g.calibration, seconds: 0 } } } : {};
+  return JSON.stringify({ ...h, createdAt: '', tool: { ...h.tool, backend: '' }, options: { ...h.options, shard: null }, ...global });
 }
 
 function difference(a: ResultHead, b: ResultHead): string {
@@ -61,6 +64,11 @@ function mergeChecked(parts: unknown[], names: string[]): AnalysisResult {
   const joined = combineParts(ps, ps.reduce((t, p) => t + p.seconds, 0));
   const backends = [...new Set(ps.map((p) => p.head.tool.backend))].join('+');
   const head: ResultHead = { ...joined.head, tool: { ...first.head.tool, backend: backends }, options: { ...first.head.options, shard: null } };
+  if (head.globalSelection) {
+    // The calibration ran once per shard: its time is the sum, like the evaluation's.
+    const seconds = ps.reduce((s, p) => s + (p.head.globalSelection?.calibration.seconds ?? 0), 0);
+    head.globalSelection = { ...head.globalSelection, calibration: { ...head.globalSelection.calibration, seconds } };
+  }
   return finalizeResult({ ...joined, head, range: { start: 0, end: first.totalExamples } });
 }
 

@@ -1,9 +1,11 @@
 /**
  * Options of an analysis run, their defaults and validation.
  */
-import { ALL_SELECTORS, type AnalysisResult, type DropMode, type SelectorName } from './schema';
+import type { AnalysisResult, DropMode, GlobalRanking } from './schema';
+import type { CalibrationData } from './calibrate';
+import { GLOBAL_RANKINGS } from './globalSelection';
 import { SoftMoeError } from '../errors';
-import type { CountedSelector } from './stats';
+import { SELECTOR_NAMES, isCounted, type CountedSelector, type SelectorName } from './selectorRegistry';
 
 export interface AnalyzeOptions {
   /** Default heuristic + random. The heuristic is always computed (recommendation, per-class, samples need it). */
@@ -33,6 +35,14 @@ export interface AnalyzeOptions {
   limit?: number | null;
   /** Exhaustive oracle search for a k when C(n, k) ≤ this, else greedy. Default 65,536 (every k up to n = 16). */
   oracleBudget?: number;
+  /**
+   * `global` selector: the calibration examples its subsets are chosen on — never the evaluation examples — and how
+   * it ranks experts there (default 'eliminate').
+   */
+  calibration?: CalibrationData;
+  globalRanking?: GlobalRanking;
+  /** Per MoE layer: parameters of one expert with its router slots (from the checkpoint), for what pruning saves. */
+  expertParameters?: number[];
   /** Describes the checkpoint in the result (the caller knows the file). */
   checkpoint?: Partial<AnalysisResult['checkpoint']>;
   toolVersion?: string;
@@ -53,6 +63,7 @@ export interface ResolvedOptions {
   shard: { index: number; count: number } | null;
   limit: number | null;
   oracleBudget: number;
+  globalRanking: GlobalRanking;
 }
 
 function usage(msg: string): never {
@@ -66,9 +77,9 @@ function int(v: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function resolveOptions(o: AnalyzeOptions, numExperts: number): ResolvedOptions {
   const requested: SelectorName[] = o.selectors && o.selectors.length > 0 ? o.selectors : ['heuristic', 'random'];
-  for (const s of requested) if (!ALL_SELECTORS.includes(s)) usage(`Unknown selector '${s}': use ${ALL_SELECTORS.join(', ')}.`);
-  const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
-  const counted = selectors.filter((s): s is CountedSelector => s !== 'random' && s !== 'oracle');
+  for (const s of requested) if (!SELECTOR_NAMES.includes(s)) usage(`Unknown selector '${s}': use ${SELECTOR_NAMES.join(', ')}.`);
+  const selectors = SELECTOR_NAMES.filter((s) => s === 'heuristic' || requested.includes(s));
+  const counted = selectors.filter((s): s is CountedSelector => isCounted(s));
   const drops = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : (['zero'] as DropMode[]);
   for (const d of drops) if (d !== 'zero' && d !== 'renorm') usage(`Unknown drop mode '${String(d)}': use zero, renorm or both.`);
   const ks = o.ks && o.ks.length > 0 ? [...new Set(o.ks)].sort((a, b) => a - b) : Array.from({ length: numExperts }, (_, i) => i + 1);
@@ -93,7 +104,14 @@ export function resolveOptions(o: AnalyzeOptions, numExperts: number): ResolvedO
     shard,
     limit: o.limit ?? null,
     oracleBudget: int(o.oracleBudget ?? 65536, 'oracleBudget', 1),
+    globalRanking: globalRanking(o.globalRanking),
   };
+}
+
+function globalRanking(r: GlobalRanking | undefined): GlobalRanking {
+  const v = r ?? 'eliminate';
+  if (!GLOBAL_RANKINGS.includes(v)) usage(`Unknown global ranking '${String(v)}': use ${GLOBAL_RANKINGS.join(', ')}.`);
+  return v;
 }
 
 /** The examples [start, end) of a shard: whole batches, so Algorithm 2's batches are those of one run. */

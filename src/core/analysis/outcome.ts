@@ -3,16 +3,17 @@
  * choices, and the full model's routing arrays (for routing health, specialisation and samples).
  */
 import type { DropMode } from './schema';
-import type { CountedSelector } from './stats';
+import type { CountedSelector } from './selectorRegistry';
 import type { LayerArrays } from './scores';
+import type { OracleBatch } from './oracle';
 
 export interface DropOutcome {
   /** Per counted selector: predictions [ks × b] (kIndex·b + i). */
   counted: Partial<Record<CountedSelector, Int32Array>>;
   /** Random predictions [trials × ks × b]. */
   random?: Int32Array;
-  /** Oracle: 1 where some k-subset predicts the label [ks × b]; greedy flag per k. */
-  oracle?: { found: Uint8Array; greedy: boolean[] };
+  /** Oracle: 1 where some k-subset predicts the label (and, `chance`, the drawn wrong label) [ks × b]; greedy flag per k. */
+  oracle?: OracleBatch;
 }
 
 export interface BatchOutcome {

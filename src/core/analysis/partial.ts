@@ -7,8 +7,11 @@ import type { AnalysisStats } from './stats';
 
 export const PARTIAL_KIND = 'softmoe-analysis-partial';
 
-/** Everything of the result that does not depend on the data. */
-export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing' | 'run'>;
+/** Everything of the result that does not depend on the evaluation data (the global selection depends only on its
+ *  calibration split, so every shard computes the same one; its recommendation is made when finalizing). */
+export type ResultHead = Pick<AnalysisResult, 'schemaVersion' | 'tool' | 'createdAt' | 'checkpoint' | 'dataset' | 'options' | 'layers' | 'preprocessing' | 'run'> & {
+  globalSelection?: Omit<NonNullable<AnalysisResult['globalSelection']>, 'recommended'>;
+};
 
 export interface AnalysisPartial {
   kind: typeof PARTIAL_KIND;

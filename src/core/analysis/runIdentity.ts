@@ -21,8 +21,10 @@ import type { ExecutionSettings } from '../protocol/workerProtocol';
 import { checkpointInputFiles } from '../io/openCheckpoint';
 import { sidecarPaths } from '../model/sidecar';
 import { TOOL_VERSION } from '../version';
+import { DEFAULT_CALIBRATION, parseCalibrationSpec } from './globalSelection';
 import type { AnalyzeOptions } from './options';
-import { ALL_SELECTORS, SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions, type SelectorName } from './schema';
+import { SCHEMA_VERSION, type DropMode, type FileStamp, type RunIdentity, type RunOptions } from './schema';
+import { SELECTOR_NAMES, type SelectorName } from './selectorRegistry';
 
 /**
  * The engine selection of an analyze job's execution settings: what the worker hands analyzeCheckpoint, and so what
@@ -45,7 +47,7 @@ export interface RunRequest {
   checkpoint: string;
   dataset: string;
   split?: 'train' | 'test';
-  options: Pick<AnalyzeOptions, 'selectors' | 'drops' | 'trials' | 'seed' | 'ks' | 'target' | 'samples' | 'batchSize' | 'oracleBudget'> & { limit?: number | null; engine?: string; python?: string; device?: string };
+  options: Pick<AnalyzeOptions, 'selectors' | 'drops' | 'trials' | 'seed' | 'ks' | 'target' | 'samples' | 'batchSize' | 'oracleBudget'> & { limit?: number | null; engine?: string; python?: string; device?: string; calibration?: string; calibrationData?: string; globalRanking?: string };
   /** Default: this build's version. */
   toolVersion?: string;
 }
@@ -63,7 +65,7 @@ export function stableStringify(v: unknown): string {
 /** The options that can change a result, normalised as `resolveOptions` would resolve them. */
 export function runOptions(o: RunRequest['options']): RunOptions {
   const requested: SelectorName[] = o.selectors && o.selectors.length > 0 ? o.selectors : ['heuristic', 'random'];
-  const selectors = ALL_SELECTORS.filter((s) => s === 'heuristic' || requested.includes(s));
+  const selectors = SELECTOR_NAMES.filter((s) => s === 'heuristic' || requested.includes(s));
   const drops: DropMode[] = o.drops && o.drops.length > 0 ? [...new Set(o.drops)] : ['zero'];
   const random = selectors.includes('random');
   const engine = o.engine ?? 'tfjs';
@@ -80,6 +82,9 @@ export function runOptions(o: RunRequest['options']): RunOptions {
     limit: o.limit ?? null,
     ...(selectors.includes('oracle') ? { oracleBudget: o.oracleBudget ?? 65536 } : {}),
     ...(selectors.includes('batch') ? { batchSize: o.batchSize ?? 256 } : {}),
+    ...(selectors.includes('global')
+      ? { calibration: o.calibration ?? DEFAULT_CALIBRATION, calibrationData: o.calibrationData ? resolve(o.calibrationData) : null, globalRanking: o.globalRanking ?? 'eliminate' }
+      : {}),
   };
 }
 
@@ -100,20 +105,28 @@ export async function runIdentity(req: RunRequest): Promise<RunIdentity> {
   const ckptFiles = await checkpointInputFiles(checkpoint);
   const dataFiles = await datasetInputFiles(dataset, split);
   const stamps = (paths: string[]): Promise<FileStamp[]> => Promise.all(paths.map((p) => stampFile(resolve(p))));
+  const options = runOptions(req.options);
+  let calibration: RunIdentity['calibration'];
+  if (options.calibration !== undefined) {
+    const path = options.calibrationData ?? dataset;
+    const calSplit = parseCalibrationSpec(options.calibration).split;
+    calibration = { path, split: calSplit, ...fileSet(await stamps(await datasetInputFiles(path, calSplit))) };
+  }
   return {
     tool: { name: 'softmoe-inspector', version: req.toolVersion ?? TOOL_VERSION },
     schema: SCHEMA_VERSION.split('.')[0] as string,
     checkpoint: { path: checkpoint, files: await stamps(ckptFiles) },
     sidecars: await stamps(sidecarPaths(checkpoint)),
     dataset: { path: dataset, split, ...fileSet(await stamps(dataFiles)) },
-    options: runOptions(req.options),
+    ...(calibration ? { calibration } : {}),
+    options,
   };
 }
 
 /** The same request again, for the inputs as they are now (a restored panel checks its result against it). */
 export function requestOf(id: RunIdentity): RunRequest {
-  const { ks, ...rest } = id.options;
-  return { checkpoint: id.checkpoint.path, dataset: id.dataset.path, split: id.dataset.split, options: { ...rest, ...(ks ? { ks } : {}) }, toolVersion: TOOL_VERSION };
+  const { ks, calibrationData, ...rest } = id.options;
+  return { checkpoint: id.checkpoint.path, dataset: id.dataset.path, split: id.dataset.split, options: { ...rest, ...(ks ? { ks } : {}), ...(calibrationData ? { calibrationData } : {}) }, toolVersion: TOOL_VERSION };
 }
 
 /** The identity's key: 40 hex digits of SHA-256 over its stable JSON. */
@@ -163,6 +176,11 @@ export function identityDifference(then: RunIdentity, now: RunIdentity): string 
   }
   const data = filesDifference('the dataset file', then.dataset.files, now.dataset.files);
   if (data) return data;
+  if (then.calibration && now.calibration) {
+    const cal = filesDifference('the calibration file', then.calibration.files, now.calibration.files);
+    if (cal) return cal;
+    if (stableStringify(then.calibration.digest) !== stableStringify(now.calibration.digest)) return "the calibration split's files changed";
+  }
   if (stableStringify(then.dataset.digest) !== stableStringify(now.dataset.digest)) {
     return `the dataset's files changed (${then.dataset.digest?.count ?? then.dataset.files.length} files then, ${now.dataset.digest?.count ?? now.dataset.files.length} now)`;
   }

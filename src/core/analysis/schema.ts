@@ -9,23 +9,23 @@ import * as l10n from '@vscode/l10n';
 
 export const SCHEMA_VERSION = '1.0';
 
-export type SelectorName =
-  /** Algorithm 1: per input, experts ranked by combine weight summed over tokens and their slots. */
-  | 'heuristic'
-  /** A uniformly random k-subset per input, T seeded trials. */
-  | 'random'
-  /** Exhaustive search over k-subsets (or greedy beyond the budget): does any k-subset predict the label? */
-  | 'oracle'
-  /** Algorithm 2: one subset per batch, ranked by the score summed over the batch. */
-  | 'batch'
-  /** Alternative score: dispatch mass received by the expert's slots. */
-  | 'dispatch'
-  /** Alternative score: norm of the combine-weighted expert output. */
-  | 'output-norm';
-
-/** Every selector once (a SelectorName missing here does not compile), in the order panels, tables and the CLI list them. */
-const SELECTOR_SET: Record<SelectorName, true> = { heuristic: true, random: true, oracle: true, batch: true, dispatch: true, 'output-norm': true };
-export const ALL_SELECTORS: readonly SelectorName[] = Object.keys(SELECTOR_SET) as SelectorName[];
+/**
+ * Selector names, derived from the one registry (selectorRegistry.ts, which holds each one's exact definition):
+ *   heuristic     — Algorithm 1: per input, experts ranked by combine weight summed over tokens and their slots.
+ *   random        — a uniformly random k-subset per input, T seeded trials.
+ *   oracle        — exhaustive search over k-subsets (greedy beyond the budget): does any k-subset predict the
+ *                   label? Its points also carry the chance level: the same search for a wrong label (`chance`).
+ *   batch         — Algorithm 2: one subset per batch, ranked by the score summed over the batch.
+ *   dispatch      — unnormalised dispatch mass Σ_{t, s∈e} exp(logit[t,s]) received by the expert's slots.
+ *   output-norm   — Σ_t ‖Σ_{s∈e} C[t,s]·Ỹ[s]‖, the size of what the expert adds to the tokens.
+ *   token-choice  — each token votes for the expert owning its highest router logit over all n·p slots; score =
+ *                   votes, ties broken by combine mass.
+ *   expert-choice — each slot picks its c = ⌈m/n⌉ tokens of highest router logit; score = Σ_{s∈e} of those logits,
+ *                   ties broken by combine mass.
+ *   global        — one subset per layer for every input, chosen on a calibration split (`globalSelection`).
+ */
+export type { SelectorName } from './selectorRegistry';
+import type { SelectorName } from './selectorRegistry';
 
 export type DropMode = 'zero' | 'renorm';
 
@@ -46,6 +46,16 @@ export interface CurvePoint {
   heuristicIsSpecialised?: number;
   /** `oracle` only: true when the search was greedy (subset count above the budget), not exhaustive. */
   greedy?: boolean;
+  /**
+   * `oracle` only: the chance level — the share of inputs for which the SAME search finds a k-subset predicting a
+   * wrong label, drawn per input uniformly from the other classes (seeded by `options.seed` and the input's index).
+   * With enough subsets some subset predicts almost anything; `accuracy` means something only above this.
+   */
+  chance?: number;
+  /** `oracle` only: the number of inputs behind `chance` (integer). */
+  chanceFound?: number;
+  /** `oracle` only: accuracy − chance, what the true label adds over a wrong one. */
+  excess?: number;
 }
 
 export interface Curve {
@@ -69,6 +79,8 @@ export interface LayerInfo {
    * the PyTorch engine); absent: `dim`.
    */
   outDim?: number;
+  /** Parameters of one expert including its router slots (what pruning it removes), when the checkpoint was read. */
+  expertParameters?: number;
 }
 
 export interface Recommended {
@@ -83,6 +95,64 @@ export interface Recommended {
   accuracy: number | null;
   /** Share of expert FLOPs saved at that k (1 − k/n for equal experts). */
   expertFlopsSaved: number | null;
+}
+
+/** How the `global` selector ranks experts on its calibration split (globalSelection.ts). */
+export type GlobalRanking =
+  /** Greedy backward elimination on calibration accuracy (per drop mode). */
+  | 'eliminate'
+  /** Dataset-mean combine-mass share. */
+  | 'mass'
+  /** Dataset-mean combine-weighted output norm. */
+  | 'output-norm';
+
+/** The `global` selector: one subset per MoE layer for every input, chosen on a calibration split. */
+export interface GlobalSelection {
+  ranking: GlobalRanking;
+  /** The calibration examples: never the evaluation examples (another split, or other data). */
+  calibration: {
+    path: string;
+    name: string;
+    split: string;
+    /** Examples [start, end) of that split. */
+    start: number;
+    end: number;
+    examples: number;
+    /** Full-model accuracy on them. */
+    fullAccuracy: number;
+    /** Tokens per input entering the MoE layers (for the MACs a pruned model saves). */
+    tokens: number;
+    /** Wall time of the calibration pass and the choice of subsets (not in `timing`, which is the evaluation). */
+    seconds?: number;
+  };
+  /**
+   * Per drop mode: per MoE layer, the experts in the order the global subsets keep them — the global k-subset of a
+   * layer is the first k (so subsets are nested). The evaluation curve is `curves[selector = 'global']`.
+   */
+  orders: Partial<Record<DropMode, number[][]>>;
+  /** Per drop mode: calibration accuracy of the global k-subsets, index k − 1 (k = 1…n). */
+  calibrationAccuracy: Partial<Record<DropMode, number[]>>;
+  /**
+   * The smallest k < n whose global subset keeps `target` of full accuracy on the EVALUATION split, for the renorm
+   * drop when it was analysed (that is what a pruned checkpoint computes: `softmoe prune`), else the first drop
+   * mode; k null when no such k exists.
+   */
+  recommended: {
+    drop: DropMode;
+    target: number;
+    k: number | null;
+    accuracy: number | null;
+    fraction: number | null;
+    /** Per MoE layer: the experts kept, ascending (what `softmoe prune --keep k` keeps). */
+    experts: number[][] | null;
+    /** Share of expert FLOPs saved: 1 − k/n. */
+    expertFlopsSaved: number | null;
+    /** Parameters a pruned checkpoint no longer has (router slots and expert weights), and what it has left. */
+    parametersSaved: number | null;
+    parameterCount: number | null;
+    /** Multiply-adds per input saved in the MoE layers: per removed slot 2·d·h (expert) + 3·m·d (logits, dispatch, combine). */
+    macsSavedPerInput: number | null;
+  };
 }
 
 export interface LayerSpecialisation {
@@ -275,6 +345,10 @@ export interface RunOptions {
   oracleBudget?: number;
   /** Only with `batch` (Algorithm 2 shares one subset per batch of this size); other selectors give the same result at any batch size. */
   batchSize?: number;
+  /** Only with `global`: the calibration examples (e.g. 'train[:5000]'), the dataset they come from when not the evaluated one, and the ranking. */
+  calibration?: string;
+  calibrationData?: string | null;
+  globalRanking?: string;
 }
 
 /**
@@ -295,6 +369,8 @@ export interface RunIdentity {
    * stamps (`digest`, `files` then empty), so a result stays small whatever the dataset.
    */
   dataset: { path: string; split: 'train' | 'test'; files: FileStamp[]; digest?: { count: number; sha256: string } };
+  /** Only with the `global` selector: the files of the calibration split its subsets are chosen on. */
+  calibration?: { path: string; split: 'train' | 'test'; files: FileStamp[]; digest?: { count: number; sha256: string } };
   options: RunOptions;
 }
 
@@ -346,6 +422,8 @@ export interface AnalysisResult {
     oracleBudget?: number;
     /** Selectors asked for but left out because this model cannot run them. */
     skippedSelectors?: SkippedSelector[];
+    /** `global` only: the ranking its subsets come from. */
+    globalRanking?: GlobalRanking;
   };
   numExamples: number;
   fullAccuracy: number;
@@ -353,6 +431,8 @@ export interface AnalysisResult {
   layers: LayerInfo[];
   curves: Curve[];
   recommended: Recommended;
+  /** Present when the `global` selector ran: its calibration, its subsets and the recommended pruning. */
+  globalSelection?: GlobalSelection;
   perClass: PerClass;
   routing: LayerRouting[];
   samples: SampleRecord[];

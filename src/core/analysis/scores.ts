@@ -1,8 +1,10 @@
 /**
  * Expert scores of one input at one MoE layer, from the layer's host-side routing arrays
- * (combine C and dispatch D [b, m, n, p], slot outputs Ỹ [b, n, p, d]), and the ranking they induce.
+ * (router logits, combine C and dispatch D [b, m, n, p], slot outputs Ỹ [b, n, p, d]), and the ranking they induce.
+ * Which selector uses which score: selectorRegistry.ts.
  */
 import type { LayerTrace } from '../engine/engine';
+import { argmaxAt } from './readout';
 
 /** One layer's routing on the rows of a batch: the engine interface's host arrays (engine.ts). */
 export type LayerArrays = LayerTrace;
@@ -100,16 +102,69 @@ export function outputNormScores(a: LayerArrays, i: number, out = new Float64Arr
   return out;
 }
 
-/** Experts by score, highest first; ties keep the lower index first. */
-export function rankDescending(scores: ArrayLike<number>, out = new Int32Array(scores.length)): Int32Array {
+/**
+ * Token choice (the routing of Puigcerver et al. 2023, §3.2, read on a Soft MoE's router): every token votes for the
+ * expert that owns its highest router logit over all n·p slots (the first such slot on exact ties); an expert's
+ * score is its number of votes (0…m). Ties between experts are broken by combine mass (the registry's tieBreak).
+ */
+export function tokenChoiceScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
+  const { m, n, p } = a;
+  const logits = a.logits;
+  const S = n * p;
+  out.fill(0);
+  for (let t = 0; t < m; t++) {
+    const e = Math.floor(argmaxAt(logits, (i * m + t) * S, S) / p);
+    out[e] = (out[e] as number) + 1;
+  }
+  return out;
+}
+
+/** Tokens each slot takes under expert choice: ⌈m/n⌉ (capacity factor 1 spread over the n experts), at least 1. */
+export function expertChoiceCapacity(m: number, n: number): number {
+  return Math.min(m, Math.max(1, Math.ceil(m / n)));
+}
+
+/**
+ * Expert choice (Zhou et al. 2022, as in Puigcerver et al. 2023, §3.2): every slot (e, s) picks the
+ * c = ⌈m/n⌉ tokens with the highest router logit for it; expert e's score is the sum of those picked logits over
+ * its p slots, Σ_s Σ_{t ∈ top_c(s)} logit[t, e, s]. Ties between experts are broken by combine mass.
+ */
+export function expertChoiceScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
+  const { m, n, p } = a;
+  const logits = a.logits;
+  const c = expertChoiceCapacity(m, n);
+  const col = new Float64Array(m);
+  const base = i * m * n * p;
+  for (let e = 0; e < n; e++) {
+    let total = 0;
+    for (let s = 0; s < p; s++) {
+      for (let t = 0; t < m; t++) col[t] = logits[base + (t * n + e) * p + s] as number;
+      col.sort();
+      for (let j = 0; j < c; j++) total += col[m - 1 - j] as number;
+    }
+    out[e] = total;
+  }
+  return out;
+}
+
+/**
+ * Experts by score, highest first; equal scores are ordered by `tie` (higher first) when given, and what is still
+ * equal keeps the lower index first.
+ */
+export function rankDescending(scores: ArrayLike<number>, out = new Int32Array(scores.length), tie?: ArrayLike<number>): Int32Array {
   const n = scores.length;
   for (let e = 0; e < n; e++) out[e] = e;
+  const before = (x: number, y: number): boolean => {
+    const sx = scores[x] as number;
+    const sy = scores[y] as number;
+    if (sx !== sy) return sx > sy;
+    return tie !== undefined && (tie[x] as number) > (tie[y] as number);
+  };
   // Insertion sort: n is small (experts), and it is stable.
   for (let a = 1; a < n; a++) {
     const e = out[a] as number;
-    const se = scores[e] as number;
     let b = a - 1;
-    while (b >= 0 && (scores[out[b] as number] as number) < se) {
+    while (b >= 0 && before(e, out[b] as number)) {
       out[b + 1] = out[b] as number;
       b--;
     }

@@ -3,13 +3,10 @@
  * A run over a slice (a shard) produces one; merging the slices' statistics gives exactly the statistics of one run
  * over the whole dataset, because counts add and exact sums do not depend on order (exactSum.ts).
  */
-import type { DropMode, SelectorName } from './schema';
+import type { DropMode } from './schema';
+import type { CountedSelector } from './selectorRegistry';
 import { exactVector, mergeExact, mergeExactVector, type Partials } from './exactSum';
 import { SoftMoeError } from '../errors';
-
-/** Selectors whose curve is a single correct count per k. */
-/** The selectors scored per input and counted (every one but the random baseline and the oracle's search). */
-export type CountedSelector = Exclude<SelectorName, 'random' | 'oracle'>;
 
 export interface LayerStats {
   /** classes × experts: exact sums of each input's combine-mass share per expert. */
@@ -35,6 +32,9 @@ export interface OracleStats {
   found: number[];
   /** Per k: whether the search was greedy for that k (same for every input). */
   greedy: boolean[];
+  /** Per k: inputs for which some k-subset predicts the input's drawn wrong label (the chance level; absent in
+   *  statistics written before it existed, and with a single class). */
+  chance?: number[];
 }
 
 export interface DropStats {
@@ -76,7 +76,10 @@ export function createStats(s: StatsShape): AnalysisStats {
     const d: DropStats = { counted: {} };
     for (const sel of s.counted) d.counted[sel] = new Array<number>(ks.length).fill(0);
     if (s.trials !== null) d.random = Array.from({ length: s.trials }, () => new Array<number>(ks.length).fill(0));
-    if (s.oracle) d.oracle = { found: new Array<number>(ks.length).fill(0), greedy: new Array<boolean>(ks.length).fill(false) };
+    if (s.oracle) {
+      d.oracle = { found: new Array<number>(ks.length).fill(0), greedy: new Array<boolean>(ks.length).fill(false) };
+      if (c >= 2) d.oracle.chance = new Array<number>(ks.length).fill(0);
+    }
     drops[drop] = d;
   }
   const layers: LayerStats[] = [];
@@ -132,6 +135,10 @@ export function mergeStats(into: AnalysisStats, from: AnalysisStats): void {
     if (a.oracle) {
       if (!b.oracle) throw new SoftMoeError('E_FORMAT', 'Cannot merge analysis parts: one part lacks the oracle.');
       addInts(a.oracle.found, b.oracle.found, 'oracle');
+      if (a.oracle.chance) {
+        if (!b.oracle.chance) throw new SoftMoeError('E_FORMAT', 'Cannot merge analysis parts: one part lacks the oracle\'s chance level (written by an older version).');
+        addInts(a.oracle.chance, b.oracle.chance, 'oracle chance');
+      }
       a.oracle.greedy = a.oracle.greedy.map((g, i) => g || (b.oracle as OracleStats).greedy[i] === true);
     }
   }

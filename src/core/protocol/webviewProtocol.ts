@@ -95,6 +95,8 @@ export type HostToWebview = InitMessage | ShowErrorMessage | ProgressMessage | R
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
 /** The UI state a standalone report opens at (the panel state without what only the host uses). */
 export type ReportState = Omit<PanelState, 'restore' | 'filter'>;
+/** Whether a pruned checkpoint was written (false: the user cancelled), and where. */
+export interface PruneResponse { written: boolean; path?: string }
 /** The body of a successful export answer: whether the user saved (false: the dialog was dismissed) and the file name. */
 export interface ExportResponse { saved: boolean; name?: string }
 
@@ -118,6 +120,12 @@ export interface WebviewApi {
    * controls show (tab, k, drop mode, …): the report opens there.
    */
   exportReport: { request: { suggestedName: string; state?: ReportState }; reply: ExportResponse };
+  /**
+   * Write a pruned checkpoint that keeps, in every Soft MoE layer, the first `k` experts of the analysis' global
+   * selection (renorm drop): the host asks for a folder, asks before replacing anything, and runs the prune in the
+   * worker.
+   */
+  prune: { request: { k: number }; reply: PruneResponse };
 }
 
 export type RequestType = keyof WebviewApi;
@@ -133,6 +141,7 @@ export type AnalyzeRequest = RequestOf<'analyze'>;
 export type CompareRequest = RequestOf<'compare'>;
 export type ExportRequest = RequestOf<'export'>;
 export type ExportReportRequest = RequestOf<'exportReport'>;
+export type PruneRequest = RequestOf<'prune'>;
 
 /** Answers each request type a panel serves; a type a panel leaves out is answered E_UNSUPPORTED. */
 export type RequestHandlers = { [T in RequestType]?: (req: RequestOf<T>) => Promise<ReplyOf<T>> };
@@ -167,6 +176,7 @@ const REQUEST_VALIDATORS: Validators<WebviewRequest> = {
   export: (m) => typeof m.data === 'string' && m.data.length <= MAX_EXPORT_CHARS && typeof m.format === 'string'
     && Object.hasOwn(EXPORT_FORMATS, m.format) && isName(m.suggestedName),
   exportReport: (m) => isName(m.suggestedName),
+  prune: (m) => isInt(m.k) && (m.k as number) >= 1 && (m.k as number) <= 1_000_000,
 };
 const NOTIFICATION_VALIDATORS: Validators<WebviewNotification> = {
   ready: (m) => typeof m.protocolVersion === 'number',

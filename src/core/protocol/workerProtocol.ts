@@ -8,11 +8,14 @@
  *                                                               if it has not answered within CANCEL_GRACE_MS)
  *   worker → host  {type:'hello', protocolVersion}              once, when the worker is up
  *   worker → host  {type:'progress', id, done, total, examplesPerSecond, phase}
- *   worker → host  {type:'inspected', id, summary} | {type:'result', id, result} | {type:'error', id, error}
+ *   host → worker  {type:'prune', id, checkpoint, output, keep, overwrite}   write a pruned checkpoint (prune/)
+ *   worker → host  {type:'inspected', id, summary} | {type:'result', id, result} | {type:'pruned', id, report}
+ *                  | {type:'error', id, error}
  *   worker → host  {type:'log', level, message}                 for the output channel
- * Every job gets exactly one terminal message (inspected, result or error; a cancel answers error E_CANCELLED).
+ * Every job gets exactly one terminal message (inspected, result, pruned or error; a cancel answers error E_CANCELLED).
  */
-import type { AnalysisResult, DropMode, SelectorName } from '../analysis/schema';
+import type { AnalysisResult, DropMode, GlobalRanking, SelectorName } from '../analysis/schema';
+import type { PruneReport } from '../prune/pruneCheckpoint';
 import type { CheckpointSummary } from './checkpointSummary';
 import type { ErrorPayload } from './errors';
 
@@ -35,6 +38,9 @@ export interface AnalysisSettings {
   target: number;
   /** How many sample records (with images) the result keeps for the Samples view. */
   samples: number;
+  /** `global` selector: its calibration examples of the dataset (`train[:N]`, `train[A:B]`), and its ranking. */
+  calibration?: string;
+  globalRanking?: GlobalRanking;
 }
 
 /**
@@ -66,6 +72,8 @@ export interface WorkerApi {
   inspect: { job: { path: string }; done: InspectedMessage; value: CheckpointSummary };
   /** Analyse a checkpoint on a dataset. */
   analyze: { job: { checkpoint: string; dataset: string; settings: AnalysisSettings; execution: ExecutionSettings }; done: ResultMessage; value: AnalysisResult };
+  /** Write `output` with only the experts `keep[layer]` of `checkpoint` (pruneCheckpoint); `overwrite` replaces files. */
+  prune: { job: { checkpoint: string; output: string; keep: number[][]; overwrite: boolean }; done: PrunedMessage; value: PruneReport };
 }
 
 export type JobType = keyof WorkerApi;
@@ -77,6 +85,7 @@ export type JobValue<T extends JobType> = WorkerApi[T]['value'];
 
 export type InspectJob = JobOf<'inspect'>;
 export type AnalyzeJob = JobOf<'analyze'>;
+export type PruneJob = JobOf<'prune'>;
 export interface CancelJob { type: 'cancel'; id: number }
 
 export type WorkerJob = { [T in JobType]: JobOf<T> }[JobType];
@@ -97,6 +106,7 @@ export interface WorkerProgress {
 }
 export interface InspectedMessage { type: 'inspected'; id: number; summary: CheckpointSummary }
 export interface ResultMessage { type: 'result'; id: number; result: AnalysisResult }
+export interface PrunedMessage { type: 'pruned'; id: number; report: PruneReport }
 export interface JobErrorMessage { type: 'error'; id: number; error: ErrorPayload }
 export interface LogMessage { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
 
@@ -107,6 +117,7 @@ export type WorkerToHost = HelloMessage | WorkerProgress | JobDoneMessage | JobE
 const DONE: { readonly [T in JobType]: { readonly tag: JobDone<T>['type']; value(m: JobDone<T>): JobValue<T> } } = {
   inspect: { tag: 'inspected', value: (m) => m.summary },
   analyze: { tag: 'result', value: (m) => m.result },
+  prune: { tag: 'pruned', value: (m) => m.report },
 };
 
 /** The value of `m` when it is the successful answer of a job of type `type`, else undefined. */
@@ -125,10 +136,17 @@ type Validators<M extends { type: string }> = { readonly [T in M['type']]: (m: F
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 const isId = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v);
+const isOptional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || ok(v);
+/** The global selector's rankings (complete by type). */
+const GLOBAL_RANKING_SET: Readonly<Record<GlobalRanking, true>> = { eliminate: true, mass: true, 'output-norm': true };
 
 const TO_WORKER: Validators<HostToWorker> = {
   inspect: (m) => typeof m.path === 'string',
-  analyze: (m) => typeof m.checkpoint === 'string' && typeof m.dataset === 'string' && isObject(m.settings) && isObject(m.execution),
+  analyze: (m) => typeof m.checkpoint === 'string' && typeof m.dataset === 'string' && isObject(m.settings) && isObject(m.execution)
+    && isOptional((m.settings as Fields).calibration, (v) => typeof v === 'string' && v.length <= 200)
+    && isOptional((m.settings as Fields).globalRanking, (v) => typeof v === 'string' && Object.hasOwn(GLOBAL_RANKING_SET, v)),
+  prune: (m) => typeof m.checkpoint === 'string' && typeof m.output === 'string' && typeof m.overwrite === 'boolean'
+    && Array.isArray(m.keep) && m.keep.every((l: unknown) => Array.isArray(l) && l.length > 0 && l.every(isId)),
   cancel: () => true,
 };
 const TO_HOST: Validators<WorkerToHost> = {
@@ -136,6 +154,7 @@ const TO_HOST: Validators<WorkerToHost> = {
   progress: (m) => isId(m.id) && typeof m.done === 'number' && typeof m.total === 'number' && typeof m.phase === 'string',
   inspected: (m) => isId(m.id) && isObject(m.summary),
   result: (m) => isId(m.id) && isObject(m.result),
+  pruned: (m) => isId(m.id) && isObject(m.report),
   error: (m) => isId(m.id) && isObject(m.error) && typeof (m.error as Fields).userMessage === 'string',
   log: (m) => typeof m.message === 'string' && (m.level === 'info' || m.level === 'warn' || m.level === 'error'),
 };

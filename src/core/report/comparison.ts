@@ -6,6 +6,7 @@
 import * as l10n from '@vscode/l10n';
 import { curvePoint, preprocessingKey, type AnalysisResult, type CurvePoint, type DropMode, type SelectorName } from '../analysis/schema';
 import { runName } from './runLabels';
+import { SELECTOR_NAMES, selectorLabel } from '../analysis/selectorRegistry';
 
 export interface RunInput {
   label: string;
@@ -103,9 +104,27 @@ export function summaryRows(runs: RunInput[], drop: DropMode): SummaryRow[] {
     row('recommendedK', l10n.t('Recommended k'), 'text', rs.map((r) => (r.recommended.k === null ? l10n.t`all ${numExpertsOf(r)} needed` : l10n.t`${r.recommended.k} of ${numExpertsOf(r)}`))),
     row('recommendedFraction', l10n.t('Recommended fraction'), 'pct', rs.map((r) => r.recommended.fraction)),
   ];
+  // Every other selector some run analysed, in registry order; the oracle with its chance level and excess.
+  const others = SELECTOR_NAMES.filter((sel) => sel !== 'heuristic' && sel !== 'random' && rs.some((r) => r.curves.some((c) => c.selector === sel && c.drop === drop)));
+  const oracleAt = (num: number, den: number, field: 'chance' | 'excess') => rs.map((r) => pointAtK(r, 'oracle', drop, kAt(numExpertsOf(r), num, den))?.[field] ?? null);
   for (const f of SUMMARY_FRACTIONS) {
     rows.push(row(`heuristic@${f.label}`, l10n.t`Heuristic at ${f.label}`, 'pct', at('heuristic', f.num, f.den)));
     rows.push(row(`random@${f.label}`, l10n.t`Random at ${f.label}`, 'pct', at('random', f.num, f.den)));
+    for (const sel of others) {
+      rows.push(row(`${sel}@${f.label}`, l10n.t`${selectorLabel(sel)} at ${f.label}`, 'pct', at(sel, f.num, f.den)));
+      if (sel === 'oracle' && rs.some((r) => r.curves.some((c) => c.selector === 'oracle' && c.points.some((p) => p.chance !== undefined)))) {
+        rows.push(row(`oracleChance@${f.label}`, l10n.t`Oracle chance (a wrong label) at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'chance')));
+        rows.push(row(`oracleExcess@${f.label}`, l10n.t`Oracle excess over chance at ${f.label}`, 'pct', oracleAt(f.num, f.den, 'excess')));
+      }
+    }
+  }
+  if (rs.some((r) => r.globalSelection)) {
+    rows.push(row('globalK', l10n.t('Global subset k (one for all inputs)'), 'text', rs.map((r) => {
+      const g = r.globalSelection;
+      if (!g) return null;
+      return g.recommended.k === null ? l10n.t('none below n') : l10n.t`${g.recommended.k} of ${numExpertsOf(r)} (${g.recommended.drop})`;
+    })));
+    rows.push(row('globalParametersSaved', l10n.t('Parameters a pruned checkpoint saves'), 'int', rs.map((r) => r.globalSelection?.recommended.parametersSaved ?? null)));
   }
   rows.push(
     row('combineEntropy', l10n.t('Combine entropy (nats)'), 'nats', rs.map((r) => r.routing[0]?.combineEntropy ?? null)),

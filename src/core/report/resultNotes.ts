@@ -4,7 +4,8 @@
  * beside the figures they affect; the report and the CLI can say the same. Pure; the webview imports it.
  */
 import * as l10n from '@vscode/l10n';
-import type { AnalysisResult, SelectorName } from '../analysis/schema';
+import type { AnalysisResult } from '../analysis/schema';
+import { selectorLabel } from '../analysis/selectorRegistry';
 import { plural } from './units';
 
 export type NoteId = 'limit' | 'shard' | 'skipped' | 'tiny' | 'chance';
@@ -18,17 +19,6 @@ export interface ResultNote {
 
 /** Fewer examples than this and accuracies move in steps too coarse to rank subsets by. */
 export const FEW_EXAMPLES = 100;
-
-/** Each selector's name in legends, tables and notes (a function: strings are looked up once the bundle is loaded). */
-const SELECTOR_LABELS = (): Record<SelectorName, string> => ({
-  heuristic: l10n.t('Heuristic (Alg. 1)'), random: l10n.t('Random'), oracle: l10n.t('Oracle'), batch: l10n.t('Batch (Alg. 2)'),
-  dispatch: l10n.t('Dispatch mass'), 'output-norm': l10n.t('Output norm'),
-});
-
-/** A selector's label (a name this build does not know, from a newer result, is shown as it is). */
-export function selectorLabel(s: string): string {
-  return (SELECTOR_LABELS() as Record<string, string>)[s] ?? s;
-}
 
 const examples = (n: number): string => plural(n, l10n.t('{0} example'), l10n.t('{0} examples'));
 

@@ -58,10 +58,10 @@ describe('fast path (linear readout)', () => {
   });
 
   it('gives the same counts as the general (masked-forward) path for every selector', async () => {
-    const opts = { selectors: ['heuristic', 'random', 'batch', 'dispatch', 'output-norm'] as const, drops: ['zero', 'renorm'] as DropMode[], trials: 2, seed: 1, batchSize: 40 };
+    const opts = { selectors: ['heuristic', 'random', 'batch', 'dispatch', 'output-norm', 'token-choice', 'expert-choice'] as const, drops: ['zero', 'renorm'] as DropMode[], trials: 2, seed: 1, batchSize: 40 };
     const fast = await analyze(engineOf(model), dataset, { ...opts, selectors: [...opts.selectors] });
     const slow = await analyze(engineOf(withoutReadout(model)), dataset, { ...opts, selectors: [...opts.selectors] });
-    assert.equal(fast.curves.length, 10);
+    assert.equal(fast.curves.length, 14);
     for (const c of fast.curves) {
       const other = slow.curves.find((s) => s.selector === c.selector && s.drop === c.drop)!;
       assert.deepEqual(c.points.map((p) => p.correct), other.points.map((p) => p.correct), `${c.selector}/${c.drop}`);

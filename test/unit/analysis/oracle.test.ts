@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../../src/core/analysis/analyze';
 import type { DropMode } from '../../../src/core/analysis/schema';
-import { binomial } from '../../../src/core/analysis/oracle';
+import { binomial, chanceLabel } from '../../../src/core/analysis/oracle';
+import { loadModel } from '../../../src/core/engine/loadModel';
+import { createPrng } from '../../../src/core/train/prng';
+import { arrayDataset } from './arrayDataset';
+import { writeFixedClassCheckpoint } from './fixedClassModel';
 import { fake, labelledData, useCpu } from './setup';
 import { engineOf } from './fakeModel';
 
@@ -57,6 +61,52 @@ describe('oracle', () => {
     }
   });
 
+  it('finds its chance level exactly: brute force for the wrong label drawn per input, both drop modes', async () => {
+    const seed = 4;
+    const r = await analyze(engineOf(model), dataset, { selectors: ['oracle'], drops: ['zero', 'renorm'], batchSize: 25, seed });
+    const wrong = Int32Array.from(y, (label, i) => chanceLabel(seed, i, label, model.info.numClasses));
+    for (let i = 0; i < y.length; i++) assert.notEqual(wrong[i], y[i]);
+    for (const drop of ['zero', 'renorm'] as DropMode[]) {
+      const c = r.curves.find((cv) => cv.selector === 'oracle' && cv.drop === drop)!;
+      const brute = bruteForce(model, x, wrong, drop);
+      assert.deepEqual(c.points.map((p) => p.chanceFound), brute, drop);
+      c.points.forEach((p, ki) => {
+        assert.equal(p.chance, brute[ki]! / y.length);
+        assert.equal(p.excess, p.accuracy - p.chance!);
+      });
+      // With every expert kept, the only subset is the full model: chance is how often it predicts the wrong label.
+      const full = c.points.at(-1)!;
+      assert.ok(full.chance! < 0.5 && full.accuracy > 0.5);
+    }
+  });
+
+  it('cuts no subtree that holds a hit: brute force on a wider model (n = 10) for the label and the wrong label', async () => {
+    const wide = fake({ n: 10, p: 1, seed: 17 });
+    const d = labelledData(wide, 24, 5);
+    const r = await analyze(engineOf(wide), d.dataset, { selectors: ['oracle'], drops: ['zero', 'renorm'], seed: 3 });
+    const wrong = Int32Array.from(d.y, (label, i) => chanceLabel(3, i, label, wide.info.numClasses));
+    for (const drop of ['zero', 'renorm'] as DropMode[]) {
+      const c = r.curves.find((cv) => cv.selector === 'oracle' && cv.drop === drop)!;
+      assert.deepEqual(c.points.map((p) => p.correct), bruteForce(wide, d.x, d.y, drop), `${drop} label`);
+      assert.deepEqual(c.points.map((p) => p.chanceFound), bruteForce(wide, d.x, wrong, drop), `${drop} wrong label`);
+    }
+  });
+
+  it('draws the wrong label uniformly from the other classes, reproducibly from the seed and the index', () => {
+    const classes = 5;
+    const counts = new Array<number>(classes).fill(0);
+    for (let i = 0; i < 20000; i++) {
+      const w = chanceLabel(7, i, 2, classes);
+      assert.notEqual(w, 2);
+      counts[w]! += 1;
+    }
+    assert.equal(counts[2], 0);
+    for (const c of [0, 1, 3, 4]) assert.ok(Math.abs(counts[c]! - 5000) < 300, `class ${c}: ${counts[c]}`);
+    assert.equal(chanceLabel(7, 123, 2, classes), chanceLabel(7, 123, 2, classes));
+    const differs = Array.from({ length: 50 }, (_, i) => chanceLabel(7, i, 0, 10) !== chanceLabel(8, i, 0, 10)).some(Boolean);
+    assert.ok(differs, 'another seed draws other labels');
+  });
+
   it('falls back to a greedy search, labelled as such, beyond the budget', async () => {
     const r = await analyze(engineOf(model), dataset, { selectors: ['oracle'], oracleBudget: 10 });
     const exact = await analyze(engineOf(model), dataset, { selectors: ['oracle'] });
@@ -74,5 +124,31 @@ describe('oracle', () => {
     assert.equal(binomial(16, 8), 12870);
     assert.equal(binomial(6, 0), 1);
     assert.equal(binomial(5, 7), 0);
+  });
+});
+
+describe('oracle chance level on a model whose experts each predict one fixed class', () => {
+  it('finds a subset for the true label and for a wrong one alike: high oracle, excess near zero', async () => {
+    const model = await loadModel(await writeFixedClassCheckpoint());
+    try {
+      const count = 400;
+      const rng = createPrng(3);
+      const x = Float32Array.from({ length: count * 28 * 28 }, () => rng.next());
+      const y = Int32Array.from({ length: count }, () => rng.int(10));
+      const r = await analyze(engineOf(model), arrayDataset(x, y, [28, 28, 1], 10), { selectors: ['oracle'], drops: ['zero', 'renorm'], ks: [1, 2, 5], seed: 2 });
+      for (const drop of ['zero', 'renorm'] as DropMode[]) {
+        const c = r.curves.find((cv) => cv.selector === 'oracle' && cv.drop === drop)!;
+        for (const p of c.points) {
+          assert.ok(p.accuracy >= 0.5, `${drop} k=${p.k}: oracle ${p.accuracy}`);
+          assert.ok(Math.abs(p.excess!) <= 0.03, `${drop} k=${p.k}: excess ${p.excess}`);
+        }
+        const one = c.points[0]!;
+        assert.ok(one.accuracy === 1 && one.chance === 1, `${drop} k=1: expert e alone predicts class e`);
+      }
+      // The full model is no better than guessing on these labels: the oracle's 'accuracy' says nothing by itself.
+      assert.ok(r.fullAccuracy < 0.3);
+    } finally {
+      model.dispose();
+    }
   });
 });

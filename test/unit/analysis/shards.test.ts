@@ -11,7 +11,8 @@ import { engineOf } from './fakeModel';
 before(useCpu);
 
 function comparable(r: AnalysisResult): unknown {
-  return { ...r, createdAt: '', timing: null };
+  const g = r.globalSelection;
+  return { ...r, createdAt: '', timing: null, ...(g ? { globalSelection: { ...g, calibration: { ...g.calibration, seconds: 0 } } } : {}) };
 }
 
 describe('shards', () => {
@@ -34,8 +35,11 @@ describe('shards', () => {
       const model = general ? withoutReadout(base) : base;
       const { dataset } = labelledData(base, 100, 4);
       const options = {
-        selectors: general ? ['heuristic', 'random', 'batch', 'dispatch', 'output-norm'] as const : ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm'] as const,
+        selectors: general
+          ? ['heuristic', 'random', 'batch', 'dispatch', 'output-norm', 'token-choice', 'expert-choice', 'global'] as const
+          : ['heuristic', 'random', 'oracle', 'batch', 'dispatch', 'output-norm', 'token-choice', 'expert-choice', 'global'] as const,
         drops: ['zero', 'renorm'] as const, trials: 3, seed: 9, batchSize: 16, samples: 10,
+        calibration: { dataset: labelledData(base, 40, 7).dataset, start: 0, end: 40 },
       };
       const one = await analyze(engineOf(model), dataset, { ...options, selectors: [...options.selectors], drops: [...options.drops] });
       const parts = [];
@@ -47,6 +51,8 @@ describe('shards', () => {
       assert.deepEqual(comparable(merged), comparable(one));
       assert.equal(merged.samples.length, 10);
       assert.equal(merged.numExamples, 100);
+      assert.ok(merged.globalSelection && merged.curves.some((c) => c.selector === 'global'));
+      assert.ok(merged.curves.find((c) => c.selector === 'oracle')?.points.every((p) => p.chance !== undefined) ?? general);
     });
   }
 

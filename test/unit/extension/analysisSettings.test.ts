@@ -41,3 +41,24 @@ test('selectors: unknown names dropped with a warning, heuristic always first, o
   assert.ok(r.warnings.some((w) => w.includes('"magic"')));
   assert.deepEqual(from({ selectors: [] }).settings.selectors, ['heuristic']);
 });
+
+test('the global selector brings its calibration split and ranking into the settings (and so the cache key); others do not', async () => {
+  const { keptAt, prunedFileName } = await import('../../../src/extension/prunePlan');
+  const plain = from({ selectors: ['random'] });
+  assert.equal(plain.settings.calibration, undefined);
+  assert.equal(plain.settings.globalRanking, undefined);
+  const g = from({ selectors: ['global'] });
+  assert.equal(g.settings.calibration, DEFAULTS.calibration);
+  assert.equal(g.settings.globalRanking, 'eliminate');
+  const custom = from({ selectors: ['global'], calibration: 'train[1000:3000]', globalRanking: 'mass' });
+  assert.equal(custom.settings.calibration, 'train[1000:3000]');
+  assert.equal(custom.settings.globalRanking, 'mass');
+  const bad = from({ selectors: ['global'], calibration: 'validation', globalRanking: 'magic' });
+  assert.equal(bad.settings.calibration, DEFAULTS.calibration);
+  assert.equal(bad.settings.globalRanking, 'eliminate');
+  assert.ok(bad.warnings.some((w) => w.includes('softmoeInspector.calibration')));
+  assert.ok(bad.warnings.some((w) => w.includes('softmoeInspector.globalRanking')));
+  assert.deepEqual(keptAt([[5, 1, 3, 0], [2, 0, 1, 3]], 2), [[1, 5], [0, 2]]);
+  assert.equal(prunedFileName('ep15_moe.safetensors', 4), 'ep15_moe-k4.safetensors');
+  assert.equal(prunedFileName('best_checkpoint.pth', 8), 'best_checkpoint-k8.safetensors');
+});

@@ -192,3 +192,21 @@ test('a dataset of many files is recorded by a digest, and still any change to o
   assert.notEqual(await key(index, join(dir, 'images'), settings()), k);
   assert.match(await staleReason({ ...RESULT, run: { key: k, identity } }) ?? '', /the dataset's files changed \(160 files then, 160 now\)/);
 });
+
+test('with the global selector, its calibration split, its files and its ranking are part of the run', async (t) => {
+  const w = workspace(t);
+  cpSync(join(w.data, 't10k-images-idx3-ubyte.gz'), join(w.data, 'train-images-idx3-ubyte.gz'));
+  cpSync(join(w.data, 't10k-labels-idx1-ubyte.gz'), join(w.data, 'train-labels-idx1-ubyte.gz'));
+  const global = (values: Record<string, unknown> = {}) => settings({ selectors: ['heuristic', 'global'], ...values });
+  const base = await key(w.ckpt, w.data, global({ calibration: 'train[:200]' }));
+  assert.notEqual(await key(w.ckpt, w.data, global({ calibration: 'train[:300]' })), base, 'another calibration range');
+  assert.notEqual(await key(w.ckpt, w.data, global({ calibration: 'train[:200]', globalRanking: 'mass' })), base, 'another ranking');
+  const id = (await jobIdentity(w.ckpt, w.data, global({ calibration: 'train[:200]' }))).identity;
+  assert.equal(id.calibration?.split, 'train');
+  assert.ok(id.calibration?.files.some((f) => f.path.endsWith('train-images-idx3-ubyte.gz')), 'the calibration files are stamped');
+  rewriteKeepingMtime(join(w.data, 'train-images-idx3-ubyte.gz'));
+  assert.notEqual(await key(w.ckpt, w.data, global({ calibration: 'train[:200]' })), base, 'a calibration file rewritten');
+  // Without the global selector the calibration settings and the train files play no part.
+  const plain = await key(w.ckpt, w.data, settings({ selectors: ['heuristic'] }));
+  assert.equal(await key(w.ckpt, w.data, settings({ selectors: ['heuristic'], calibration: 'train[:300]', globalRanking: 'mass' })), plain);
+});

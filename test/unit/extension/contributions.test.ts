@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_EXTS, COMMANDS, CONTEXT_KEYS, DEFAULT_EDITOR_EXTS, OPTION_EDITOR_EXTS, VIEW_TYPES } from '../../../src/extension/contributions';
-import { ALL_SELECTORS } from '../../../src/core/analysis/schema';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -72,9 +71,4 @@ test('capabilities: limited in untrusted workspaces and unsupported in virtual o
   assert.match(text(m.capabilities?.untrustedWorkspaces?.description), /Restricted Mode.*checkpoint editor.*built-in engine.*trusted/s);
   assert.equal(m.capabilities?.virtualWorkspaces?.supported, false);
   assert.match(text(m.capabilities?.virtualWorkspaces?.description), /file system/);
-});
-
-test('the selectors setting offers exactly the selectors the analysis knows, in their order', () => {
-  const config = (manifest.contributes as unknown as { configuration: { properties: Record<string, { items?: { enum?: string[] } }> } }).configuration;
-  assert.deepEqual(config.properties['softmoeInspector.selectors']?.items?.enum, [...ALL_SELECTORS]);
 });

@@ -79,6 +79,24 @@ test('worker messages are narrowed and terminal messages recognised', () => {
   assert.ok(prog && !isTerminal(prog));
 });
 
+test('a prune request is a request with a whole k; anything else is junk', () => {
+  const m = parseWebviewMessage({ type: 'prune', requestId: 4, k: 3 });
+  assert.ok(m && isRequest(m) && m.type === 'prune' && m.k === 3);
+  for (const junk of [{ type: 'prune', requestId: 4 }, { type: 'prune', requestId: 4, k: 0 }, { type: 'prune', requestId: 4, k: 2.5 }, { type: 'prune', k: 2 }, { type: 'prune', requestId: 4, k: '2' }]) {
+    assert.equal(parseWebviewMessage(junk), null, JSON.stringify(junk));
+  }
+  assert.equal(parseHostToWorker({ type: 'prune', id: 1, checkpoint: '/a', output: '/b', keep: [[0]], overwrite: false })?.type, 'prune');
+  const pruned = parseWorkerToHost({ type: 'pruned', id: 1, report: {} });
+  assert.ok(pruned && isTerminal(pruned));
+  const analyze = { type: 'analyze', id: 2, checkpoint: '/a', dataset: '/d', execution: { batchSize: 8, backend: 'auto' } };
+  const settings = { drops: ['zero'], selectors: ['global'], trials: 1, seed: 0, limit: null, target: 0.99, samples: 0 };
+  assert.equal(parseHostToWorker({ ...analyze, settings: { ...settings, calibration: 'train[:100]', globalRanking: 'mass' } })?.type, 'analyze');
+  assert.equal(parseHostToWorker({ ...analyze, settings: { ...settings, globalRanking: 'best' } }), null);
+  assert.equal(parseHostToWorker({ ...analyze, settings: { ...settings, calibration: 5 } }), null);
+  assert.equal(parseHostToWorker({ type: 'prune', id: 1, checkpoint: '/a', output: '/b', keep: [[0.5]], overwrite: false }), null);
+  assert.equal(parseHostToWorker({ type: 'prune', id: 1, checkpoint: '/a', output: '/b', keep: [[0]] }), null);
+});
+
 test("the worker's hello is checked: another protocol version is one error naming both", () => {
   assert.equal(helloMismatch({ type: 'hello', protocolVersion: WORKER_PROTOCOL_VERSION }), null);
   assert.match(helloMismatch({ type: 'hello', protocolVersion: WORKER_PROTOCOL_VERSION + 1 }) ?? '', new RegExp(`protocol ${WORKER_PROTOCOL_VERSION + 1} but the extension speaks ${WORKER_PROTOCOL_VERSION}.*reinstall`));

@@ -8,6 +8,7 @@ import type { ReplyOf, RequestHandlers, WebviewApi } from '../../../src/core/pro
 import type { JobValue, WorkerApi, WorkerJobHandlers } from '../../../src/core/protocol/workerProtocol';
 import type { CheckpointSummary } from '../../../src/core/protocol/checkpointSummary';
 import type { runWorkerJob } from '../../../src/extension/workerClient';
+import type { PruneReport } from '../../../src/core/prune/pruneCheckpoint';
 
 export const goodHandlers: RequestHandlers = {
   analyze: async () => null,
@@ -28,6 +29,8 @@ export const wrongWorkerAnswer: WorkerJobHandlers<null> = {
   // @ts-expect-error: an inspect job is answered by 'inspected', not 'result'
   inspect: async () => ({ type: 'result', result: {} as JobValue<'analyze'> }),
   analyze: async () => ({ type: 'result', result: {} as JobValue<'analyze'> }),
+  // @ts-expect-error: a prune job is answered by 'pruned', not 'result'
+  prune: async () => ({ type: 'result', result: {} as JobValue<'analyze'> }),
 };
 
 // @ts-expect-error: every job type of WorkerApi needs its handler (analyze is missing)
@@ -41,9 +44,14 @@ export const inspectIsSummary: InspectValue extends CheckpointSummary ? true : n
 export const exportReply: ReplyOf<'export'> = { saved: true };
 // @ts-expect-error: a compare request's reply is null
 export const compareReply: ReplyOf<'compare'> = { saved: true };
+export const pruneReply: ReplyOf<'prune'> = { written: true, path: '/w/p-k2.safetensors' };
+// @ts-expect-error: a prune request is answered with PruneResponse, not ExportResponse
+export const pruneWrongReply: ReplyOf<'prune'> = { saved: true };
+type PruneValue = Awaited<ReturnType<typeof runWorkerJob<'prune'>>>;
+export const pruneIsReport: PruneValue extends PruneReport ? true : never = true;
 
 test('the request → reply maps name every request and job (the compiler checks the rest of this file)', () => {
-  const requests: Array<keyof WebviewApi> = ['analyze', 'compare', 'export', 'exportReport'];
-  const jobs: Array<keyof WorkerApi> = ['inspect', 'analyze'];
-  assert.equal(requests.length + jobs.length, 6);
+  const requests: Array<keyof WebviewApi> = ['analyze', 'compare', 'export', 'exportReport', 'prune'];
+  const jobs: Array<keyof WorkerApi> = ['inspect', 'analyze', 'prune'];
+  assert.equal(requests.length + jobs.length, 8);
 });

@@ -94,6 +94,23 @@ test('through a real worker thread: an analysis cancelled after its first progre
   assert.ok(phases.length >= 1);
 });
 
+test('prune: writes the pruned checkpoint and answers one pruned message with its report', async () => {
+  const { runner, out } = collect();
+  const output = join(mkdtempSync(join(tmpdir(), 'softmoe-worker-prune-')), 'p.safetensors');
+  await runner.handle({ type: 'prune', id: 9, checkpoint: MNIST, output, keep: [[0, 2]], overwrite: false });
+  const terminal = out.filter((m) => m.type === 'pruned' || m.type === 'error');
+  assert.equal(terminal.length, 1);
+  const m = terminal[0]!;
+  assert.ok(m.type === 'pruned', JSON.stringify(m));
+  assert.deepEqual(m.report.layers.map((l) => l.kept), [[0, 2]]);
+  assert.ok(existsSync(output));
+  // A second prune to the same file without overwrite is refused, as one error.
+  await runner.handle({ type: 'prune', id: 10, checkpoint: MNIST, output, keep: [[1]], overwrite: false });
+  const again = out.filter((x) => (x.type === 'pruned' || x.type === 'error') && x.id === 10);
+  assert.equal(again.length, 1);
+  assert.ok(again[0]!.type === 'error' && /already exist/.test(again[0]!.error.userMessage));
+});
+
 test("a worker of another protocol version is refused at its hello with one clear error, before any job is sent", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'softmoe-hello-'));
   const file = join(dir, 'worker.js');
