@@ -52,6 +52,12 @@ test('the oracle has its chance level beside it: a legend entry, a dotted line u
   const segments = await w.page.$$eval('#chart-curves svg path[stroke-dasharray]', (els, c) => els.filter((e) => (e.getAttribute('stroke') ?? '').toLowerCase() === c)
     .map((e) => e.getAttribute('d') ?? '').filter((d) => /^M[\d.]+ [\d.]+L[\d.]+ [\d.]+$/.test(d) && !d.startsWith('M0 ')), colour);
   assert.equal(segments.length, 15, `dotted segments in ${colour}: ${segments.join(' | ')}`);
+  // Random and Token choice get the light theme's orange and yellow, which are close: their markers differ, and no
+  // two curves share both colour and marker.
+  const drawn = (s.series as Array<{ selector: string; marker: string }>).map((c, i) => ({ ...c, colour: i % seriesColours.length }));
+  const marker = (sel: string) => drawn.find((c) => c.selector === sel)?.marker;
+  assert.notEqual(marker('random'), marker('token-choice'));
+  assert.equal(new Set(drawn.map((c) => `${c.colour}/${c.marker}`)).size, drawn.length, JSON.stringify(drawn));
   const oracle = oracleZero.points.find((p) => p.k === 4)!;
   const table = (await w.page.textContent('.curve-table')) ?? '';
   assert.match(table, new RegExp(`chance \\(a wrong label\\) ${(100 * oracle.chance!).toFixed(1)}%, excess \\+${(100 * oracle.excess!).toFixed(1)} pp`));

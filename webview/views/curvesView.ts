@@ -100,17 +100,26 @@ function legendRows(names: string[], width: number, p: Palette): number {
   return rows;
 }
 
+/**
+ * The marker of the i-th curve: it changes with every curve, not only after a round of theme colours, so two curves
+ * whose colours are close in a theme (light's orange and yellow: Random and Token choice) still look different.
+ */
+const MARKERS = ['emptyCircle', 'emptyRect', 'emptyTriangle', 'emptyDiamond'] as const;
+export function curveMarker(i: number): (typeof MARKERS)[number] {
+  return MARKERS[i % MARKERS.length] as (typeof MARKERS)[number];
+}
+
 function seriesFor(curves: Curve[], xAxis: 'k' | 'fraction', p: Palette, markX: number, markLabel: string): unknown[] {
   const out: unknown[] = [];
   const x = (pt: { k: number; fraction: number }): number => (xAxis === 'k' ? pt.k : pt.fraction);
   curves.forEach((c, i) => {
     const color = curveColor(p, i);
-    // More curves than theme colours: the next round of colours gets other markers and a long dash, so no two
-    // curves look alike.
+    // More curves than theme colours: the next round of colours gets a long dash (and, like every curve, a marker of
+    // its own), so no two curves look alike.
     const round = Math.floor(i / p.series.length);
     const name = selectorLabel(c.selector);
     out.push({
-      name, type: 'line', color, symbolSize: round === 0 ? 6 : 8, showSymbol: true, symbol: ['emptyCircle', 'emptyTriangle', 'emptyRect'][round % 3],
+      name, type: 'line', color, symbolSize: round === 0 ? 6 : 8, showSymbol: true, symbol: curveMarker(i),
       lineStyle: { width: c.selector === 'heuristic' ? 2.5 : 1.8, type: c.selector === 'oracle' ? 'dashed' : round === 0 ? 'solid' : [10, 4] },
       data: c.points.map((pt) => [x(pt), pt.accuracy]),
       ...(i === 0 ? {
@@ -155,7 +164,7 @@ function drawChart(el: HTMLElement, ctx: ViewContext): void {
   const ticks = kTicks(n);
   const refs = references(r, curves, (pt) => (xAxis === 'k' ? pt.k : pt.fraction));
   const summary = {
-    drop, xAxis, k, series: curves.map((c) => ({ selector: c.selector, points: c.points.length })),
+    drop, xAxis, k, series: curves.map((c, i) => ({ selector: c.selector, points: c.points.length, marker: curveMarker(i) })),
     fullAccuracy: r.fullAccuracy, chance: chanceAccuracy(r), ...(xAxis === 'k' ? { kTicks: ticks } : {}),
     legend: legendNames(curves, refs), references: refs.map((ref) => ({ label: ref.label, at: ref.at, legend: ref.legend ?? false })),
   };
