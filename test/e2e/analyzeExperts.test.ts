@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { E2eSession, EXTENSION_ID } from './harness/session';
+import { describe, it } from 'node:test';
+import { E2eSession, useSession, EXTENSION_ID } from './harness/session';
 import { ROOT } from './harness/paths';
 import { vsixEntries } from './harness/vsixEntries';
 import { contextMenu, editorTab, explorerRow, recordToasts, recordedToasts, runCommand, waitForWorkbench, webviewFrame } from './harness/workbench';
@@ -31,14 +31,7 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
   const s = new E2eSession({ name: 'analyze', runs: ['n2', RUN] });
   let analysed = false;
 
-  before(async () => {
-    await s.start();
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    await s.close();
-    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
-  });
+  useSession(s);
 
   it('installs the packaged .vsix into a fresh extensions folder', async () => {
     assert.match(s.installedList, new RegExp(`^${EXTENSION_ID.replace('.', '\\.')}@`, 'mi'));

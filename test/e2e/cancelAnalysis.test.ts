@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { E2eSession } from './harness/session';
+import { describe, it } from 'node:test';
+import { E2eSession, useSession } from './harness/session';
 import { contextMenu, countWebviews, explorerRow, recordToasts, recordedToasts, toast } from './harness/workbench';
 import { cachedResults, snapshot } from './harness/workspace';
 
@@ -23,14 +23,7 @@ const SLOW_SETTINGS = {
 describe('Cancelling Analyze Experts in code-server', { timeout: 300_000 }, () => {
   const s = new E2eSession({ name: 'cancel', runs: ['n16'], settings: SLOW_SETTINGS });
 
-  before(async () => {
-    await s.start();
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    await s.close();
-    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
-  });
+  useSession(s);
 
   it('Cancel on the progress notification stops the analysis and writes nothing', { timeout: 150_000 }, async () => {
     await s.step('cancel', async () => {

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { paperMnistBytes } from '../helpers/paperMnistCheckpoint';
-import { E2eSession } from './harness/session';
+import { E2eSession, useSession } from './harness/session';
 import { contextMenu, editorTab, explorerRow, recordToasts, recordedToasts, toast, webviewFrame } from './harness/workbench';
 import { cachedResults } from './harness/workspace';
 
@@ -30,14 +30,7 @@ describe('Panels in code-server: columns, joined runs, partial comparisons, head
   };
   const groups = (): Promise<number> => s.page.locator('.part.editor .editor-group-container').count();
 
-  before(async () => {
-    await s.start();
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    await s.close();
-    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
-  });
+  useSession(s);
 
   it('two analyses open as two tabs of one column, titled by their run folders, naming the embedded dataset', { timeout: 200_000 }, async () => {
     await s.step('one-column', async () => {

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { E2eSession } from './harness/session';
+import { describe, it } from 'node:test';
+import { E2eSession, useSession } from './harness/session';
 import { contextMenu, explorerRow, recordToasts, toast, webviewFrame } from './harness/workbench';
 import { snapshot } from './harness/workspace';
 
@@ -25,13 +25,7 @@ describe('Prune Experts… in code-server', { timeout: 400_000 }, () => {
     },
   });
 
-  before(async () => {
-    await s.start();
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    await s.close();
-  });
+  useSession(s);
 
   it('writes the checkpoint with the global subset into the folder picked, and leaves the source alone', { timeout: 240_000 }, async () => {
     await s.step('prune', async () => {

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { E2eSession } from './harness/session';
+import { describe, it } from 'node:test';
+import { E2eSession, useSession } from './harness/session';
 import { ROOT } from './harness/paths';
 import { contextMenu, explorerRow, webviewFrame } from './harness/workbench';
 import { cachedResults } from './harness/workspace';
@@ -48,14 +48,7 @@ describe('Your own model: the PyTorch engine in code-server', { timeout: 360_000
     },
   });
 
-  before(async () => {
-    await s.start();
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    await s.close();
-    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
-  });
+  useSession(s);
 
   it('Analyze Experts on a checkpoint with a softmoe.json factory runs the model\'s own code and shows the panel', { timeout: 200_000 }, async () => {
     await s.step('analyze', async () => {

@@ -4,8 +4,10 @@
  * on the workbench. `step` runs a test body and, when it fails, saves the page's screenshot and the logs under
  * test-results/e2e/ and puts their tails into the error.
  */
+import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { basename, dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -172,4 +174,18 @@ export class E2eSession {
     if (!process.env.SOFTMOE_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
     if (errors.length) throw errors[0];
   }
+}
+
+/**
+ * A describe block's session: started before its tests (code-server, the packaged extension, Chromium) and closed
+ * after them, leaving no code-server running.
+ */
+export function useSession(s: E2eSession, startTimeoutMs = 300_000): void {
+  before(async () => {
+    await s.start();
+  }, { timeout: startTimeoutMs });
+  after(async () => {
+    await s.close();
+    assert.equal(s.server?.isRunning(), false, 'code-server is still running after the session closed');
+  });
 }
