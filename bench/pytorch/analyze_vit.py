@@ -10,13 +10,11 @@ statistically; full and heuristic counts agree exactly where float order allows.
   /usr/bin/python3 bench/pytorch/analyze_vit.py MODEL.pt CONFIG.json DATA_DIR [--limit 256] [--trials 10]
       [--drop zero|renorm] [--batch 256]
 """
-import argparse
-import json
 import time
 
 import torch
 
-from common import Stats, Vit, fashion, load_state, print_result
+from common import Stats, print_result, vit_cli
 
 MAX_STATE = 2 ** 22  # float32 values of one stacked state, as softmoe's engine
 
@@ -47,20 +45,11 @@ def masked_experts(model, li, x, D, mask):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('model')
-    ap.add_argument('config')
-    ap.add_argument('data')
-    ap.add_argument('--split', default='test')
-    ap.add_argument('--limit', type=int, default=256)
-    ap.add_argument('--trials', type=int, default=10)
-    ap.add_argument('--drop', default='zero', choices=['zero', 'renorm'])
-    ap.add_argument('--batch', type=int, default=256)
-    ap.add_argument('--seed', type=int, default=0)
-    a = ap.parse_args()
-    with open(a.config) as f:
-        model = Vit(load_state(a.model), json.load(f))
-    x_u8, y_all = fashion(a.data, a.split, a.limit)
+    def extra(ap):
+        ap.add_argument('--trials', type=int, default=10)
+        ap.add_argument('--drop', default='zero', choices=['zero', 'renorm'])
+        ap.add_argument('--seed', type=int, default=0)
+    a, model, x_u8, y_all = vit_cli(limit=256, extra=extra)
     L = len(model.moe_blocks)
     n = model.blocks[model.moe_blocks[0]]['moe']['n']
     T, drop = a.trials, a.drop

@@ -5,6 +5,7 @@ weights, no Python loop over experts), and the analysis statistics `softmoe anal
 Every script runs with torch.set_num_threads(1) under torch.inference_mode(), reads the dataset into memory before
 timing, and prints one line "RESULT {json}" with the timed seconds of its main loop.
 """
+import argparse
 import json
 import math
 import os
@@ -51,6 +52,25 @@ def load_state(path):
         return load_safetensors(path)
     sd = torch.load(path, map_location='cpu')
     return sd.get('model', sd) if isinstance(sd, dict) else sd
+
+
+def vit_cli(limit=None, extra=None):
+    """The command line both ViT scripts share (MODEL CONFIG DATA [--split] [--limit] [--batch], plus `extra(ap)`'s
+    flags): the parsed arguments, the model and the dataset in memory."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument('model')
+    ap.add_argument('config')
+    ap.add_argument('data')
+    ap.add_argument('--split', default='test')
+    ap.add_argument('--limit', type=int, default=limit)
+    ap.add_argument('--batch', type=int, default=256)
+    if extra:
+        extra(ap)
+    a = ap.parse_args()
+    with open(a.config) as f:
+        model = Vit(load_state(a.model), json.load(f))
+    x_u8, y = fashion(a.data, a.split, a.limit)
+    return a, model, x_u8, y
 
 
 # ---------------------------------------------------------------- the paper's MNIST model, vectorised

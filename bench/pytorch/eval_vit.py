@@ -4,27 +4,15 @@ each; inference_mode; one thread), argmax, correct count. The dataset is in memo
 
   /usr/bin/python3 bench/pytorch/eval_vit.py MODEL.pt CONFIG.json DATA_DIR [--split test] [--limit N] [--batch 256]
 """
-import argparse
-import json
 import time
 
 import torch
 
-from common import Vit, fashion, load_state, print_result
+from common import print_result, vit_cli
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('model')
-    ap.add_argument('config')
-    ap.add_argument('data')
-    ap.add_argument('--split', default='test')
-    ap.add_argument('--limit', type=int, default=None)
-    ap.add_argument('--batch', type=int, default=256)
-    a = ap.parse_args()
-    with open(a.config) as f:
-        model = Vit(load_state(a.model), json.load(f))
-    x_u8, y = fashion(a.data, a.split, a.limit)
+    a, model, x_u8, y = vit_cli()
     correct = 0
     t0 = time.perf_counter()
     with torch.inference_mode():
