@@ -123,5 +123,8 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
     }
     addExactVector(ls.outputSum, sum);
     ls.outputCount += b * p;
+  } else if (a.outputSum) {
+    addExactVector(ls.outputSum, a.outputSum);
+    ls.outputCount += b * p;
   }
 }

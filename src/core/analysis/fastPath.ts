@@ -13,11 +13,13 @@ import { oracleBatch } from './oracle';
 import { globalOrders } from './globalSelection';
 import { heuristicScores, markSelected, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
-import type { CountedSelector } from './selectorRegistry';
+import { selectorSpec, type CountedSelector } from './selectorRegistry';
 
 export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int32Array, start: number): Promise<BatchOutcome> {
   const { opts, numExperts: n, numClasses: c } = ctx;
-  const tr = await batch.trace({ slotOutputs: true, contributions: true });
+  // Per-slot outputs only for a selector whose score reads them; the statistics' mean output comes with the trace.
+  const withOutputs = opts.counted.some((sel) => selectorSpec(sel).needs.slotOutputs === true);
+  const tr = await batch.trace({ slotOutputs: withOutputs, contributions: true });
   const arrays = tr.layers[0];
   if (!arrays || tr.layers.length !== 1 || !tr.contributions || !tr.readoutBias) {
     throw new SoftMoeError('E_INTERNAL', 'Internal error: the engine returned no trace or readout contributions for the MoE layer.');

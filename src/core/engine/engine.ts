@@ -40,6 +40,11 @@ export interface LayerTrace {
   dispatch: Float32Array;
   /** Expert outputs per slot [b, n, p, d]; present when asked for. */
   slotOutputs?: Float32Array;
+  /**
+   * Every expert's outputs summed over the rows and its slots [n, d]; an engine may give it instead of `slotOutputs`
+   * when those were not asked for (the statistics' mean expert output needs one of the two).
+   */
+  outputSum?: Float32Array;
 }
 
 export interface TraceRequest {

@@ -5,13 +5,13 @@
  * The paper's own layer normalises tokens, has p = 1 and ReLU experts without bias; any other detected layout can
  * sit in its place (the layer is whatever layerFromCheckpoint built).
  *
- * Without a trace, the forward folds the experts' second layer into the decoder (SoftMoeLayer.applyReadout): the
- * same logits to float32 rounding, several times fewer operations.
+ * The forward without a trace and the analysis's readout trace fold the experts' second layer into the decoder
+ * (SoftMoeLayer.applyReadout, readoutTrace): the same logits to float32 rounding, several times fewer operations.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Preprocessing, ValueSource } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
-import { runStages, type AdvanceOptions, type ModelInfo, type MoeRouting, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
+import { runStages, type AdvanceOptions, type LinearReadout, type ModelInfo, type MoeRouting, type RunOptions, type RunOutput, type SoftMoeModel } from './model';
 import { PAPER_MNIST_MEAN, PAPER_MNIST_STD, normaliseImages, patchify } from './paperMnistInput';
 import { disposeReadout, layerWeightTensors, type PreparedReadout, type SoftMoeLayer } from './softMoeLayer';
 
@@ -82,7 +82,8 @@ export function mnistPreprocessing(channels: number, imageSize: number, opts: Mn
 
 export class MnistSoftMoeModel implements SoftMoeModel {
   readonly info: ModelInfo;
-  readonly linearReadout: { weight: tf.Tensor2D };
+  readonly linearReadout: LinearReadout;
+  private readonly decoder: tf.Tensor2D;
   private readonly layer: SoftMoeLayer;
   /** Decoder weight transposed, [m·d, C], for the traced path. */
   private readonly decoderT: tf.Tensor2D;
@@ -100,9 +101,11 @@ export class MnistSoftMoeModel implements SoftMoeModel {
     this.patch = patch;
     this.channels = channels;
     this.grid = grid;
-    this.linearReadout = { weight: decoderWeight };
+    this.decoder = decoderWeight;
     this.decoderT = tf.tidy(() => tf.transpose(decoderWeight));
     this.folded = layer.prepareReadout(decoderWeight);
+    const folded = this.folded;
+    this.linearReadout = { bias: new Float32Array(numClasses), trace: (tokens, slotOutputs) => layer.readoutTrace(tokens, folded, slotOutputs) };
     const parameterCount = layer.parameterCount + decoderWeight.size;
     this.info = {
       architecture: 'mnist-softmoe',
@@ -169,7 +172,7 @@ export class MnistSoftMoeModel implements SoftMoeModel {
   dispose(): void {
     disposeReadout(this.folded);
     this.decoderT.dispose();
-    this.linearReadout.weight.dispose();
+    this.decoder.dispose();
     tf.dispose(layerWeightTensors(this.layer.weights));
   }
 }

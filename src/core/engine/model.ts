@@ -79,6 +79,29 @@ export interface RunOutput {
   traces: MoeTrace[];
 }
 
+/** One batch's full trace with the readout split per slot: all the analysis fast path asks of the model. */
+export interface ReadoutTrace {
+  /** The MoE layer's full routing (with every slot's output only when asked). */
+  routing: MoeRouting;
+  /**
+   * [b, n, p, m, C]: the readout applied to slot (e,s)'s expert output as if it sat at token t, so that
+   * logits = bias + Σ_{t,e,s} C[t,(e,s)] · contributions[(e,s), t, :].
+   */
+  contributions: tf.Tensor;
+  /** [n, d]: every expert's outputs summed over the rows and its slots (the routing statistics' mean output). */
+  outputSum: tf.Tensor2D;
+  /** [b, C]: the model's logits, computed independently of `contributions` (the analysis checks the two agree). */
+  logits: tf.Tensor2D;
+}
+
+/** The linear part after a model's one MoE layer, as the analysis fast path uses it. */
+export interface LinearReadout {
+  /** The readout's bias [C] (zeros when it has none). */
+  readonly bias: Float32Array;
+  /** The trace of tokens entering the MoE layer (`stem`'s output). */
+  trace(tokens: tf.Tensor3D, slotOutputs: boolean): ReadoutTrace;
+}
+
 export interface TokenGrid {
   rows: number;
   cols: number;
@@ -132,7 +155,7 @@ export interface SoftMoeModel {
    * logits = flatten(Y) · weightᵀ + bias, with Y [b, m, d] the layer output flattened token-major.
    * Analysis uses it to precompute each expert's contribution to the logits once per input.
    */
-  readonly linearReadout?: { weight: tf.Tensor2D; bias?: tf.Tensor1D };
+  readonly linearReadout?: LinearReadout;
   dispose(): void;
 }
 

@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import type { ExpertActivation, TokenNorm } from '../model/detectedLayer';
-import type { MoeCache, MoeRouting } from './model';
+import type { MoeCache, MoeRouting, ReadoutTrace } from './model';
 import { normalizeAlong } from './tokenNorm';
 
 export type { ExpertActivation };
@@ -406,19 +406,59 @@ export class SoftMoeLayer {
   applyReadout(x: tf.Tensor3D, readout: PreparedReadout, opts: LayerRunOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const r = this.route(x, opts);
-      const { numExperts: n, slotsPerExpert: p, expertHidden: h } = this.config;
-      const S = n * p;
-      if (r.m !== readout.tokens) {
-        throw new SoftMoeError('E_SHAPE', `The readout expects ${readout.tokens} tokens, the layer got ${r.m}.`);
-      }
-      const hid = tf.concat(this.hidden(r.slots, r.b), 0); // [n·b·p, h], expert-major
-      const hb = tf.reshape(tf.transpose(tf.reshape(hid, [n, r.b, p * h]), [1, 0, 2]), [r.b, 1, S, h]);
-      const g = tf.mul(tf.reshape(r.combineEff, [r.b, r.m, S, 1]), hb); // [b, m, S, h]
-      let logits = tf.matMul(tf.reshape(g, [r.b, r.m * S * h]), readout.u);
-      if (readout.v) logits = tf.add(logits, tf.matMul(tf.reshape(r.combineEff, [r.b, r.m * S]), readout.v));
-      if (readout.bias) logits = tf.add(logits, readout.bias);
-      return logits as tf.Tensor2D;
+      return this.foldedLogits(r, this.hidden(r.slots, r.b), readout);
     });
+  }
+
+  /**
+   * The full routing and the readout split per slot (the analysis fast path; see `ReadoutTrace`), with the experts'
+   * second layer folded into the readout as in `applyReadout`: slot (e,s)'s contribution at token t is
+   * hidden_{e,s} · (W2_e · W_t) + b2_e · W_t, so no slot's d-wide output is formed unless `withOutputs` asks for it.
+   * The logits are `applyReadout`'s (their own arithmetic, so the analysis's check that the contributions reproduce
+   * them means something); the summed outputs are Σ_rows hidden_e · W2_e + rows · b2_e.
+   */
+  readoutTrace(x: tf.Tensor3D, readout: PreparedReadout, withOutputs: boolean): ReadoutTrace {
+    return tf.tidy(() => {
+      const r = this.route(x, {});
+      const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
+      const { tokens: m, numClasses: C } = readout;
+      if (r.m !== m) throw new SoftMoeError('E_SHAPE', `The readout expects ${m} tokens, the layer got ${r.m}.`);
+      const hidden = this.hidden(r.slots, r.b); // per expert [b·p, h]
+      const routing: MoeRouting = {
+        logits: tf.reshape(r.logits, [r.b, r.m, n, p]) as tf.Tensor4D,
+        dispatch: tf.reshape(tf.transpose(r.dispatchT, [0, 2, 1]), [r.b, r.m, n, p]) as tf.Tensor4D,
+        combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
+      };
+      if (withOutputs) routing.slotOutputs = tf.reshape(this.expertOutputs(hidden, r.b), [r.b, n, p, d]) as tf.Tensor4D;
+      const per = hidden.map((hs, e) => {
+        const { u, v } = readout.perExpert[e] as { u: tf.Tensor2D; v?: tf.Tensor2D };
+        return v ? tf.add(tf.matMul(hs, u), v) : tf.matMul(hs, u); // [b·p, m·C]
+      });
+      const contributions = tf.reshape(tf.transpose(tf.reshape(tf.concat(per, 0), [n, r.b, p * m * C]), [1, 0, 2]), [r.b, n, p, m, C]);
+      const outputSum = tf.concat(hidden.map((hs, e) => {
+        const { w2, b2 } = this.weights.experts[e] as ExpertWeights;
+        const sum = tf.matMul(tf.sum(hs, 0, true), w2); // [1, d]
+        return b2 ? tf.add(sum, tf.mul(tf.reshape(b2, [1, d]), hs.shape[0])) : sum;
+      }), 0) as tf.Tensor2D;
+      const logits = this.foldedLogits(r, hidden, readout);
+      return { routing, contributions, outputSum, logits } as unknown as tf.TensorContainer;
+    }) as unknown as ReadoutTrace;
+  }
+
+  /** `applyReadout`'s logits [b, C] from a routing and the experts' hidden activations on it. */
+  private foldedLogits(r: { b: number; m: number; combineEff: tf.Tensor }, hidden: tf.Tensor2D[], readout: PreparedReadout): tf.Tensor2D {
+    const { numExperts: n, slotsPerExpert: p, expertHidden: h } = this.config;
+    const S = n * p;
+    if (r.m !== readout.tokens) {
+      throw new SoftMoeError('E_SHAPE', `The readout expects ${readout.tokens} tokens, the layer got ${r.m}.`);
+    }
+    const hid = tf.concat(hidden, 0); // [n·b·p, h], expert-major
+    const hb = tf.reshape(tf.transpose(tf.reshape(hid, [n, r.b, p * h]), [1, 0, 2]), [r.b, 1, S, h]);
+    const g = tf.mul(tf.reshape(r.combineEff, [r.b, r.m, S, 1]), hb); // [b, m, S, h]
+    let logits = tf.matMul(tf.reshape(g, [r.b, r.m * S * h]), readout.u);
+    if (readout.v) logits = tf.add(logits, tf.matMul(tf.reshape(r.combineEff, [r.b, r.m * S]), readout.v));
+    if (readout.bias) logits = tf.add(logits, readout.bias);
+    return logits as tf.Tensor2D;
   }
 
   /**
@@ -447,9 +487,16 @@ export class SoftMoeLayer {
           }
         }
       }
+      // Per expert, every token at once: W_t for all t side by side, [d, m·C] (column t·C + c).
+      const wAll = tf.reshape(tf.transpose(tf.reshape(weight, [C, m, d]), [2, 1, 0]), [d, m * C]);
+      const perExpert = this.weights.experts.map((ex) => ({
+        u: tf.matMul(ex.w2, wAll) as tf.Tensor2D, // [h, m·C]
+        ...(ex.b2 ? { v: tf.matMul(tf.reshape(ex.b2, [1, d]), wAll) as tf.Tensor2D } : {}), // [1, m·C]
+      }));
       return {
         tokens: m,
         numClasses: C,
+        perExpert,
         u: tf.concat(uBlocks, 0) as tf.Tensor2D, // [m·n·p·h, C]
         v: vBlocks.length ? (tf.concat(vBlocks, 0) as tf.Tensor2D) : undefined, // [m·n·p, C]
         bias: bias ? tf.clone(bias) : undefined,
@@ -462,14 +509,18 @@ export class SoftMoeLayer {
 export interface PreparedReadout {
   tokens: number;
   numClasses: number;
+  /** [m·n·p·h, C]: W2_e · W_t for every token t, expert e and slot (`applyReadout`). */
   u: tf.Tensor2D;
+  /** [m·n·p, C]: b2_e · W_t, when experts have a second bias. */
   v?: tf.Tensor2D;
+  /** Per expert: u = W2_e · [W_1 … W_m] [h, m·C] and v = b2_e · [W_1 … W_m] [1, m·C] (`readoutTrace`). */
+  perExpert: Array<{ u: tf.Tensor2D; v?: tf.Tensor2D }>;
   bias?: tf.Tensor1D;
   hidden: number;
 }
 
 export function disposeReadout(r: PreparedReadout): void {
-  tf.dispose([r.u, ...(r.v ? [r.v] : []), ...(r.bias ? [r.bias] : [])]);
+  tf.dispose([r.u, ...(r.v ? [r.v] : []), ...(r.bias ? [r.bias] : []), ...r.perExpert.flatMap((e) => (e.v ? [e.u, e.v] : [e.u]))]);
 }
 
 /** GELU, exact (erf, PyTorch default) or tanh-approximated (vmoe / jax.nn.gelu default). */

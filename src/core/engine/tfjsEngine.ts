@@ -29,40 +29,23 @@ export interface TfjsEngineOptions {
 export function createTfjsEngine(model: SoftMoeModel, opts: TfjsEngineOptions = {}): Engine {
   const owns = opts.ownsModel ?? true;
   const maxValues = opts.maxStackedValues ?? 2 ** 24;
-  const readout = model.linearReadout;
-  let projection: tf.Tensor2D | undefined;
-  let bias: Float32Array | undefined;
   const backend = currentBackend();
   return {
     info: model.info,
     description: { kind: 'tfjs', backend, label: `tfjs ${backend}` },
-    linearReadout: readout !== undefined && model.info.moeLayers.length === 1,
+    linearReadout: model.linearReadout !== undefined && model.info.moeLayers.length === 1,
     async begin(images, b, signal) {
       const [h, w, c] = model.info.inputShape;
       if (images.length !== b * h * w * c) {
         throw new SoftMoeError('E_SHAPE', `A batch of ${b} images of ${h}×${w}×${c} has ${b * h * w * c} values, got ${images.length}.`);
       }
       const tokens = tf.tidy(() => model.stem(model.preprocess(tf.tensor4d(images, [b, h, w, c]))));
-      const projectionFor = (m: number, d: number): tf.Tensor2D => {
-        if (!readout) throw new SoftMoeError('E_INTERNAL', 'Internal error: contributions asked of a model without a linear readout.');
-        projection ??= readoutProjection(readout.weight, m, d);
-        bias ??= readout.bias ? Float32Array.from(readout.bias.dataSync()) : new Float32Array(readout.weight.shape[0]);
-        return projection;
-      };
-      return new TfjsBatch(model, tokens, b, maxValues, projectionFor, () => bias as Float32Array, signal);
+      return new TfjsBatch(model, tokens, b, maxValues, signal);
     },
     async dispose() {
-      projection?.dispose();
-      projection = undefined;
       if (owns) model.dispose();
     },
   };
-}
-
-/** Readout weight [C, m·d] rearranged once to [d, m·C], so one 2D matMul projects every slot for every token. */
-export function readoutProjection(weight: tf.Tensor2D, m: number, d: number): tf.Tensor2D {
-  const c = weight.shape[0];
-  return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(weight, [c, m, d]), [2, 1, 0]), [d, m * c]) as tf.Tensor2D);
 }
 
 /** A MoE layer's routing as host arrays (the engine interface's LayerTrace); `d` is the layer's width. */
@@ -90,8 +73,6 @@ class TfjsBatch implements EngineBatch {
     private readonly tokens: tf.Tensor3D,
     readonly size: number,
     private readonly maxValues: number,
-    private readonly projectionFor: (m: number, d: number) => tf.Tensor2D,
-    private readonly biasOf: () => Float32Array,
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -101,28 +82,39 @@ class TfjsBatch implements EngineBatch {
 
   async trace(req: TraceRequest = {}): Promise<BatchTrace> {
     this.check();
+    if (req.contributions) return this.readoutTrace(req.slotOutputs === true);
     const out = this.model.fromFirstMoe(this.tokens, { trace: true });
-    const [first] = out.traces;
     try {
       const logits = out.logits.dataSync() as Float32Array;
       const layers = out.traces.map((t, l) => traceToHost(t, req.slotOutputs === true, this.dim(l)));
-      if (!req.contributions) return { logits, layers };
-      const t = first as MoeTrace;
-      const [b, n, p, d] = t.slotOutputs.shape;
-      const m = t.combine.shape[1];
-      const projection = this.projectionFor(m, d); // created (once) outside any tidy, so it outlives this call
-      const proj = tf.tidy(() => tf.matMul(tf.reshape(t.slotOutputs, [b * n * p, d]), projection));
-      const contributions = proj.dataSync() as Float32Array;
-      proj.dispose();
-      return { logits, layers, contributions, readoutBias: this.biasOf() };
+      return { logits, layers };
     } finally {
       out.logits.dispose();
-      // The first layer's routing is kept for the batch's masked passes (unless one is already kept).
-      out.traces.forEach((t, l) => {
-        if (l === 0 && !this.first) this.first = t;
-        else disposeTrace(t);
-      });
+      out.traces.forEach((t, l) => this.keepFirst(t, l));
     }
+  }
+
+  /** The fast path's trace: routing, each slot's contribution to the logits and the summed expert outputs. */
+  private readoutTrace(withOutputs: boolean): BatchTrace {
+    const readout = this.model.linearReadout;
+    if (!readout || this.model.info.moeLayers.length !== 1) {
+      throw new SoftMoeError('E_INTERNAL', 'Internal error: contributions asked of a model without a linear readout.');
+    }
+    const rt = readout.trace(this.tokens, withOutputs);
+    try {
+      const layer = traceToHost(rt.routing, withOutputs, this.dim(0));
+      layer.outputSum = rt.outputSum.dataSync() as Float32Array;
+      return { logits: rt.logits.dataSync() as Float32Array, layers: [layer], contributions: rt.contributions.dataSync() as Float32Array, readoutBias: readout.bias };
+    } finally {
+      tf.dispose([rt.contributions, rt.outputSum, rt.logits]);
+      this.keepFirst(rt.routing, 0);
+    }
+  }
+
+  /** Keeps layer 0's full routing with slot outputs for the batch's masked passes (unless one is kept); frees the rest. */
+  private keepFirst(t: MoeRouting, layer: number): void {
+    if (layer === 0 && !this.first && t.slotOutputs) this.first = t as MoeTrace;
+    else disposeTrace(t);
   }
 
   async predict(): Promise<Int32Array> {

@@ -7,7 +7,7 @@
  *   kind 'two-layer': Y1 = x + MoE1(x), Y2 = MoE2(Y1), logits = flatten(Y2)·Wᵀ + b   (general path, selectMask)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { runStages, type AdvanceOptions, type ModelInfo, type MoeCache, type MoeRouting, type MoeTrace, type RunOptions, type RunOutput, type SoftMoeModel } from '../../../src/core/engine/model';
+import { runStages, type AdvanceOptions, type LinearReadout, type ModelInfo, type MoeCache, type MoeRouting, type MoeTrace, type ReadoutTrace, type RunOptions, type RunOutput, type SoftMoeModel } from '../../../src/core/engine/model';
 import { createPrng } from '../../../src/core/train/prng';
 import type { Engine } from '../../../src/core/engine/engine';
 import { createTfjsEngine } from '../../../src/core/engine/tfjsEngine';
@@ -37,7 +37,7 @@ function uniform(rng: ReturnType<typeof createPrng>, shape: number[], bound: num
 
 export class FakeModel implements SoftMoeModel {
   readonly info: ModelInfo;
-  readonly linearReadout?: { weight: tf.Tensor2D; bias?: tf.Tensor1D };
+  readonly linearReadout?: LinearReadout;
   private readonly layers: LayerW[];
   private readonly w: tf.Tensor2D;
   private readonly bias: tf.Tensor1D;
@@ -54,7 +54,7 @@ export class FakeModel implements SoftMoeModel {
     }));
     this.w = uniform(rng, [classes, m * d], 1 / Math.sqrt(m * d)) as tf.Tensor2D;
     this.bias = uniform(rng, [classes], 0.1) as tf.Tensor1D;
-    if (spec.kind === 'linear') this.linearReadout = { weight: this.w, bias: this.bias };
+    if (spec.kind === 'linear') this.linearReadout = { bias: this.bias.dataSync() as Float32Array, trace: (x, withOutputs) => this.readoutTrace(x, withOutputs) };
     this.info = {
       architecture: 'mnist-softmoe',
       moeLayers: this.layers.map((_, i) => ({ name: count === 1 ? '' : `blocks.${i}.mlp`, layout: 'paper-mnist', numExperts: n, slotsPerExpert: p, dim: d, expertHidden: h })),
@@ -102,6 +102,24 @@ export class FakeModel implements SoftMoeModel {
       if (this.spec.kind === 'nonlinear') flat = tf.relu(flat);
       return tf.add(tf.matMul(flat, this.w, false, true), this.bias) as tf.Tensor2D;
     });
+  }
+
+  /**
+   * The readout split per slot the direct way (each slot's d-wide output times the readout, unlike the built-in
+   * model's folded arithmetic): contributions [b, n, p, m, C], summed outputs [n, d], logits from the full forward.
+   */
+  private readoutTrace(x: tf.Tensor3D, withOutputs: boolean): ReadoutTrace {
+    const { m, d, n, p, classes: c } = this.spec;
+    const b = x.shape[0];
+    return tf.tidy(() => {
+      const t = this.trace(this.layers[0] as LayerW, x);
+      const projection = tf.reshape(tf.transpose(tf.reshape(this.w, [c, m, d]), [2, 1, 0]), [d, m * c]); // [d, m·C]
+      const contributions = tf.reshape(tf.matMul(tf.reshape(t.slotOutputs, [b * n * p, d]), projection), [b, n, p, m, c]);
+      const outputSum = tf.sum(t.slotOutputs, [0, 2]) as tf.Tensor2D;
+      const logits = this.advance(0, x, { cached: t }) as tf.Tensor2D;
+      const routing: MoeRouting = withOutputs ? t : { logits: t.logits, combine: t.combine, dispatch: t.dispatch };
+      return { routing, contributions, outputSum, logits } as unknown as tf.TensorContainer;
+    }) as unknown as ReadoutTrace;
   }
 
   private trace(lw: LayerW, x: tf.Tensor3D): MoeTrace {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../../src/core/analysis/analyze';
 import type { AnalysisResult, DropMode } from '../../../src/core/analysis/schema';
+import type { LinearReadout } from '../../../src/core/engine/model';
 import { randomOrders } from '../../../src/core/analysis/subsets';
 import { fake, labelledData, useCpu } from './setup';
 import { withoutReadout } from './fakeModel';
@@ -71,7 +72,17 @@ describe('fast path (linear readout)', () => {
 
   it('refuses a readout that does not reproduce the logits', async () => {
     const m = fake();
-    const broken = Object.assign(Object.create(Object.getPrototypeOf(m)), m, { linearReadout: { weight: tf.zerosLike(m.linearReadout!.weight) } });
+    const readout = m.linearReadout!;
+    const zeroed: LinearReadout = {
+      bias: readout.bias,
+      trace: (x, withOutputs) => {
+        const t = readout.trace(x, withOutputs);
+        const zeros = tf.zerosLike(t.contributions);
+        t.contributions.dispose();
+        return { ...t, contributions: zeros };
+      },
+    };
+    const broken = Object.assign(Object.create(Object.getPrototypeOf(m)), m, { linearReadout: zeroed });
     await assert.rejects(analyze(engineOf(broken), labelledData(m, 10, 1).dataset), /linear readout does not reproduce/);
   });
 });

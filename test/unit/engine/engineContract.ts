@@ -162,6 +162,27 @@ export function engineContract(name: string, subject: ContractSubject): void {
           }
         }
         assert.ok(worst < 1e-3, `max |Δlogit| ${worst}`);
+
+        // Without slot outputs: the same contributions and logits, and the experts' summed outputs in their place,
+        // equal to the slot outputs summed over rows and slots; the logits are the model's (the plain trace's).
+        const lean = await batch.trace({ contributions: true });
+        const ll = lean.layers[0] as LayerTrace;
+        assert.equal(ll.slotOutputs, undefined, 'no slot outputs unless asked for');
+        const plain = await batch.trace({});
+        const d = l.d;
+        const sum = new Float64Array(n * d);
+        const y = l.slotOutputs as Float32Array;
+        for (let i = 0; i < b; i++) for (let e = 0; e < n; e++) for (let s = 0; s < p; s++) for (let j = 0; j < d; j++) sum[e * d + j] = (sum[e * d + j] as number) + (y[((i * n + e) * p + s) * d + j] as number);
+        const near = (a: ArrayLike<number>, ref: ArrayLike<number>, what: string) => {
+          assert.equal(a.length, ref.length, what);
+          let scale = 1;
+          for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i] as number));
+          for (let i = 0; i < ref.length; i++) assert.ok(Math.abs((a[i] as number) - (ref[i] as number)) <= 1e-4 * scale, `${what}[${i}]: ${a[i]} vs ${ref[i]}`);
+        };
+        near(ll.outputSum as Float32Array, sum, 'summed expert outputs');
+        near(lean.contributions as Float32Array, contrib, 'contributions');
+        near(lean.logits, plain.logits, 'logits against the plain trace');
+        near(tr.logits, plain.logits, 'logits with slot outputs against the plain trace');
       } finally {
         await batch.close();
       }
