@@ -1,5 +1,5 @@
 /**
- * Splitting an analysis over several engines at once (both cores of a laptop, more on a workstation), with a result
+ * Splitting an analysis or an evaluation over several engines at once (both cores of a laptop, more on a workstation), with a result
  * that does not depend on the split.
  *
  * The examples [start, end) are cut into contiguous runs, one per part; the caller computes the first part in its
@@ -10,6 +10,7 @@
  * PyTorch engine has its own threads).
  */
 import type { AnalysisPartial } from './analysis/partial';
+import { SoftMoeError, throwIfAborted } from './errors';
 import type { AnalyzeOptions } from './analysis/options';
 import type { BackendName } from './engine/backendName';
 
@@ -31,6 +32,24 @@ export interface AnalyzePartJob {
   options: Omit<AnalyzeOptions, 'shard' | 'limit' | 'range'>;
 }
 
+/** What a part of an evaluation counts, per class; parts combine by adding. */
+export interface EvalCounts {
+  examples: number;
+  support: number[];
+  hits: number[];
+}
+
+/** One part of a split evaluation: its examples, counted in an engine of its own. */
+export interface EvaluatePartJob {
+  checkpoint: string;
+  dataset: string;
+  split: 'train' | 'test';
+  limit: number | null;
+  backend: BackendName;
+  range: ExampleRange;
+  batchSize: number;
+}
+
 export interface PartHooks {
   /** Examples of this part done so far. */
   onProgress?: (done: number) => void;
@@ -41,6 +60,7 @@ export interface PartRunner {
   /** Parts that can run at once besides the caller's own. */
   readonly extra: number;
   analyze(job: AnalyzePartJob, hooks?: PartHooks): Promise<AnalysisPartial>;
+  evaluate(job: EvaluatePartJob, hooks?: PartHooks): Promise<EvalCounts>;
 }
 
 /**
@@ -75,4 +95,29 @@ export function chooseEngines(o: { requested?: number; cores: number; work: numb
   if (o.requested !== undefined && o.requested >= 1) return Math.floor(o.requested);
   if (o.modelBytes > PARALLEL_MAX_MODEL_BYTES || o.work < PARALLEL_MIN_WORK) return 1;
   return Math.max(1, Math.min(o.cores, 8));
+}
+
+/**
+ * Runs the parts at once, each with a signal that fires when `outer` does or any part fails, and settles only when
+ * every part has (so nothing is left running when it returns or throws). Throws the first failure that is not a
+ * cancellation (in part order), else the cancellation.
+ */
+export async function runParts<T>(runs: Array<(signal: AbortSignal) => Promise<T>>, outer?: AbortSignal): Promise<T[]> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  if (outer?.aborted) ac.abort();
+  else outer?.addEventListener('abort', stop, { once: true });
+  try {
+    const settled = await Promise.allSettled(runs.map((run) => run(ac.signal).catch((err: unknown) => {
+      ac.abort();
+      throw err;
+    })));
+    throwIfAborted(outer);
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const cancelled = (e: unknown) => e instanceof SoftMoeError && e.code === 'E_CANCELLED';
+    if (failures.length > 0) throw failures.find((e) => !cancelled(e)) ?? failures[0];
+    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  } finally {
+    outer?.removeEventListener('abort', stop);
+  }
 }

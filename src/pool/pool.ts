@@ -1,5 +1,5 @@
 /**
- * Worker threads for the parts of a parallel analysis (the core's `PartRunner`, src/core/parallel.ts): one thread
+ * Worker threads for the parts of a parallel analysis or evaluation (the core's `PartRunner`, src/core/parallel.ts): one thread
  * per part, each with its own engine (its own tfjs wasm instance), so the single-threaded wasm backend uses every
  * core. Used by the CLI and by the extension's analysis worker.
  *
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisPartial } from '../core/analysis/partial';
 import { SoftMoeError, cancelledError } from '../core/errors';
-import type { AnalyzePartJob, PartHooks, PartRunner } from '../core/parallel';
+import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, PartHooks, PartRunner } from '../core/parallel';
 import type { PoolMessage, PoolRequest } from './messages';
 
 export const CANCEL_GRACE_MS = 750;
@@ -70,5 +70,6 @@ export function createPool(cores = availableParallelism()): PartRunner {
   return {
     extra: Math.max(0, cores - 1),
     analyze: (job: AnalyzePartJob, hooks: PartHooks = {}) => runPart<AnalysisPartial>({ kind: 'analyze', job }, hooks),
+    evaluate: (job: EvaluatePartJob, hooks: PartHooks = {}) => runPart<EvalCounts>({ kind: 'evaluate', job }, hooks),
   };
 }

@@ -1,10 +1,10 @@
 /**
- * Entry of a pool worker thread (dist/poolWorker.js): computes one part of a parallel analysis
+ * Entry of a pool worker thread (dist/poolWorker.js): computes one part of a parallel analysis or evaluation
  * (src/core/parallelJobs.ts) and posts its progress, then its result or its error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SoftMoeError } from '../core/errors';
-import { runAnalyzePart } from '../core/parallelJobs';
+import { runAnalyzePart, runEvaluatePart } from '../core/parallelJobs';
 import type { PoolMessage, PoolRequest } from './messages';
 
 const port = parentPort;
@@ -18,7 +18,7 @@ const req = workerData as PoolRequest;
 const hooks = { signal: ac.signal, onProgress: (done: number) => post({ type: 'progress', done }) };
 void (async () => {
   try {
-    const value = await runAnalyzePart(req.job, hooks);
+    const value = req.kind === 'evaluate' ? await runEvaluatePart(req.job, hooks) : await runAnalyzePart(req.job, hooks);
     post({ type: 'result', value });
   } catch (err) {
     const e = err instanceof SoftMoeError ? err : undefined;

@@ -16,9 +16,12 @@ import { safeText } from '../format/safeText';
 import { makeTable } from '../format/table';
 import { addDataOptions, addEngineOptions, engineLogFor, readDataFlags, readEngineFlags, type DataFlags, type EngineFlags } from '../options';
 import { writeAtomic } from '../writeAtomic';
+import { intFlag } from '../flags';
+import { createPool } from '../../pool/pool';
 
 interface EvalFlags extends DataFlags, EngineFlags {
   json?: string;
+  workers?: string;
 }
 
 export function register(program: Command): void {
@@ -30,11 +33,13 @@ export function register(program: Command): void {
   addEngineOptions(cmd);
   cmd
     .option('--json <file>', 'also write the result as JSON to this file')
+    .option('--workers <n>', 'built-in engine: engines evaluating parts at once, each in a thread of its own (default: one per core when the job is big enough, else 1)')
     .action(async (checkpoint: string, flags: EvalFlags) => {
       const data = readDataFlags(flags);
       const choice = readEngineFlags(flags);
       const log = engineLogFor(choice);
-      const { engine } = await openEngine(checkpoint, { ...choice, ...(log ? { log } : {}) });
+      const workers = flags.workers !== undefined ? intFlag(flags.workers, '--workers', 1) : undefined;
+      const { engine, checkpoint: source } = await openEngine(checkpoint, { ...choice, ...(log ? { log } : {}) });
       try {
         const dataset = await openDatasetForModel(data.data, engine.info, data);
         try {
@@ -46,7 +51,14 @@ export function register(program: Command): void {
           bar?.start(dataset.numExamples, 0);
           let result: EvalResult;
           try {
-            result = await evaluate(engine, dataset, { batchSize: data.batchSize, onProgress: (done) => bar?.update(done) });
+            result = await evaluate(engine, dataset, {
+              batchSize: data.batchSize,
+              onProgress: (done) => bar?.update(done),
+              parts: {
+                runner: createPool(), checkpoint: source.path, dataset: data.data, split: data.split, limit: data.limit,
+                modelBytes: source.fileSize, ...(workers !== undefined ? { workers } : {}), ...(log ? { log } : {}),
+              },
+            });
           } finally {
             bar?.stop();
           }

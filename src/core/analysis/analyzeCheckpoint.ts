@@ -5,6 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import type { Engine } from '../engine/engine';
+import { isBuiltInBackend } from '../engine/backendName';
 import { openEngine, splitEngineSelection, type EngineSelection } from '../engine/openEngine';
 import { datasetPreprocessing, openDatasetForModel } from '../engine/openDatasetForModel';
 import { preflight, type LoadProgress } from '../engine/preflight';
@@ -22,7 +23,7 @@ import type { AnalysisPartial } from './partial';
 import type { Preprocessing } from './schema';
 import { unsupportedSelectors } from './selectorSupport';
 import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
-import { chooseEngines, splitRange, type ExampleRange, type PartRunner } from '../parallel';
+import { chooseEngines, runParts, splitRange, type ExampleRange, type PartRunner } from '../parallel';
 
 export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'range' | 'calibration' | 'expertParameters'>, EngineSelection {
   /**
@@ -190,8 +191,7 @@ async function analyzeInParts(
 ): Promise<AnalysisPartial> {
   const runner = hooks.parts;
   const backend = engine.description.backend;
-  const builtIn = engine.description.kind === 'tfjs' && (backend === 'wasm' || backend === 'cpu' || backend === 'node');
-  if (!runner || !builtIn) return analyzePart(engine, dataset, job.options, hooks);
+  if (!runner || engine.description.kind !== 'tfjs' || !isBuiltInBackend(backend)) return analyzePart(engine, dataset, job.options, hooks);
   const opts = resolveOptions(job.options, engine.info.moeLayers[0]?.numExperts ?? 1);
   const whole = shardRange(dataset.numExamples, opts.batchSize, opts.shard);
   const fast = engine.linearReadout && engine.info.moeLayers.length === 1;
@@ -204,9 +204,6 @@ async function analyzeInParts(
   if (ranges.length <= 1) return analyzePart(engine, dataset, job.options, hooks);
   hooks.log?.(`analyzing examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
   const t0 = performance.now();
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  hooks.signal?.addEventListener('abort', stop, { once: true });
   const done = ranges.map(() => 0);
   const total = whole.end - whole.start;
   const report = (i: number, n: number) => {
@@ -216,23 +213,12 @@ async function analyzeInParts(
     hooks.onProgress?.({ done: d, total, examplesPerSecond: secs > 0 ? d / secs : 0 });
   };
   const { shard: _shard, ...partOptions } = job.options;
-  try {
-    const parts = await Promise.all(ranges.map((range: ExampleRange, i) => {
-      const run = i === 0
-        ? analyzePart(engine, dataset, { ...job.options, range }, { signal: ac.signal, onProgress: (p) => report(i, p.done) })
-        : runner.analyze({ ...job, options: partOptions, backend: backend as 'wasm' | 'cpu' | 'node', range }, { signal: ac.signal, onProgress: (n) => report(i, n) });
-      return run.catch((err: unknown) => {
-        ac.abort();
-        throw err;
-      });
-    }));
-    throwIfAborted(hooks.signal);
-    const joined = combineParts(parts, (performance.now() - t0) / 1000);
-    const described = engine.description;
-    // Every output says what ran: here, several engines at once.
-    joined.head.tool.engine = { ...described, label: `${described.label}, ${ranges.length} engines at once` };
-    return joined;
-  } finally {
-    hooks.signal?.removeEventListener('abort', stop);
-  }
+  const parts = await runParts(ranges.map((range: ExampleRange, i) => (signal: AbortSignal) => (i === 0
+    ? analyzePart(engine, dataset, { ...job.options, range }, { signal, onProgress: (p) => report(i, p.done) })
+    : runner.analyze({ ...job, options: partOptions, backend, range }, { signal, onProgress: (n) => report(i, n) }))), hooks.signal);
+  const joined = combineParts(parts, (performance.now() - t0) / 1000);
+  const described = engine.description;
+  // Every output says what ran: here, several engines at once.
+  joined.head.tool.engine = { ...described, label: `${described.label}, ${ranges.length} engines at once` };
+  return joined;
 }

@@ -13,3 +13,8 @@ export function currentBackend(): BackendName {
   const b = tf.getBackend();
   return b === 'tensorflow' ? 'node' : (b as BackendName);
 }
+
+/** Whether a name is one of the built-in engine's backends (what a part of a split job can be told to use). */
+export function isBuiltInBackend(name: string): name is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(name);
+}

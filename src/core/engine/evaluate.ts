@@ -7,6 +7,8 @@ import { checkDatasetFitsModel } from '../data/checkDatasetFitsModel';
 import type { Dataset } from '../data/types';
 import { SoftMoeError, throwIfAborted } from '../errors';
 import type { Engine } from './engine';
+import { isBuiltInBackend } from './backendName';
+import { chooseEngines, runParts, splitRange, type EvalCounts, type ExampleRange, type PartRunner } from '../parallel';
 
 export interface EvaluateOptions {
   /** Default 256. */
@@ -14,6 +16,14 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** Called after every batch with the number of examples done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Only the examples [start, end) (one part of an evaluation split over engines). Default all. */
+  range?: ExampleRange;
+  /**
+   * Built-in engine: split the examples over this engine and the runner's (worker threads, src/pool) when that pays
+   * (`chooseEngines`); each part opens its own engine on the same tfjs backend. Counts add, so the result is the
+   * one-engine result.
+   */
+  parts?: { runner: PartRunner; checkpoint: string; dataset: string; split: 'train' | 'test'; limit: number | null; modelBytes: number; workers?: number; log?: (line: string) => void };
 }
 
 export interface ClassResult {
@@ -45,14 +55,40 @@ export async function evaluate(engine: Engine, dataset: Dataset, opts: EvaluateO
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new SoftMoeError('E_USAGE', `Batch size must be a positive integer, got ${batchSize}.`);
   checkDatasetFitsModel(dataset, engine.info);
+  const t0 = performance.now();
+  const split = await evaluateInParts(engine, dataset, { ...opts, batchSize });
+  const c = split?.counts ?? (await evaluateCounts(engine, dataset, { ...opts, batchSize }));
+  const seconds = (performance.now() - t0) / 1000;
+  const correct = c.hits.reduce((a, b) => a + b, 0);
+  const done = c.examples;
+  const names = dataset.classNames;
+  return {
+    dataset: dataset.name,
+    split: dataset.split,
+    numExamples: done,
+    correct,
+    accuracy: done > 0 ? correct / done : 0,
+    perClass: c.support.map((s, k) => ({ name: names[k] ?? String(k), support: s, correct: c.hits[k] as number, accuracy: s > 0 ? (c.hits[k] as number) / s : null })),
+    seconds,
+    examplesPerSecond: seconds > 0 ? done / seconds : 0,
+    backend: engine.description.backend,
+    // Every output says what ran: here, possibly several engines at once.
+    engine: split ? `${engine.description.label}, ${split.engines} engines at once` : engine.description.label,
+    batchSize,
+  };
+}
+
+/** The evaluation loop over the examples of `opts.range` (default all): per-class support and correct predictions. */
+export async function evaluateCounts(engine: Engine, dataset: Dataset, opts: Omit<EvaluateOptions, 'parts'> = {}): Promise<EvalCounts> {
+  const batchSize = opts.batchSize ?? 256;
   const classes = engine.info.numClasses;
   const support = new Array<number>(classes).fill(0);
   const hits = new Array<number>(classes).fill(0);
-  const total = dataset.numExamples;
+  const range = opts.range ?? { start: 0, end: dataset.numExamples };
+  const total = range.end - range.start;
   let done = 0;
-  const t0 = performance.now();
   throwIfAborted(opts.signal);
-  for await (const batch of dataset.batches(batchSize, { signal: opts.signal })) {
+  for await (const batch of dataset.batches(batchSize, { start: range.start, end: range.end, ...(opts.signal ? { signal: opts.signal } : {}) })) {
     throwIfAborted(opts.signal);
     const eb = await engine.begin(batch.x, batch.size, opts.signal);
     let p: Int32Array;
@@ -62,7 +98,7 @@ export async function evaluate(engine: Engine, dataset: Dataset, opts: EvaluateO
       await eb.close();
     }
     for (let i = 0; i < batch.size; i++) {
-      const y = batch.y[i];
+      const y = batch.y[i] as number;
       if (!(y >= 0 && y < classes)) {
         throw new SoftMoeError('E_DATASET', `${dataset.path}: example ${batch.start + i} has label ${y}, outside the model's ${classes} classes.`);
       }
@@ -72,20 +108,48 @@ export async function evaluate(engine: Engine, dataset: Dataset, opts: EvaluateO
     done += batch.size;
     opts.onProgress?.(done, total);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const correct = hits.reduce((a, b) => a + b, 0);
-  const names = dataset.classNames;
+  return { examples: done, support, hits };
+}
+
+/**
+ * The examples split over this engine and `opts.parts`' runner when that pays (parallel.ts): part 0 here, the
+ * others in worker threads, counts added. Undefined when one engine does it all (no runner, another engine kind, or
+ * a job too small).
+ */
+async function evaluateInParts(engine: Engine, dataset: Dataset, opts: EvaluateOptions & { batchSize: number }): Promise<{ counts: EvalCounts; engines: number } | undefined> {
+  const parts = opts.parts;
+  const backend = engine.description.backend;
+  if (!parts || engine.description.kind !== 'tfjs' || !isBuiltInBackend(backend)) return undefined;
+  const whole = opts.range ?? { start: 0, end: dataset.numExamples };
+  const engines = chooseEngines({
+    ...(parts.workers !== undefined ? { requested: parts.workers } : {}), cores: parts.runner.extra + 1, modelBytes: parts.modelBytes,
+    work: (whole.end - whole.start) * engine.info.parameterCount,
+  });
+  const ranges = splitRange(whole, opts.batchSize, engines);
+  if (ranges.length <= 1) return undefined;
+  parts.log?.(`evaluating examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
+  const done = ranges.map(() => 0);
+  const total = whole.end - whole.start;
+  const report = (i: number, n: number) => {
+    done[i] = n;
+    opts.onProgress?.(done.reduce((a, b) => a + b, 0), total);
+  };
+  const counts = await runParts(ranges.map((range, i) => (signal: AbortSignal) => (i === 0
+    ? evaluateCounts(engine, dataset, { batchSize: opts.batchSize, range, signal, onProgress: (n) => report(i, n) })
+    : parts.runner.evaluate(
+      { checkpoint: parts.checkpoint, dataset: parts.dataset, split: parts.split, limit: parts.limit, backend, range, batchSize: opts.batchSize },
+      { signal, onProgress: (n) => report(i, n) },
+    ))), opts.signal);
+  return { counts: addCounts(counts), engines: ranges.length };
+}
+
+/** Parts' counts added. */
+export function addCounts(parts: EvalCounts[]): EvalCounts {
+  const first = parts[0];
+  if (!first) throw new SoftMoeError('E_INTERNAL', 'Internal error: no evaluation parts to add.');
   return {
-    dataset: dataset.name,
-    split: dataset.split,
-    numExamples: done,
-    correct,
-    accuracy: done > 0 ? correct / done : 0,
-    perClass: support.map((s, k) => ({ name: names[k] ?? String(k), support: s, correct: hits[k], accuracy: s > 0 ? hits[k] / s : null })),
-    seconds,
-    examplesPerSecond: seconds > 0 ? done / seconds : 0,
-    backend: engine.description.backend,
-    engine: engine.description.label,
-    batchSize,
+    examples: parts.reduce((a, p) => a + p.examples, 0),
+    support: first.support.map((_, k) => parts.reduce((a, p) => a + (p.support[k] as number), 0)),
+    hits: first.hits.map((_, k) => parts.reduce((a, p) => a + (p.hits[k] as number), 0)),
   };
 }

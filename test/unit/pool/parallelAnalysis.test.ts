@@ -1,13 +1,19 @@
 /**
  * Both cores: an analysis split over this engine and worker threads (src/pool, each part in an engine of its own)
  * combines into exactly the result of one engine over the whole range — general path (the ViT fixture, several MoE
- * layers) and fast path (the paper's MNIST fixture) — and a part that fails fails the analysis with its message.
+ * layers) and fast path (the paper's MNIST fixture) — and a part that fails fails the analysis with its message;
+ * an evaluation split the same way counts exactly what one engine counts; cancelling stops every part.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCheckpoint } from '../../../src/core/analysis/analyzeCheckpoint';
+import { evaluate } from '../../../src/core/engine/evaluate';
+import { openEngine } from '../../../src/core/engine/openEngine';
+import { openDatasetForModel } from '../../../src/core/engine/openDatasetForModel';
+import { SoftMoeError } from '../../../src/core/errors';
+import type { PartRunner } from '../../../src/core/parallel';
 import { finalizeResult } from '../../../src/core/analysis/finalize';
 import type { AnalysisResult } from '../../../src/core/analysis/schema';
 import { splitRange } from '../../../src/core/parallel';
@@ -46,11 +52,72 @@ describe('parallel analysis (worker threads)', () => {
 
   it('a part that fails fails the analysis with its own message', async () => {
     const checkpoint = join(FIXTURES, 'engine', 'mnist_n4', 'model.safetensors');
-    const failing = { extra: 1, analyze: async () => { throw new Error('part exploded'); } };
+    const failing: PartRunner = { extra: 1, analyze: async () => { throw new Error('part exploded'); }, evaluate: async () => { throw new Error('part exploded'); } };
     await assert.rejects(
       analyzeCheckpoint(checkpoint, DATA, { backend: 'cpu', limit: 64, batchSize: 32, trials: 1, samples: 0, workers: 2 }, { parts: failing }),
       /part exploded/,
     );
+  });
+});
+
+describe('parallel evaluation (worker threads)', () => {
+  for (const [name, checkpoint] of [
+    ['ViT fixture', join(FIXTURES, 'vit', 'vit_gray', 'model.pt')],
+    ['paper MNIST n=4', join(FIXTURES, 'engine', 'mnist_n4', 'model.safetensors')],
+  ] as const) {
+    it(`two engines at once count exactly what one engine counts: ${name}`, async () => {
+      const { engine, checkpoint: source } = await openEngine(checkpoint, { backend: 'wasm' });
+      try {
+        const dataset = await openDatasetForModel(DATA, engine.info, { split: 'test', limit: 100 });
+        try {
+          const one = await evaluate(engine, dataset, { batchSize: 16 });
+          const logs: string[] = [];
+          const parts = { runner: createPool(2), checkpoint: source.path, dataset: DATA, split: 'test' as const, limit: 100, modelBytes: source.fileSize, workers: 2, log: (l: string) => logs.push(l) };
+          const seen: number[] = [];
+          const two = await evaluate(engine, dataset, { batchSize: 16, parts, onProgress: (done) => seen.push(done) });
+          assert.ok(logs.some((l) => /examples 0–100 in 2 parts at once/.test(l)), logs.join('\n'));
+          assert.match(two.engine, /2 engines at once/);
+          assert.equal(two.numExamples, 100);
+          assert.equal(seen.at(-1), 100, 'progress reaches the whole count');
+          assert.deepEqual({ ...two, seconds: 0, examplesPerSecond: 0, engine: '' }, { ...one, seconds: 0, examplesPerSecond: 0, engine: '' });
+        } finally {
+          await dataset.close();
+        }
+      } finally {
+        await engine.dispose();
+      }
+    });
+  }
+
+  it('cancelling stops every part: the evaluation is refused as cancelled, the workers are ended', async () => {
+    const checkpoint = join(FIXTURES, 'vit', 'vit_gray', 'model.pt');
+    const { engine, checkpoint: source } = await openEngine(checkpoint, { backend: 'wasm' });
+    try {
+      const dataset = await openDatasetForModel(DATA, engine.info, { split: 'test' });
+      try {
+        const ac = new AbortController();
+        const pool = createPool(2);
+        let partsStarted = 0;
+        let partsEnded = 0;
+        const runner: PartRunner = {
+          extra: pool.extra,
+          analyze: pool.analyze,
+          evaluate: (job, hooks) => {
+            partsStarted++;
+            return pool.evaluate(job, hooks).finally(() => partsEnded++);
+          },
+        };
+        const parts = { runner, checkpoint: source.path, dataset: DATA, split: 'test' as const, limit: null, modelBytes: source.fileSize, workers: 2 };
+        const run = evaluate(engine, dataset, { batchSize: 1, signal: ac.signal, parts, onProgress: (done) => { if (done >= 2) ac.abort(); } });
+        await assert.rejects(run, (e: unknown) => e instanceof SoftMoeError && e.code === 'E_CANCELLED');
+        assert.equal(partsStarted, 1);
+        assert.equal(partsEnded, 1, 'the worker part has settled when the evaluation is refused');
+      } finally {
+        await dataset.close();
+      }
+    } finally {
+      await engine.dispose();
+    }
   });
 });
 
