@@ -10,6 +10,7 @@ import { SoftMoeError } from '../errors';
 import type { Checkpoint } from '../io/types';
 import type { DetectedLayer } from '../model/detectedLayer';
 import { SoftMoeLayer, layerWeightTensors, type SoftMoeLayerConfig, type SoftMoeLayerWeights } from './softMoeLayer';
+import { transpose2d } from './transpose2d';
 
 export interface LayerBuildOptions {
   /** Tokens the layer will take, m. Needed for dynamic slots (p = ⌈m/n⌉); checked against nothing otherwise. */
@@ -41,78 +42,89 @@ export function layerConfig(det: DetectedLayer, opts: LayerBuildOptions = {}): S
   };
 }
 
-/** Read the layer's tensors and build it. Caller owns the layer's weights (dispose them with `disposeLayerWeights`). */
+/** A row-major matrix on the host. */
+interface HostMatrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+const transposed = (m: HostMatrix): HostMatrix => ({ data: transpose2d(m.data, m.rows, m.cols), rows: m.cols, cols: m.rows });
+
+/** Block e of n stacked [rows, cols] matrices. */
+const block = (data: Float32Array, e: number, rows: number, cols: number): HostMatrix => ({ data: data.subarray(e * rows * cols, (e + 1) * rows * cols), rows, cols });
+
+/** Columns [c0, c1) of a matrix. */
+function columns(m: HostMatrix, c0: number, c1: number): HostMatrix {
+  const w = c1 - c0;
+  const out = new Float32Array(m.rows * w);
+  for (let r = 0; r < m.rows; r++) out.set(m.data.subarray(r * m.cols + c0, r * m.cols + c1), r * w);
+  return { data: out, rows: m.rows, cols: w };
+}
+
+/**
+ * Read the layer's tensors and build it. Caller owns the layer's weights (dispose them with `disposeLayerWeights`).
+ * Every transpose, slice and GEGLU split happens on the host, so each weight enters the backend once, in its final
+ * layout: a raw copy beside it would grow the wasm heap, which never shrinks, to twice the layer's size.
+ */
 export async function layerFromCheckpoint(ckpt: Checkpoint, det: DetectedLayer, opts: LayerBuildOptions = {}): Promise<SoftMoeLayer> {
   const config = layerConfig(det, opts);
   const { dim: d, numExperts: n, expertHidden: h } = config;
   const p = det.slotsPerExpert;
   const owned: tf.Tensor[] = [];
-  /** Read or made on the way, not part of the layer: disposed once it is built. */
-  const transient: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => {
-    owned.push(t);
-    return t;
-  };
-  const read = async (name: string, shape: number[]): Promise<tf.Tensor> => {
+  const read = async (name: string, shape: number[]): Promise<Float32Array> => {
     const entry = ckpt.tensors.get(name);
     if (!entry) throw new SoftMoeError('E_SHAPE', `${ckpt.path}: tensor ${name} is missing.`);
     const numel = shape.reduce((a, b) => a * b, 1);
     if (entry.numel !== numel) {
       throw new SoftMoeError('E_SHAPE', `${ckpt.path}: tensor ${name} has shape [${entry.shape.join(', ')}], expected ${numel} values ([${shape.join(', ')}]).`);
     }
-    return keep(tf.tensor(await entry.readFloat32(), shape));
+    return entry.readFloat32();
   };
-  /** Read a [rows, cols] matrix and keep it as [cols, rows] (PyTorch [out, in] → input-major). */
-  const readT = async (name: string, rows: number, cols: number): Promise<tf.Tensor2D> => {
-    const raw = await read(name, [rows, cols]);
-    transient.push(raw);
-    return keep(tf.transpose(raw)) as tf.Tensor2D;
+  const matrix = (m: HostMatrix): tf.Tensor2D => {
+    const t = tf.tensor2d(m.data, [m.rows, m.cols]);
+    owned.push(t);
+    return t;
   };
-  const vec = async (name: string | undefined, size: number): Promise<tf.Tensor1D | undefined> =>
-    (name ? ((await read(name, [size])) as tf.Tensor1D) : undefined);
-  // Slices are taken from 2D / 1D views so that each result owns data of its own shape: the wasm backend reads a
-  // fused matMul's bias shape from its data, and a reshaped [1, h] slice would still say [1, h].
-  /** Expert `e` of a stacked [n, rows, cols] tensor as a [rows, cols] matrix, transposed when `transpose`. */
-  const pick = (t: tf.Tensor, e: number, rows: number, cols: number, transpose: boolean): tf.Tensor2D =>
-    keep(tf.tidy(() => {
-      const m = tf.slice(tf.reshape(t, [t.shape[0] * rows, cols]), [e * rows, 0], [rows, cols]) as tf.Tensor2D;
-      return transpose ? tf.transpose(m) : m;
-    }));
-  const row = (t: tf.Tensor | undefined, e: number, size: number): tf.Tensor1D | undefined =>
-    (t ? keep(tf.tidy(() => tf.slice(tf.reshape(t, [t.size]), [e * size], [size]))) as tf.Tensor1D : undefined);
-  /** GEGLU: split a first map [d, 2h] (input-major) into its value half and its gate half. */
-  const halves = (w: tf.Tensor2D, b: tf.Tensor1D | undefined) => ({
-    w1: keep(tf.slice(w, [0, 0], [d, h])) as tf.Tensor2D,
-    w1Gate: keep(tf.slice(w, [0, h], [d, h])) as tf.Tensor2D,
-    b1: b ? (keep(tf.slice(b, [0], [h])) as tf.Tensor1D) : undefined,
-    b1Gate: b ? (keep(tf.slice(b, [h], [h])) as tf.Tensor1D) : undefined,
-  });
+  const vector = (v: Float32Array | undefined): tf.Tensor1D | undefined => {
+    if (!v) return undefined;
+    const t = tf.tensor1d(v);
+    owned.push(t);
+    return t;
+  };
+  /** A [rows, cols] matrix kept as [cols, rows] (PyTorch [out, in] → input-major). */
+  const readT = async (name: string, rows: number, cols: number): Promise<HostMatrix> => transposed({ data: await read(name, [rows, cols]), rows, cols });
+  const vec = async (name: string | undefined, size: number): Promise<Float32Array | undefined> => (name ? read(name, [size]) : undefined);
+  const row = (v: Float32Array | undefined, e: number, size: number): Float32Array | undefined => v?.subarray(e * size, (e + 1) * size);
   const geglu = config.activation === 'geglu';
   const w1Rows = geglu ? 2 * h : h;
+  /** An expert's first map [d, w1Rows] (input-major) and bias: GEGLU's value and gate halves, or as it is. */
+  const first = (w1: HostMatrix, b1: Float32Array | undefined) => (geglu
+    ? { w1: matrix(columns(w1, 0, h)), w1Gate: matrix(columns(w1, h, 2 * h)), b1: vector(b1?.subarray(0, h)), b1Gate: vector(b1?.subarray(h, 2 * h)) }
+    : { w1: matrix(w1), b1: vector(b1) });
   try {
     const weights: SoftMoeLayerWeights = { experts: [] };
     if (det.routerAxes === 'dynamic') {
-      weights.slotProjection = await readT(det.router, n * d, d);
+      weights.slotProjection = matrix(await readT(det.router, n * d, d));
     } else if (det.routerAxes === 'npd') {
-      const raw = await read(det.router, [n * p, d]);
-      transient.push(raw);
-      weights.phi = keep(tf.transpose(raw)) as tf.Tensor2D;
+      weights.phi = matrix(await readT(det.router, n * p, d));
     } else {
-      weights.phi = (await read(det.router, [d, n * p])) as tf.Tensor2D;
+      weights.phi = matrix({ data: await read(det.router, [d, n * p]), rows: d, cols: n * p });
     }
-    if (det.scale) weights.scale = await read(det.scale, []);
-    weights.tokenGamma = await vec(det.tokenNorm?.gamma, d);
-    weights.tokenBeta = await vec(det.tokenNorm?.beta, d);
-    weights.slotGamma = await vec(det.slotNorm?.gamma, d);
-    weights.slotBeta = await vec(det.slotNorm?.beta, d);
+    if (det.scale) {
+      weights.scale = tf.scalar((await read(det.scale, []))[0] as number);
+      owned.push(weights.scale);
+    }
+    weights.tokenGamma = vector(await vec(det.tokenNorm?.gamma, d));
+    weights.tokenBeta = vector(await vec(det.tokenNorm?.beta, d));
+    weights.slotGamma = vector(await vec(det.slotNorm?.gamma, d));
+    weights.slotBeta = vector(await vec(det.slotNorm?.beta, d));
     const x = det.experts;
     if (x.kind === 'per-expert') {
       for (let e = 0; e < n; e++) {
-        const w1 = await readT(x.fc1[e], w1Rows, d);
+        const w1 = await readT(x.fc1[e] as string, w1Rows, d);
         const b1 = await vec(x.fc1Bias?.[e], w1Rows);
-        const first = geglu ? halves(w1, b1) : { w1, b1 };
-        if (geglu) transient.push(w1, ...(b1 ? [b1] : []));
-        weights.experts.push({ ...first, w2: await readT(x.fc2[e], d, h), b2: await vec(x.fc2Bias?.[e], d) });
+        weights.experts.push({ ...first(w1, b1), w2: matrix(await readT(x.fc2[e] as string, d, h)), b2: vector(await vec(x.fc2Bias?.[e], d)) });
       }
     } else if (x.kind === 'stacked') {
       const outIn = x.order === 'out-in';
@@ -120,31 +132,24 @@ export async function layerFromCheckpoint(ckpt: Checkpoint, det: DetectedLayer, 
       const fc2 = await read(x.fc2, outIn ? [n, d, h] : [n, h, d]);
       const b1 = x.fc1Bias ? await read(x.fc1Bias, [n, w1Rows]) : undefined;
       const b2 = x.fc2Bias ? await read(x.fc2Bias, [n, d]) : undefined;
-      transient.push(fc1, fc2, ...(b1 ? [b1] : []), ...(b2 ? [b2] : []));
       for (let e = 0; e < n; e++) {
-        const w1 = outIn ? pick(fc1, e, w1Rows, d, true) : pick(fc1, e, d, w1Rows, false);
-        const bias1 = row(b1, e, w1Rows);
-        const first = geglu ? halves(w1, bias1) : { w1, b1: bias1 };
-        if (geglu) transient.push(w1, ...(bias1 ? [bias1] : []));
-        weights.experts.push({ ...first, w2: outIn ? pick(fc2, e, d, h, true) : pick(fc2, e, h, d, false), b2: row(b2, e, d) });
+        const w1 = outIn ? transposed(block(fc1, e, w1Rows, d)) : block(fc1, e, d, w1Rows);
+        const w2 = outIn ? transposed(block(fc2, e, d, h)) : block(fc2, e, h, d);
+        weights.experts.push({ ...first(w1, row(b1, e, w1Rows)), w2: matrix(w2), b2: vector(row(b2, e, d)) });
       }
     } else {
       // One linear map per expert, already input-major [n, d, d] (fkodom).
       const w = await read(x.weight, [n, d, d]);
       const b = x.bias ? await read(x.bias, [n, d]) : undefined;
-      transient.push(w, ...(b ? [b] : []));
-      for (let e = 0; e < n; e++) weights.experts.push({ w2: pick(w, e, d, d, false), b2: row(b, e, d) });
+      for (let e = 0; e < n; e++) weights.experts.push({ w2: matrix(block(w, e, d, d)), b2: vector(row(b, e, d)) });
     }
-    const layer = new SoftMoeLayer(config, weights);
-    tf.dispose(transient);
-    return layer;
+    return new SoftMoeLayer(config, weights);
   } catch (err) {
     for (const t of owned) if (!t.isDisposed) t.dispose();
     throw err;
   }
 }
 
-/** Dispose every weight tensor of a layer built by `layerFromCheckpoint`. */
 export function disposeLayerWeights(layer: SoftMoeLayer): void {
   tf.dispose(layerWeightTensors(layer.weights));
 }

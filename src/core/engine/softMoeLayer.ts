@@ -399,30 +399,27 @@ export class SoftMoeLayer {
   /**
    * Folded forward for a model whose layer output goes straight into a linear map:
    * logits = flatten(Y) · W + bias, with W [m·d, C] prepared by `prepareReadout`. Instead of computing each
-   * expert's d-dimensional output and then Y, the second expert layer is folded into the readout:
-   * logits = Σ_j Σ_slot C_eff[j, slot] · act(hidden_slot) · (W2_e · W_j). Same result to float32 rounding,
-   * far fewer operations. Returns [b, C].
+   * expert's d-dimensional output and then Y, the second expert layer is folded into the readout: slot (e,s) adds
+   * act(hidden_{e,s}) · (W2_e · W_t) + b2_e · W_t at token t, weighted by C_eff[t, (e,s)]. Same result to float32
+   * rounding, far fewer operations. Returns [b, C].
    */
   applyReadout(x: tf.Tensor3D, readout: PreparedReadout, opts: LayerRunOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const r = this.route(x, opts);
-      return this.foldedLogits(r, this.hidden(r.slots, r.b), readout);
+      return this.readoutLogits(r, this.slotContributions(this.hidden(r.slots, r.b), r.b, readout), readout);
     });
   }
 
   /**
-   * The full routing and the readout split per slot (the analysis fast path; see `ReadoutTrace`), with the experts'
-   * second layer folded into the readout as in `applyReadout`: slot (e,s)'s contribution at token t is
-   * hidden_{e,s} · (W2_e · W_t) + b2_e · W_t, so no slot's d-wide output is formed unless `withOutputs` asks for it.
-   * The logits are `applyReadout`'s (their own arithmetic, so the analysis's check that the contributions reproduce
-   * them means something); the summed outputs are Σ_rows hidden_e · W2_e + rows · b2_e.
+   * The full routing and the readout split per slot (the analysis fast path; see `ReadoutTrace`), folded as in
+   * `applyReadout`, so no slot's d-wide output is formed unless `withOutputs` asks for it. The summed outputs are
+   * Σ_rows hidden_e · W2_e + rows · b2_e, computed with W2_e as the left operand: on wasm a right operand is packed
+   * once more by XNNPACK, and W2 is used nowhere else on this path.
    */
   readoutTrace(x: tf.Tensor3D, readout: PreparedReadout, withOutputs: boolean): ReadoutTrace {
     return tf.tidy(() => {
       const r = this.route(x, {});
       const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
-      const { tokens: m, numClasses: C } = readout;
-      if (r.m !== m) throw new SoftMoeError('E_SHAPE', `The readout expects ${m} tokens, the layer got ${r.m}.`);
       const hidden = this.hidden(r.slots, r.b); // per expert [b·p, h]
       const routing: MoeRouting = {
         logits: tf.reshape(r.logits, [r.b, r.m, n, p]) as tf.Tensor4D,
@@ -430,35 +427,40 @@ export class SoftMoeLayer {
         combine: tf.reshape(r.combine, [r.b, r.m, n, p]) as tf.Tensor4D,
       };
       if (withOutputs) routing.slotOutputs = tf.reshape(this.expertOutputs(hidden, r.b), [r.b, n, p, d]) as tf.Tensor4D;
-      const per = hidden.map((hs, e) => {
-        const { u, v } = readout.perExpert[e] as { u: tf.Tensor2D; v?: tf.Tensor2D };
-        return v ? tf.add(tf.matMul(hs, u), v) : tf.matMul(hs, u); // [b·p, m·C]
-      });
-      const contributions = tf.reshape(tf.transpose(tf.reshape(tf.concat(per, 0), [n, r.b, p * m * C]), [1, 0, 2]), [r.b, n, p, m, C]);
+      const per = this.slotContributions(hidden, r.b, readout);
       const outputSum = tf.concat(hidden.map((hs, e) => {
         const { w2, b2 } = this.weights.experts[e] as ExpertWeights;
-        const sum = tf.matMul(tf.sum(hs, 0, true), w2); // [1, d]
+        const sum = tf.reshape(tf.matMul(w2, tf.sum(hs, 0, true), true, true), [1, d]); // (W2ᵀ · Σhᵀ)ᵀ
         return b2 ? tf.add(sum, tf.mul(tf.reshape(b2, [1, d]), hs.shape[0])) : sum;
       }), 0) as tf.Tensor2D;
-      const logits = this.foldedLogits(r, hidden, readout);
-      return { routing, contributions, outputSum, logits } as unknown as tf.TensorContainer;
+      return {
+        routing,
+        contributions: tf.reshape(per, [r.b, n, p, readout.tokens, readout.numClasses]),
+        outputSum,
+        logits: this.readoutLogits(r, per, readout),
+      } as unknown as tf.TensorContainer;
     }) as unknown as ReadoutTrace;
   }
 
-  /** `applyReadout`'s logits [b, C] from a routing and the experts' hidden activations on it. */
-  private foldedLogits(r: { b: number; m: number; combineEff: tf.Tensor }, hidden: tf.Tensor2D[], readout: PreparedReadout): tf.Tensor2D {
-    const { numExperts: n, slotsPerExpert: p, expertHidden: h } = this.config;
-    const S = n * p;
-    if (r.m !== readout.tokens) {
-      throw new SoftMoeError('E_SHAPE', `The readout expects ${readout.tokens} tokens, the layer got ${r.m}.`);
-    }
-    const hid = tf.concat(hidden, 0); // [n·b·p, h], expert-major
-    const hb = tf.reshape(tf.transpose(tf.reshape(hid, [n, r.b, p * h]), [1, 0, 2]), [r.b, 1, S, h]);
-    const g = tf.mul(tf.reshape(r.combineEff, [r.b, r.m, S, 1]), hb); // [b, m, S, h]
-    let logits = tf.matMul(tf.reshape(g, [r.b, r.m * S * h]), readout.u);
-    if (readout.v) logits = tf.add(logits, tf.matMul(tf.reshape(r.combineEff, [r.b, r.m * S]), readout.v));
-    if (readout.bias) logits = tf.add(logits, readout.bias);
-    return logits as tf.Tensor2D;
+  /** Each slot's output through the folded readout at every token: [b, n·p, m·C] from each expert's hidden [b·p, h]. */
+  private slotContributions(hidden: tf.Tensor2D[], b: number, readout: PreparedReadout): tf.Tensor3D {
+    const { numExperts: n, slotsPerExpert: p } = this.config;
+    const mc = readout.tokens * readout.numClasses;
+    const per = hidden.map((hs, e) => {
+      const { u, v } = readout.perExpert[e] as { u: tf.Tensor2D; v?: tf.Tensor2D };
+      return v ? tf.add(tf.matMul(hs, u), v) : tf.matMul(hs, u); // [b·p, m·C]
+    });
+    return tf.reshape(tf.transpose(tf.reshape(tf.concat(per, 0), [n, b, p * mc]), [1, 0, 2]), [b, n * p, mc]) as tf.Tensor3D;
+  }
+
+  /** logits [b, C] = bias + Σ_{t,slot} C_eff[t, slot] · contributions[slot, t, :]. */
+  private readoutLogits(r: { b: number; m: number; combineEff: tf.Tensor }, per: tf.Tensor3D, readout: PreparedReadout): tf.Tensor2D {
+    const { tokens: m, numClasses: C } = readout;
+    if (r.m !== m) throw new SoftMoeError('E_SHAPE', `The readout expects ${m} tokens, the layer got ${r.m}.`);
+    const S = this.config.numExperts * this.config.slotsPerExpert;
+    const w = tf.reshape(tf.transpose(tf.reshape(r.combineEff, [r.b, m, S]), [0, 2, 1]), [r.b, S * m, 1]);
+    const logits = tf.sum(tf.mul(tf.reshape(per, [r.b, S * m, C]), w), 1) as tf.Tensor2D;
+    return readout.bias ? (tf.add(logits, readout.bias) as tf.Tensor2D) : logits;
   }
 
   /**
@@ -466,42 +468,18 @@ export class SoftMoeLayer {
    * and an optional bias [C].
    */
   prepareReadout(weight: tf.Tensor2D, bias?: tf.Tensor1D): PreparedReadout {
-    const { numExperts: n, slotsPerExpert: p, dim: d, expertHidden: h } = this.config;
+    const d = this.config.dim;
     const [C, md] = weight.shape;
     if (md % d !== 0) throw new SoftMoeError('E_SHAPE', `Readout weight [${C}, ${md}] does not take tokens of width ${d}.`);
     const m = md / d;
     return tf.tidy(() => {
-      const wT = tf.transpose(tf.reshape(weight, [C, m, d]), [1, 2, 0]); // [m, d, C]
-      const wj = tf.split(wT, m, 0).map((t) => tf.reshape(t, [d, C]));
-      const uBlocks: tf.Tensor[] = [];
-      const vBlocks: tf.Tensor[] = [];
-      const hasB2 = this.weights.experts.some((e) => e.b2);
-      for (let j = 0; j < m; j++) {
-        for (let e = 0; e < n; e++) {
-          const ex = this.weights.experts[e];
-          const block = tf.matMul(ex.w2, wj[j]); // [h, C]
-          const vb = hasB2 ? (ex.b2 ? tf.matMul(tf.reshape(ex.b2, [1, d]), wj[j]) : tf.zeros([1, C])) : undefined;
-          for (let s = 0; s < p; s++) {
-            uBlocks.push(block);
-            if (vb) vBlocks.push(vb);
-          }
-        }
-      }
-      // Per expert, every token at once: W_t for all t side by side, [d, m·C] (column t·C + c).
+      // Every token's W_t side by side, [d, m·C] (column t·C + c); W2_e is the left operand (see readoutTrace).
       const wAll = tf.reshape(tf.transpose(tf.reshape(weight, [C, m, d]), [2, 1, 0]), [d, m * C]);
       const perExpert = this.weights.experts.map((ex) => ({
         u: tf.matMul(ex.w2, wAll) as tf.Tensor2D, // [h, m·C]
         ...(ex.b2 ? { v: tf.matMul(tf.reshape(ex.b2, [1, d]), wAll) as tf.Tensor2D } : {}), // [1, m·C]
       }));
-      return {
-        tokens: m,
-        numClasses: C,
-        perExpert,
-        u: tf.concat(uBlocks, 0) as tf.Tensor2D, // [m·n·p·h, C]
-        v: vBlocks.length ? (tf.concat(vBlocks, 0) as tf.Tensor2D) : undefined, // [m·n·p, C]
-        bias: bias ? tf.clone(bias) : undefined,
-        hidden: h,
-      };
+      return { tokens: m, numClasses: C, perExpert, bias: bias ? tf.clone(bias) : undefined };
     });
   }
 }
@@ -509,18 +487,13 @@ export class SoftMoeLayer {
 export interface PreparedReadout {
   tokens: number;
   numClasses: number;
-  /** [m·n·p·h, C]: W2_e · W_t for every token t, expert e and slot (`applyReadout`). */
-  u: tf.Tensor2D;
-  /** [m·n·p, C]: b2_e · W_t, when experts have a second bias. */
-  v?: tf.Tensor2D;
-  /** Per expert: u = W2_e · [W_1 … W_m] [h, m·C] and v = b2_e · [W_1 … W_m] [1, m·C] (`readoutTrace`). */
+  /** Per expert: u = W2_e · [W_1 … W_m] [h, m·C] and, with a second bias, v = b2_e · [W_1 … W_m] [1, m·C]. */
   perExpert: Array<{ u: tf.Tensor2D; v?: tf.Tensor2D }>;
   bias?: tf.Tensor1D;
-  hidden: number;
 }
 
 export function disposeReadout(r: PreparedReadout): void {
-  tf.dispose([r.u, ...(r.v ? [r.v] : []), ...(r.bias ? [r.bias] : []), ...r.perExpert.flatMap((e) => (e.v ? [e.u, e.v] : [e.u]))]);
+  tf.dispose([...(r.bias ? [r.bias] : []), ...r.perExpert.flatMap((e) => (e.v ? [e.u, e.v] : [e.u]))]);
 }
 
 /** GELU, exact (erf, PyTorch default) or tanh-approximated (vmoe / jax.nn.gelu default). */
