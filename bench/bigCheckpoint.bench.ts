@@ -8,6 +8,8 @@
 // asserted anywhere; this prints figures.
 //   npm run bench -- bigCheckpoint                 (SOFTMOE_BENCH_GB=1.4 by default: the checkpoint's size in GB)
 //   SOFTMOE_BENCH_GB=3.7 npm run bench -- bigCheckpoint
+//   SOFTMOE_BENCH_BACKEND=cpu …                   another tfjs backend (default wasm, which refuses a model that cannot fit
+//                                                 its 4 GiB heap with XNNPACK's packed copies: engine/wasmMemory.ts)
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,7 +48,8 @@ async function child(mode: string, checkpoint: string, dataset: string): Promise
   const { openEngine } = await import('../src/core/engine/openEngine');
   const { openDatasetForModel } = await import('../src/core/engine/openDatasetForModel');
   const { evaluate } = await import('../src/core/engine/evaluate');
-  await initBackend('wasm');
+  const backend = (process.env.SOFTMOE_BENCH_BACKEND ?? 'wasm') as 'wasm' | 'cpu' | 'node';
+  await initBackend(backend);
   const t0 = performance.now();
   const out: CaseResult = { ok: false, seconds: 0, maxRssMiB: 0, loadedRssMiB: null, bytesReported: 0, bytesTotal: 0, progressEvents: 0 };
   const hooks: Record<string, unknown> = {
@@ -62,14 +65,14 @@ async function child(mode: string, checkpoint: string, dataset: string): Promise
   };
   try {
     if (mode === 'eval') {
-      const { engine } = await openEngine(checkpoint, { backend: 'wasm', onLoadProgress: hooks.onLoadProgress as (p: { done: number; total: number }) => void });
+      const { engine } = await openEngine(checkpoint, { backend, onLoadProgress: hooks.onLoadProgress as (p: { done: number; total: number }) => void });
       out.loadedRssMiB = process.resourceUsage().maxRSS / 1024;
       const data = await openDatasetForModel(dataset, engine.info, { limit: 8 });
       await evaluate(engine, data, { batchSize: 8 });
       await data.close();
       await engine.dispose();
     } else {
-      await analyzeCheckpoint(checkpoint, dataset, { limit: 8, batchSize: 8, selectors: ['heuristic'], samples: 0, ks: [1, N] }, hooks);
+      await analyzeCheckpoint(checkpoint, dataset, { backend, limit: 8, batchSize: 8, selectors: ['heuristic'], samples: 0, ks: [1, N] }, hooks);
     }
     out.ok = true;
   } catch (err) {
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     const right = join(dir, 'wide-10-classes.safetensors');
     const wrongSize = await writeSparseCheckpoint(wrong, gb * 1e9, 1000);
     const rightSize = await writeSparseCheckpoint(right, gb * 1e9, 10);
-    console.log(`checkpoint: paper MNIST layout, n = ${N}, F32, ${mib(rightSize)} (${(rightSize / 1e9).toFixed(2)} GB), sparse; dataset: embedded demo set (10 classes), --limit 8`);
+    console.log(`checkpoint: paper MNIST layout, n = ${N}, F32, ${mib(rightSize)} (${(rightSize / 1e9).toFixed(2)} GB), sparse; dataset: embedded demo set (10 classes), --limit 8; tfjs ${process.env.SOFTMOE_BENCH_BACKEND ?? 'wasm'}`);
     const rows: Array<[string, CaseResult, number]> = [
       ['classes ruled out by the header (model predicts 1000)', runCase('analyze', wrong, DEMO_DATA), wrongSize],
       ['dataset fits: open, load and evaluate (softmoe eval)', runCase('eval', right, DEMO_DATA), rightSize],

@@ -19,6 +19,7 @@ import { initBackend, type BackendName } from './backend';
 import type { Engine } from './engine';
 import { modelFromCheckpoint } from './loadModel';
 import { withLoadProgress, type LoadProgress } from './preflight';
+import { checkFitsWasm } from './wasmMemory';
 import { createTfjsEngine } from './tfjsEngine';
 import { readModelFactory } from './torch/modelFactory';
 import type { PythonChoice } from './torch/runnerProcess';
@@ -119,7 +120,7 @@ export async function openEngine(checkpointPath: string, opts: OpenEngineOptions
         ...opts.torch, ...(opts.log ? { log: opts.log } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } else {
-      await initBackend(opts.backend);
+      if ((await initBackend(opts.backend)) === 'wasm') checkFitsWasm(ckpt);
       engine = createTfjsEngine(await modelFromCheckpoint(source, sidecars).catch((err: unknown) => {
         throw withTorchHint(err, sidecars);
       }));

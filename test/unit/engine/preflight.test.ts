@@ -14,6 +14,8 @@ import { openCheckpoint } from '../../../src/core/io/openCheckpoint';
 import { readSidecars } from '../../../src/core/model/sidecar';
 import { SoftMoeError } from '../../../src/core/errors';
 import { writeSparsePaperMnist } from '../../helpers/paperMnistCheckpoint';
+import { openEngine } from '../../../src/core/engine/openEngine';
+import { checkFitsWasm, float32Bytes } from '../../../src/core/engine/wasmMemory';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DEMO_DATA = join(ROOT, 'media', 'demo', 'data');
@@ -86,5 +88,34 @@ test('loading reports every tensor byte once, ending at the total', async () => 
     assert.ok(events.every((e, i) => i === 0 || e.done > (events[i - 1] as { done: number }).done));
   } finally {
     await ckpt.close();
+  }
+});
+
+test('a model too big for the wasm heap with its packed copies is refused before any weight is read; one that fits is not', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'softmoe-wasmfit-'));
+  try {
+    // 16 experts of h = 80,000: 2.0 GB of float32 weights, about 4.6 GB with XNNPACK's packed copies.
+    const big = join(dir, 'big.safetensors');
+    await writeSparsePaperMnist(big, { d: 196, n: 16, h: 80_000, classes: 10, tokens: 4 });
+    const loaded: number[] = [];
+    await assert.rejects(openEngine(big, { backend: 'wasm', onLoadProgress: (p) => loaded.push(p.done) }), (err: unknown) => {
+      assert.ok(err instanceof SoftMoeError);
+      assert.equal(err.code, 'E_ENGINE');
+      assert.match(err.userMessage, /^big\.safetensors: its 2\.0 GB of float32 weights need about 4\.6 GB in the wasm backend, which holds at most 4\.3 GB; use --backend cpu/);
+      return true;
+    });
+    assert.ok(loaded.every((d) => d === 0), `no tensor was loaded: ${loaded.join(', ')}`);
+    // Less than half of that fits.
+    const half = join(dir, 'half.safetensors');
+    await writeSparsePaperMnist(half, { d: 196, n: 16, h: 35_000, classes: 10, tokens: 4 });
+    const ckpt = await openCheckpoint(half);
+    try {
+      assert.doesNotThrow(() => checkFitsWasm(ckpt));
+      assert.equal(float32Bytes(ckpt), 4 * (196 * 16 + 1 + 16 * 2 * 35_000 * 196 + 10 * 4 * 196));
+    } finally {
+      await ckpt.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
