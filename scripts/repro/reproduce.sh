@@ -5,6 +5,7 @@
 #   SUITE="1 2 4 8" scripts/repro/reproduce.sh   reruns only those models (steps 1, 2, 2b; step 3 only with n = 16
 #                                                 in it); the other models' results in docs/reproduction/ stay as
 #                                                 they are, and the tables say which run each row comes from.
+#   DEMO=0 …                                      leaves out step 2c (the embedded demo model, unchanged between runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-/usr/share/datasets/fashion-mnist}
@@ -45,7 +46,7 @@ done
 # 2c. The embedded n = 16 demo model (media/demo/models/n16: the same seed-0 training stopped after 4 epochs, stored
 #     as F16) with the same selectors on the same images: n = 16 figures for the new selectors even where the
 #     15-epoch n = 16 model is not rerun (a few minutes).
-$CLI analyze media/demo/models/n16/ep4_moe.safetensors --data "$DATA" \
+[ "${DEMO:-1}" = 0 ] || $CLI analyze media/demo/models/n16/ep4_moe.safetensors --data "$DATA" \
   --selectors heuristic,random,oracle,batch,dispatch,output-norm,token-choice,expert-choice,global --calibration 'train[:5000]' \
   --drop both --trials 10 --seed 0 --json "$OUT/demo-n16.softmoe.json" --csv "$OUT/demo-n16.csv" > "$OUT/demo-n16.summary.txt"
 
