@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { BACKEND_NAMES } from '../core/engine/backend';
+import { INFERENCE_ORDER, type BackendName } from '../core/engine/backend';
 import { ENGINE_CHOICES, type EngineChoice, type OpenEngineOptions } from '../core/engine/openEngine';
 import { defaultPython, type PythonChoice } from '../core/engine/torch/runnerProcess';
 import { backendFlag, intFlag, splitFlag, usage } from './flags';
@@ -50,9 +50,13 @@ export interface BackendFlags {
   backend?: string;
 }
 
-/** --backend: the TensorFlow.js backend (training and the built-in engine). */
-export function addBackendOption(cmd: Command): Command {
-  return cmd.option('--backend <name>', `tfjs backend: ${BACKEND_NAMES.join(', ')} (default: the fastest available)`);
+/**
+ * --backend: how the built-in engine computes (`order`: INFERENCE_ORDER for analysis and evaluation, where onnx is
+ * ONNX Runtime; TRAINING_ORDER for training, tfjs's backends with gradients).
+ */
+export function addBackendOption(cmd: Command, order: readonly BackendName[] = INFERENCE_ORDER): Command {
+  const what = order.includes('onnx') ? 'backend (onnx: ONNX Runtime; node, wasm, cpu: TensorFlow.js)' : 'tfjs backend';
+  return cmd.option('--backend <name>', `${what}: ${order.join(', ')} (default: the first of these that starts)`);
 }
 
 export interface EngineFlags extends BackendFlags {

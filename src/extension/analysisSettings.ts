@@ -68,7 +68,7 @@ export function resolveAnalysisSettings(get: (key: string) => unknown): Resolved
     warnings.push(`${SETTINGS_SECTION}.selectors: expected a list; using ${DEFAULT_SELECTORS.join(', ')}.`);
   }
   const backendRaw = get('backend') ?? DEFAULTS.backend;
-  const backends: BackendName[] = ['auto', 'node', 'wasm', 'cpu'];
+  const backends: BackendName[] = ['auto', 'onnx', 'node', 'wasm', 'cpu'];
   let backend: BackendName = 'auto';
   if (backends.includes(backendRaw as BackendName)) backend = backendRaw as BackendName;
   else warnings.push(`${SETTINGS_SECTION}.backend: '${String(backendRaw)}' is not one of ${backends.join(', ')}; using auto.`);

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { join } from 'node:path';
 import { openDataset } from '../../core/data/openDataset';
-import { initBackend } from '../../core/engine/backend';
+import { TRAINING_ORDER, initBackend } from '../../core/engine/backend';
 import { backendFlag, intFlag, intListFlag, positiveNumberFlag } from '../flags';
 import { addBackendOption } from '../options';
 import { SoftMoeError } from '../../core/errors';
@@ -56,10 +56,10 @@ export function register(program: Command): void {
     .option('--half', 'save checkpoints as F16 (half the size; resume state stays F32)')
     .option('--norm <kind>', 'l2norm task target: spectral (largest singular value, default) or frobenius', 'spectral')
     .option('--no-progress', 'no progress bar (one line per epoch)');
-  addBackendOption(cmd)
+  addBackendOption(cmd, TRAINING_ORDER)
     .action(async (flags: TrainFlags) => {
       if (flags.task !== 'mnist' && flags.task !== 'l2norm') throw new SoftMoeError('E_USAGE', `--task must be mnist or l2norm (got '${flags.task}').`);
-      const backend = await initBackend(backendFlag(flags.backend));
+      const backend = await initBackend(backendFlag(flags.backend), TRAINING_ORDER);
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);

@@ -1,5 +1,7 @@
 /**
- * Choosing the TensorFlow.js backend: tfjs-node when it is installed (optional dependency), else wasm, else cpu.
+ * Choosing the backend. For analysis and evaluation (`INFERENCE_ORDER`): ONNX Runtime when onnxruntime-node loads
+ * (optional dependency; the model's tfjs code recorded into graphs, onnx/graphBackend.ts), else tfjs-node when
+ * installed, else wasm, else cpu. Training needs tfjs's own gradients (`TRAINING_ORDER`): node → wasm → cpu.
  *
  * The wasm binaries are read from beside the bundle (scripts/build.mjs copies them into dist/) or, when run from
  * source through tsx, from node_modules. Gradients are registered here once, for the trainer.
@@ -14,6 +16,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SoftMoeError } from '../errors';
+import { GRAPH_BACKEND, registerGraphBackend } from './onnx/graphBackend';
+import { loadOrt, ortUnavailableReason } from './onnx/ortRuntime';
 import { installFastWasmSlice } from './wasmSlice';
 
 import { BACKEND_NAMES, currentBackend, type BackendName } from './backendName';
@@ -70,6 +74,11 @@ function registerWasm(): boolean {
 }
 
 async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'onnx') {
+    if (!loadOrt()) return false;
+    registerGraphBackend();
+    return tf.setBackend(GRAPH_BACKEND);
+  }
   if (name === 'node') {
     if (!tryLoadNode()) return false;
     return tf.setBackend('tensorflow');
@@ -89,26 +98,35 @@ async function activate(name: BackendName): Promise<boolean> {
 }
 
 
+/** The fastest first, for analysis and evaluation. */
+export const INFERENCE_ORDER: readonly BackendName[] = ['onnx', 'node', 'wasm', 'cpu'];
+/** The backends with tfjs's gradients, fastest first (training). */
+export const TRAINING_ORDER: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+
 /**
  * Select and initialise a backend. With `preferred`, only that backend is tried (E_UNSUPPORTED if it cannot
- * start); without, node → wasm → cpu. Returns the name of the backend now active.
+ * start; E_USAGE if it is not in `order`); without, the first of `order` that starts. Returns the backend now active.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendName> {
+export async function initBackend(preferred?: BackendName, order: readonly BackendName[] = TRAINING_ORDER): Promise<BackendName> {
   tf.enableProdMode();
   if (preferred !== undefined && !BACKEND_NAMES.includes(preferred)) {
-    throw new SoftMoeError('E_USAGE', `Unknown backend '${String(preferred)}': use node, wasm or cpu.`);
+    throw new SoftMoeError('E_USAGE', `Unknown backend '${String(preferred)}': use ${BACKEND_NAMES.join(', ')}.`);
   }
-  const order: BackendName[] = preferred ? [preferred] : ['node', 'wasm', 'cpu'];
-  for (const name of order) {
+  if (preferred !== undefined && !order.includes(preferred)) {
+    throw new SoftMoeError('E_USAGE', `The ${preferred} backend runs analysis and evaluation only (it has no gradients); train with ${order.join(', ')}.`);
+  }
+  const tried: readonly BackendName[] = preferred ? [preferred] : order;
+  for (const name of tried) {
     if (await activate(name)) {
       await tf.ready();
       return currentBackend();
     }
   }
   const why: Record<BackendName, string> = {
+    onnx: `ONNX Runtime could not load (${ortUnavailableReason()}; npm install onnxruntime-node)`,
     node: 'the node backend needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node)',
     wasm: `the wasm backend could not start: ${WASM_FILE} was not found beside the program or in node_modules`,
     cpu: 'the cpu backend could not start',
   };
-  throw new SoftMoeError('E_UNSUPPORTED', `Backend '${order[0]}' is not available: ${why[order[0] as BackendName]}.`);
+  throw new SoftMoeError('E_UNSUPPORTED', `Backend '${tried[0]}' is not available: ${why[tried[0] as BackendName]}.`);
 }

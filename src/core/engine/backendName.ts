@@ -4,9 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export type BackendName = 'node' | 'wasm' | 'cpu';
+/** `onnx`: the model's tfjs code recorded into ONNX Runtime graphs (native CPU, onnx/); the others are tfjs's own. */
+export type BackendName = 'onnx' | 'node' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['onnx', 'node', 'wasm', 'cpu'];
 
 /** The name users see for the active tfjs backend ('tensorflow' is shown as 'node'). */
 export function currentBackend(): BackendName {

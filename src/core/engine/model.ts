@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode, LayerInfo, Preprocessing } from '../analysis/schema';
+import type { KeptRows } from './keptRows';
 
 export interface MoeTrace {
   /** Router logits [b, m, n, p] (after the layer's normalisation and scale; unmasked). */
@@ -43,6 +44,8 @@ export interface AdvanceOptions {
    * only recombines them under the mask (Y = C_eff·Ỹ) instead of running its router and experts again.
    */
   cached?: MoeCache;
+  /** Without `cached`: the mask's kept rows (keptRows.ts), for a mask that cannot be read (a graph's input). */
+  kept?: KeptRows;
 }
 
 export interface RunOptions {

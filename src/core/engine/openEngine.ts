@@ -15,8 +15,13 @@ import { SoftMoeError } from '../errors';
 import { openCheckpoint } from '../io/openCheckpoint';
 import type { Checkpoint } from '../io/types';
 import { readSidecars, type Sidecars } from '../model/sidecar';
-import { initBackend, type BackendName } from './backend';
+import { INFERENCE_ORDER, initBackend, type BackendName } from './backend';
 import type { Engine } from './engine';
+import { eagerExecutor, type Executor } from './executor';
+import type { SoftMoeModel } from './model';
+import { graphBackend } from './onnx/graphBackend';
+import { graphExecutor } from './onnx/graphExecutor';
+import { loadOrt } from './onnx/ortRuntime';
 import { modelFromCheckpoint } from './loadModel';
 import { withLoadProgress, type LoadProgress } from './preflight';
 import { checkFitsWasm } from './wasmMemory';
@@ -51,7 +56,7 @@ export interface TorchOptions {
 export interface EngineSelection {
   /** Default 'tfjs'. */
   engine?: EngineChoice;
-  /** tfjs backend; default the fastest available (node → wasm → cpu). */
+  /** Built-in engine's backend; default the fastest available (onnx → node → wasm → cpu, backend.ts INFERENCE_ORDER). */
   backend?: BackendName;
   torch?: TorchOptions;
 }
@@ -120,10 +125,12 @@ export async function openEngine(checkpointPath: string, opts: OpenEngineOptions
         ...opts.torch, ...(opts.log ? { log: opts.log } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } else {
-      if ((await initBackend(opts.backend)) === 'wasm') checkFitsWasm(ckpt);
-      engine = createTfjsEngine(await modelFromCheckpoint(source, sidecars).catch((err: unknown) => {
+      const backend = await initBackend(opts.backend, INFERENCE_ORDER);
+      if (backend === 'wasm') checkFitsWasm(ckpt);
+      const model = await modelFromCheckpoint(source, sidecars).catch((err: unknown) => {
         throw withTorchHint(err, sidecars);
-      }));
+      });
+      engine = await builtInEngine(model, backend, opts.log, { checkWasm: () => checkFitsWasm(ckpt) });
     }
     return { engine, checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize }, sidecars };
   } finally {
@@ -138,4 +145,65 @@ function withTorchHint(err: unknown, sidecars: Sidecars): unknown {
   if (!factory) return err;
   const hint = ` Its softmoe.json names the model's code (model.factory '${factory.factory}'): add --engine torch to run it (in VS Code: a trusted workspace).`;
   return new SoftMoeError(err.code, `${err.userMessage.replace(/\.?$/, '.')}${hint}`, { cause: err });
+}
+
+/** How the built-in engine executes on a backend: ONNX Runtime graphs for 'onnx', tfjs eagerly otherwise. */
+export function executorFor(backend: BackendName): Executor {
+  if (backend !== 'onnx') return eagerExecutor(backend);
+  const ort = loadOrt();
+  const gb = graphBackend();
+  if (!ort || !gb) throw new SoftMoeError('E_INTERNAL', 'Internal error: the onnx backend is active but ONNX Runtime is not loaded.');
+  return graphExecutor(ort, gb);
+}
+
+/**
+ * The built-in engine over `model` on `backend`. On 'onnx' the model's functions are first recorded and run once on
+ * a small batch (every graph an analysis uses: the stem, the trace, masked passes of both drop modes on every layer,
+ * the plain forward; they are kept for the real work): a model with an operation ONNX Runtime cannot take is then run
+ * on wasm instead, with a one-line notice, before any result depends on it.
+ */
+export async function builtInEngine(
+  model: SoftMoeModel, backend: BackendName, log?: (line: string) => void,
+  opts: { ownsModel?: boolean; /** Throws when the model cannot run on wasm (wasmMemory.ts), before falling back to it. */ checkWasm?: () => void } = {},
+): Promise<Engine> {
+  const { checkWasm, ...engineOpts } = opts;
+  const exec = executorFor(backend);
+  const engine = createTfjsEngine(model, { ...engineOpts, executor: exec });
+  if (backend !== 'onnx') return engine;
+  try {
+    await probeEngine(engine);
+    return engine;
+  } catch (err) {
+    await exec.dispose();
+    const why = (err instanceof SoftMoeError ? err.userMessage : (err as Error).message).replace(/\.$/, '');
+    try {
+      checkWasm?.();
+    } catch (tooBig) {
+      if (!(tooBig instanceof SoftMoeError)) throw tooBig;
+      throw new SoftMoeError(tooBig.code, `ONNX Runtime cannot run this model (${why}), and ${tooBig.userMessage}`, { cause: err });
+    }
+    const wasm = await initBackend('wasm');
+    log?.(`ONNX Runtime cannot run this model (${why}); running it on ${wasm} instead.`);
+    return createTfjsEngine(model, { ...engineOpts, executor: eagerExecutor(wasm) });
+  }
+}
+
+/** One small batch through every kind of call an analysis makes (see `builtInEngine`). */
+async function probeEngine(engine: Engine): Promise<void> {
+  const [h, w, c] = engine.info.inputShape;
+  const b = 2;
+  const images = new Float32Array(b * h * w * c).fill(0.5);
+  const batch = await engine.begin(images, b);
+  try {
+    await batch.trace({ ...(engine.linearReadout ? { contributions: true } : {}) });
+    await batch.predict();
+    const masks = engine.info.moeLayers.map((l) => {
+      const m = new Uint8Array(b * l.numExperts).fill(1);
+      m[0] = 0;
+      return m;
+    });
+    for (const drop of ['zero', 'renorm'] as const) await batch.run({ drop, count: 1, masks });
+  } finally {
+    await batch.close();
+  }
 }

@@ -25,10 +25,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DropMode } from '../analysis/schema';
 import { SoftMoeError } from '../errors';
 import type { ExpertActivation, TokenNorm } from '../model/detectedLayer';
+import { keptRowIndices, type KeptRows } from './keptRows';
 import type { MoeCache, MoeRouting, ReadoutTrace } from './model';
+import { fusedGelu, isGraphValue } from './onnx/fusedOps';
 import { normalizeAlong } from './tokenNorm';
 
-export type { ExpertActivation };
+export type { ExpertActivation, KeptRows };
 
 /**
  * Everything that decides the layer's math, as plain JSON-safe data (docs/soft-moe-layouts.md, "The layer
@@ -86,6 +88,11 @@ export interface LayerRunOptions {
   /** [b, n] float32, 1 keep / 0 drop. Missing: keep all. */
   mask?: tf.Tensor2D;
   drop?: DropMode;
+  /**
+   * The mask's kept rows (`keptRowIndices`), given when the mask cannot be read here (a graph being recorded takes
+   * them as inputs); otherwise they are read from the mask.
+   */
+  kept?: KeptRows;
 }
 
 export interface LayerOutput {
@@ -185,7 +192,7 @@ export class SoftMoeLayer {
     const [b, m, d] = xn.shape;
     const { numExperts: n, slotsPerExpert: p } = this.config;
     const padded = p * n;
-    const xp = padded > m ? tf.concat([xn, tf.zeros([b, padded - m, d])], 1) : xn;
+    const xp = padded > m ? tf.pad(xn, [[0, 0], [0, padded - m], [0, 0]]) : xn;
     const sums = tf.sum(tf.reshape(xp, [b, p, n, d]), 2); // [b, p, d]
     const counts = Array.from({ length: p }, (_, s) => Math.min(n, m - s * n));
     const means = tf.div(sums, tf.tensor3d(counts, [1, p, 1]));
@@ -334,41 +341,26 @@ export class SoftMoeLayer {
    * rest: a dropped expert's combine weight is exactly 0 in both drop modes, so Y = C_eff·Ỹ is the same as with
    * every expert run. Rows are gathered per expert from the slots, and the outputs scattered back with one gather.
    */
-  private keptExpertOutputs(slots: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3D {
+  private keptExpertOutputs(slots: tf.Tensor3D, kept: KeptRows): tf.Tensor3D {
     const { numExperts: n, slotsPerExpert: p, dim: d } = this.config;
     const b = slots.shape[0];
-    const keep = mask.dataSync();
     const flat = tf.reshape(slots, [b * n * p, d]) as tf.Tensor2D; // row (r·n + e)·p + s
-    const where = new Int32Array(b * n * p);
     const outs: tf.Tensor2D[] = [];
-    let total = 0;
-    const dropped: number[] = [];
-    for (let e = 0; e < n; e++) {
-      const rows: number[] = [];
-      for (let r = 0; r < b; r++) {
-        const base = (r * n + e) * p;
-        if (keep[r * n + e] !== 0) {
-          for (let s = 0; s < p; s++) {
-            rows.push(base + s);
-            where[base + s] = total++;
-          }
-        } else {
-          for (let s = 0; s < p; s++) dropped.push(base + s);
-        }
-      }
-      if (rows.length > 0) outs.push(this.expertOutputOf(e, tf.gather(flat, tf.tensor1d(rows, 'int32')) as tf.Tensor2D));
-    }
-    for (const i of dropped) where[i] = total; // the zero row
+    kept.rows.forEach((rows, e) => {
+      if (rows.size > 0) outs.push(this.expertOutputOf(e, tf.gather(flat, rows) as tf.Tensor2D));
+    });
     const all = tf.concat([...outs, tf.zeros([1, d])], 0);
-    return tf.reshape(tf.gather(all, tf.tensor1d(where, 'int32')), [b, n * p, d]) as tf.Tensor3D;
+    return tf.gather(all, kept.where) as tf.Tensor3D; // [b, n·p, d]
   }
 
-  /** Whether a [b, n] keep mask drops any expert of any row. */
-  private static dropsAny(mask: tf.Tensor2D | undefined): mask is tf.Tensor2D {
-    if (!mask) return false;
+  /** The kept rows of a mask that can be read and drops some expert; undefined when it keeps every expert. */
+  private keptRowsOf(mask: tf.Tensor2D): KeptRows | undefined {
     const v = mask.dataSync();
-    for (let i = 0; i < v.length; i++) if (v[i] === 0) return true;
-    return false;
+    if (!v.some((x) => x === 0)) return undefined;
+    const { numExperts: n, slotsPerExpert: p } = this.config;
+    const b = mask.shape[0];
+    const idx = keptRowIndices(v, b, n, p);
+    return { rows: idx.rows.map((r) => tf.tensor1d(r, 'int32')), where: tf.tensor2d(idx.where, [b, n * p], 'int32') };
   }
 
   /** Expert outputs per slot [b, n·p, d]. */
@@ -389,9 +381,9 @@ export class SoftMoeLayer {
   apply(x: tf.Tensor3D, opts: LayerRunOptions = {}): LayerOutput {
     return tf.tidy(() => {
       const r = this.route(x, opts);
-      const ys = SoftMoeLayer.dropsAny(opts.mask)
-        ? this.keptExpertOutputs(r.slots, opts.mask)
-        : this.expertOutputs(this.hidden(r.slots, r.b), r.b);
+      // A mask being recorded into a graph cannot be read: without its kept rows every expert runs (same result).
+      const kept = opts.kept ?? (opts.mask && !isGraphValue(opts.mask) ? this.keptRowsOf(opts.mask) : undefined);
+      const ys = kept ? this.keptExpertOutputs(r.slots, kept) : this.expertOutputs(this.hidden(r.slots, r.b), r.b);
       return { y: tf.matMul(r.combineEff, ys) as tf.Tensor3D };
     });
   }
@@ -431,7 +423,10 @@ export class SoftMoeLayer {
       const outputSum = tf.concat(hidden.map((hs, e) => {
         const { w2, b2 } = this.weights.experts[e] as ExpertWeights;
         const sum = tf.reshape(tf.matMul(w2, tf.sum(hs, 0, true), true, true), [1, d]); // (W2ᵀ · Σhᵀ)ᵀ
-        return b2 ? tf.add(sum, tf.mul(tf.reshape(b2, [1, d]), hs.shape[0])) : sum;
+        if (!b2) return sum;
+        // rows · b2, with the rows counted in the computation: a recorded graph's rows vary between runs (onnx/).
+        const rows = isGraphValue(hs) ? tf.sum(tf.onesLike(tf.slice(hs, [0, 0], [hs.shape[0] as number, 1]))) : hs.shape[0];
+        return tf.add(sum, tf.mul(tf.reshape(b2, [1, d]), rows));
       }), 0) as tf.Tensor2D;
       return {
         routing,
@@ -498,6 +493,10 @@ export function disposeReadout(r: PreparedReadout): void {
 
 /** GELU, exact (erf, PyTorch default) or tanh-approximated (vmoe / jax.nn.gelu default). */
 export function applyGelu(x: tf.Tensor, tanhApprox: boolean): tf.Tensor2D {
+  return tf.tidy(() => fusedGelu(x, tanhApprox, () => composedGelu(x, tanhApprox)) as tf.Tensor2D);
+}
+
+function composedGelu(x: tf.Tensor, tanhApprox: boolean): tf.Tensor2D {
   return tf.tidy(() => {
     if (tanhApprox) {
       const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));

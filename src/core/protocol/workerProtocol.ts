@@ -24,7 +24,7 @@ export const WORKER_PROTOCOL_VERSION = 1;
 /** How long after a cancel the host waits for the worker's answer before terminating the thread. */
 export const CANCEL_GRACE_MS = 750;
 
-export type BackendName = 'auto' | 'node' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'onnx' | 'node' | 'wasm' | 'cpu';
 
 /** The settings that change an analysis result (the cache key is the run identity of these and the files). */
 export interface AnalysisSettings {

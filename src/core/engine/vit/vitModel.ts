@@ -121,7 +121,7 @@ export class VitModel implements SoftMoeModel {
     return tf.tidy(() => {
       const y = opts.cached
         ? layer.recombine(opts.cached, { mask: opts.mask, drop })
-        : layer.apply(this.normed(h, block), { mask: opts.mask, drop }).y;
+        : layer.apply(this.normed(h, block), { mask: opts.mask, drop, ...(opts.kept ? { kept: opts.kept } : {}) }).y;
       let branch = tf.reshape(y, [b * m, d]) as tf.Tensor2D;
       const ls2 = this.block(block).ls2;
       if (ls2) branch = tf.mul(branch, ls2);

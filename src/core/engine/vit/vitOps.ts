@@ -4,6 +4,7 @@
  * Numerics follow PyTorch: LayerNorm with the biased variance, exact (erf) GELU, attention scaling q before q·kᵀ.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedGelu, fusedLayerNorm } from '../onnx/fusedOps';
 
 export interface LinearWeights {
   /** [in, out] (PyTorch's weight transposed). */
@@ -24,17 +25,17 @@ export function linear(x: tf.Tensor2D, l: LinearWeights): tf.Tensor2D {
 
 /** LayerNorm over the last axis of x [rows, d]. */
 export function layerNorm(x: tf.Tensor2D, n: NormWeights, eps: number): tf.Tensor2D {
-  return tf.tidy(() => {
+  return tf.tidy(() => fusedLayerNorm(x, n.g, n.b, eps, () => {
     const mean = tf.mean(x, -1, true);
     const xc = tf.sub(x, mean);
     const variance = tf.mean(tf.square(xc), -1, true);
-    return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), n.g), n.b) as tf.Tensor2D;
-  });
+    return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), n.g), n.b);
+  }) as tf.Tensor2D);
 }
 
 /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)) (PyTorch nn.GELU()). */
 export function geluExact(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as tf.Tensor2D);
+  return tf.tidy(() => fusedGelu(x, false, () => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as tf.Tensor2D);
 }
 
 /** timm Mlp: fc2(gelu(fc1(x))) on x [rows, d]. */
