@@ -2,10 +2,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, type BackendName } from '../../../src/core/engine/backend';
+import { INFERENCE_ORDER, initBackend, type BackendName } from '../../../src/core/engine/backend';
+import { loadOrt } from '../../../src/core/engine/onnx/ortRuntime';
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'engine');
+/** tfjs backends that compute the model's ops eagerly (model-level parity tests). */
 export const BACKENDS: BackendName[] = ['wasm', 'cpu'];
+/** Whether onnxruntime-node is installed and loads here (an optional dependency). */
+export const ONNX_AVAILABLE = loadOrt() !== undefined;
+/**
+ * Every backend the built-in engine runs on: the eager ones, and ONNX Runtime (graphs recorded from the same model
+ * code) when installed.
+ */
+export const ENGINE_BACKENDS: BackendName[] = [...BACKENDS, ...(ONNX_AVAILABLE ? (['onnx'] as const) : [])];
 export const TOL = 1e-4;
 
 export function readJson<T>(name: string): T {
@@ -19,7 +28,7 @@ export function fixtureImages(): Float32Array {
 }
 
 export async function useBackend(name: BackendName): Promise<void> {
-  const got = await initBackend(name);
+  const got = await initBackend(name, INFERENCE_ORDER);
   if (got !== name) throw new Error(`backend ${name} did not start (got ${got})`);
 }
 

@@ -10,7 +10,8 @@ import type { SoftMoeModel } from '../../../src/core/engine/model';
 import { FakeModel } from '../analysis/fakeModel';
 import { SMALL } from '../analysis/setup';
 import { engineContract, randomImages } from './engineContract';
-import { BACKENDS, FIXTURES, fixtureImages, useBackend } from './helpers';
+import { ENGINE_BACKENDS, FIXTURES, fixtureImages, useBackend } from './helpers';
+import { executorFor } from '../../../src/core/engine/openEngine';
 
 /** Real images for the trained fixtures (random noise would leave their predictions unchanged by masks). */
 function fixtureBatch(name: string): { x: Float32Array; b: number } {
@@ -24,7 +25,7 @@ function fixtureBatch(name: string): { x: Float32Array; b: number } {
 
 const VIT = join(FIXTURES, '..', 'vit', 'vit_gray', 'model.pt');
 
-for (const backend of BACKENDS) {
+for (const backend of ENGINE_BACKENDS) {
   // One backend per process state: each block switches it before its engines are created.
   const subjects: Array<[string, () => Promise<SoftMoeModel>]> = [
     ['fake model, one layer, linear readout', async () => new FakeModel(SMALL)],
@@ -36,7 +37,10 @@ for (const backend of BACKENDS) {
     engineContract(`tfjs ${backend}, ${name}`, {
       async open() {
         await useBackend(backend);
-        return { engine: createTfjsEngine(await make()), onePassAtATime: createTfjsEngine(await make(), { maxStackedValues: 1 }) };
+        return {
+          engine: createTfjsEngine(await make(), { executor: executorFor(backend) }),
+          onePassAtATime: createTfjsEngine(await make(), { maxStackedValues: 1, executor: executorFor(backend) }),
+        };
       },
       images: (engine) => (name.includes('fixture') ? fixtureBatch(name) : randomImages(engine, 12, 3)),
     });

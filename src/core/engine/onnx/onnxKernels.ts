@@ -359,7 +359,7 @@ export const FUSED_KERNELS: readonly string[] = Object.keys(FUSED);
 /** Record kernel `name` on symbolic inputs. */
 export function emitKernel(c: EmitContext, name: string, inputs: Inputs, attrs: Attrs): tf.TensorInfo | tf.TensorInfo[] {
   const emit = EMITTERS[name];
-  if (!emit) throw new SoftMoeError('E_UNSUPPORTED', `The ONNX backend has no mapping for the tfjs kernel '${name}'; use --backend wasm for this model.`);
+  if (!emit) throw new SoftMoeError('E_UNSUPPORTED', `the ONNX backend has no mapping for the tfjs kernel '${name}'`);
   return emit(c, inputs, attrs);
 }
 

@@ -22,6 +22,7 @@ import { openDatasetForModel } from '../../../../src/core/engine/openDatasetForM
 import { openCheckpoint } from '../../../../src/core/io/openCheckpoint';
 import { detectSoftMoeLayers } from '../../../../src/core/model/detect';
 import { BACKENDS, TOL, argmaxRows, maxAbsDiff, useBackend } from '../helpers';
+import { LAYOUT_FIXTURES } from './layoutFixtures';
 
 const ROOT = join(__dirname, '..', '..', '..', 'fixtures', 'layouts');
 
@@ -40,10 +41,6 @@ interface Expected {
   cases: Case[];
 }
 
-export const LAYOUT_FIXTURES = [
-  'vit-lucidrains', 'vit-lucidrains-ln-geglu', 'vit-lucidrains-dynamic', 'vit-bwconrad-nonorm', 'vit-fkodom', 'vit-vmoe',
-  'vit-deit-vmap', 'mnist-lucidrains', 'mnist-lucidrains-dynamic', 'mnist-fkodom', 'mnist-bwconrad-nonorm',
-] as const;
 
 function expected(folder: string): Expected {
   return JSON.parse(readFileSync(join(ROOT, folder, 'expected.json'), 'utf8')) as Expected;
@@ -150,7 +147,7 @@ for (const folder of LAYOUT_FIXTURES) {
 
       it('analyses to PyTorch\'s heuristic curve: the same correct count for every k, both drop modes', async (t) => {
         const part = await analyzeCheckpoint(ckpt, join(ROOT, e.dataset), {
-          selectors: ['heuristic'], drops: ['zero', 'renorm'], trials: 1, samples: 0, batchSize: e.numInputs,
+          selectors: ['heuristic'], drops: ['zero', 'renorm'], trials: 1, samples: 0, batchSize: e.numInputs, backend,
         });
         const r = finalizeResult(part);
         assert.equal(r.fullCorrect, e.fullCorrect);
