@@ -4,7 +4,7 @@
  * Screenshots of every step: test-results/e2e/analyze-*.png.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { E2eSession, useSession, EXTENSION_ID } from './harness/session';
@@ -27,6 +27,9 @@ interface ChartSummary {
   series: Array<{ selector: string; points: number }>;
 }
 
+/** Whether the package built for this platform carries ONNX Runtime (scripts/package.mjs; onnxruntime-node installed). */
+const ORT_SHIPPED = existsSync(join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node'));
+
 describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
   const s = new E2eSession({ name: 'analyze', runs: ['n2', RUN] });
   let analysed = false;
@@ -43,7 +46,12 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
     assert.ok(entries.some((e) => /^extension\/dist\/.*\.wasm$/.test(e)), 'no wasm binary in the .vsix');
     const leaked = entries.filter((e) => /^extension\/(src|test|webview|node_modules|scripts)\//.test(e) || e.endsWith('.ts') || e.endsWith('.map'));
     assert.deepEqual(leaked, [], 'sources, tests or source maps are packaged');
-    assert.ok(statSync(vsix).size < 20 * 1024 * 1024, `the .vsix is ${statSync(vsix).size} bytes (limit 20 MB)`);
+    // A platform package carries that platform's ONNX Runtime binary beside the bundle, and no other platform's.
+    const binaries = entries.filter((e) => e.endsWith('onnxruntime_binding.node'));
+    const mine = `extension/dist/node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`;
+    if (ORT_SHIPPED) assert.deepEqual(binaries, [mine], 'the .vsix carries exactly this platform\'s ONNX Runtime');
+    const limit = (binaries.length ? 40 : 20) * 1024 * 1024;
+    assert.ok(statSync(vsix).size < limit, `the .vsix is ${statSync(vsix).size} bytes (limit ${limit / 2 ** 20} MB)`);
   });
 
   it('opens a checkpoint in the custom editor, which shows its Soft MoE layer', { timeout: 120_000 }, async () => {
@@ -78,6 +86,11 @@ describe('Soft MoE Inspector in code-server', { timeout: 360_000 }, () => {
         `no progress notification with a percentage was seen; toasts seen: ${JSON.stringify(toasts)}`);
       assert.ok(toasts.some((t) => /Cancel/.test(t)), `the progress notification has no Cancel button; toasts seen: ${JSON.stringify(toasts)}`);
       await s.shot('analysis-overview');
+      if (ORT_SHIPPED) {
+        // The packaged extension computes with the ONNX Runtime it carries.
+        const facts = await frame.locator('.view.overview dl.facts').innerText();
+        assert.match(facts, /onnxruntime/, `the Overview does not name ONNX Runtime: ${facts}`);
+      }
       await frame.locator('vscode-tab-header[data-tab="curves"]').click();
       await frame.locator('.content[data-tab="curves"]').waitFor();
       const chart = frame.locator('#chart-curves[data-drawn="true"]');

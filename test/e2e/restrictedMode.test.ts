@@ -64,7 +64,7 @@ describe('Restricted Mode in code-server', { timeout: 420_000 }, () => {
       await editor.locator('#btn-analyze').click();
       const panel = await webviewFrame(s.page, '.content[data-tab]', { text: 'Subset accuracy', timeout: 150_000 });
       const facts = await panel.locator('.view.overview dl.facts').innerText();
-      assert.match(facts, /tfjs|wasm|cpu/, `the Overview does not name the built-in engine's backend: ${facts}`);
+      assert.match(facts, /tfjs|onnxruntime|wasm|cpu/, `the Overview does not name the built-in engine's backend: ${facts}`);
       assert.equal(cachedResults(s.dirs.userDataDir).length, 1, 'the result was not cached');
       const errors = (await recordedToasts(s.page)).filter((t) => /error|trust/i.test(t));
       assert.deepEqual(errors, [], 'an error or trust notification was shown');

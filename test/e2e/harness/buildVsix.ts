@@ -1,6 +1,6 @@
 /**
- * Packages the extension the way a release does (production esbuild bundles, then `vsce package
- * --no-dependencies`), in a staging folder so the repository's own dist/ (used by the other test levels) is
+ * Packages the extension the way a release does (scripts/package.mjs: production esbuild bundles, then `vsce package
+ * --no-dependencies --target <this platform>`, with this platform's ONNX Runtime binary beside the bundle), in a staging folder so the repository's own dist/ (used by the other test levels) is
  * never rewritten while they run. Sources and node_modules are linked in, everything .vscodeignore may ship is
  * copied. Returns the path of the .vsix and what vsce printed.
  */
@@ -45,12 +45,11 @@ export function buildVsix(): BuiltVsix {
     }
     // The build script finds the project root from its own location: run a copy inside the stage.
     mkdirSync(join(stage, 'scripts'));
-    cpSync(join(ROOT, 'scripts', 'build.mjs'), join(stage, 'scripts', 'build.mjs'));
-    let log = run(process.execPath, [join(stage, 'scripts', 'build.mjs'), '--production'], stage);
+    for (const f of ['build.mjs', 'package.mjs']) cpSync(join(ROOT, 'scripts', f), join(stage, 'scripts', f));
     const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     if (!existsSync(vsce)) throw new Error(`${vsce} not found: the dev dependency @vscode/vsce is missing (npm ci)`);
     const vsix = join(stage, 'softmoe-inspector.vsix');
-    log += run(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], stage);
+    const log = run(process.execPath, [join(stage, 'scripts', 'package.mjs'), '--target', `${process.platform}-${process.arch}`, '--out', vsix], stage);
     if (!existsSync(vsix)) throw new Error(`vsce reported success but wrote no ${vsix}:\n${log}`);
     return { vsix, log, dispose: () => rmSync(stage, { recursive: true, force: true }) };
   } catch (err) {
