@@ -1,7 +1,7 @@
 /**
  * The built-in engine without ONNX Runtime, or with a model ONNX Runtime cannot take, falls back to wasm with the same
  * results:
- *   - a process in which onnxruntime-node cannot be found (test/unit/engine/onnx/hideOnnxRuntime.cjs) analyses on wasm
+ *   - a process in which onnxruntime-node cannot be found (test/unit/engine/onnx/hideOnnxRuntime.mjs) analyses on wasm
  *     and gets the same counts at every curve point as one on onnx;
  *   - a model with an operation the graph recorder has no mapping for runs on wasm, with a one-line notice naming
  *     the kernel, and predicts as the wasm engine does.
@@ -24,7 +24,7 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
 
 function analyzeInChild(hide: boolean): { backend: string; label: string; fullCorrect: number; curves: unknown; log: string[] } {
   const out = execFileSync(process.execPath, [
-    ...(hide ? ['--require', join(__dirname, 'hideOnnxRuntime.cjs')] : []), '--import', 'tsx', join(__dirname, 'analyzeChild.ts'),
+    ...(hide ? ['--import', join(__dirname, 'hideOnnxRuntime.mjs')] : []), '--import', 'tsx', join(__dirname, 'analyzeChild.ts'),
     join(LAYOUTS, 'vit-lucidrains', 'model.pt'), join(LAYOUTS, 'data', 'fashion128.npz'), '32',
   ], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   return JSON.parse(out) as ReturnType<typeof analyzeInChild>;

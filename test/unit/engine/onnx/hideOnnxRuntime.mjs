@@ -1,6 +1,7 @@
-// Preloaded (node --require) to run a process as if onnxruntime-node were not installed: resolving it fails the
-// way a missing package does.
-const Module = require('node:module');
+// Preloaded (node --import) to run a process as if onnxruntime-node were not installed: resolving it fails the way
+// a missing package does.
+import Module from 'node:module';
+
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   if (/(^|[\\/])onnxruntime-(node|common)([\\/]|$)/.test(request)) {
