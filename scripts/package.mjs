@@ -43,9 +43,13 @@ function stageOnnxRuntime(binary) {
     throw new Error(`onnxruntime-node is not installed with its ${binary} binary (npm install): cannot build a .vsix for ${target} that runs natively`);
   }
   const to = join(staged, 'onnxruntime-node');
-  for (const f of ['package.json', 'README.md', 'dist']) if (existsSync(join(ort, f))) cpSync(join(ort, f), join(to, f), { recursive: true });
-  cpSync(bin, join(to, 'bin', 'napi-v6', binary), { recursive: true });
-  for (const f of ['package.json', 'README.md', join('dist', 'cjs')]) cpSync(join(common, f), join(staged, 'onnxruntime-common', f), { recursive: true });
+  // Run-time JavaScript only: no type declarations or source maps.
+  const js = { recursive: true, filter: (src) => !/\.(d\.ts|map)$/.test(src) };
+  for (const f of ['package.json', 'README.md', 'dist']) if (existsSync(join(ort, f))) cpSync(join(ort, f), join(to, f), js);
+  // macOS ships libonnxruntime.1.dylib twice (also as libonnxruntime.1.30.0.dylib, byte for byte); the binding loads
+  // @rpath/libonnxruntime.1.dylib, so the versioned copy stays out.
+  cpSync(bin, join(to, 'bin', 'napi-v6', binary), { recursive: true, filter: (src) => !/libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(src) });
+  for (const f of ['package.json', 'README.md', join('dist', 'cjs')]) cpSync(join(common, f), join(staged, 'onnxruntime-common', f), js);
   console.log(`packaging ONNX Runtime ${binary} (${(sizeOf(staged) / 2 ** 20).toFixed(1)} MiB unpacked) for ${target}`);
 }
 
