@@ -304,10 +304,11 @@ export class SoftMoeLayer {
   private expertMajor(t: tf.Tensor3D, b: number, width: number): tf.Tensor2D[] {
     const { numExperts: n, slotsPerExpert: p } = this.config;
     const rows = b * p;
-    const em = tf.reshape(tf.transpose(tf.reshape(t, [b, n, p * width]), [1, 0, 2]), [n * rows, width]);
-    if (n === 1) return [em as tf.Tensor2D];
+    const em = tf.transpose(tf.reshape(t, [b, n, p * width]), [1, 0, 2]); // [n, b, p·width]
+    if (n === 1) return [tf.reshape(em, [rows, width]) as tf.Tensor2D];
     // One slice per expert: tf.split (SplitV) is several times slower on wasm, and its gradient breaks for n = 1.
-    return Array.from({ length: n }, (_, e) => tf.slice(em, [e * rows, 0], [rows, width]) as tf.Tensor2D);
+    // Cut along the expert axis, so a graph with a varying number of rows (onnx/) slices at fixed offsets.
+    return Array.from({ length: n }, (_, e) => tf.reshape(tf.slice(em, [e, 0, 0], [1, b, p * width]), [rows, width]) as tf.Tensor2D);
   }
 
   /** Hidden activations of each expert, [b·p, h] per expert (one-linear experts: their inputs). */
