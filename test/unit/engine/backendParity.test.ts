@@ -205,6 +205,14 @@ for (const backend of PARITY_BACKENDS) {
           const [full] = await open(b);
           const tr = await full.trace({ slotOutputs: true, ...(engine.linearReadout ? { contributions: true } : {}) });
           near(tr.logits, fx.fullLogits, 'trace logits');
+          for (const [l, r] of tr.layers.entries()) {
+            // The summed expert outputs (the fast path's trace gives them) are the slot outputs summed.
+            if (!r.outputSum || !r.slotOutputs) continue;
+            const sum = new Float64Array(r.n * r.d);
+            for (let i = 0; i < r.b; i++) for (let e = 0; e < r.n; e++) for (let s = 0; s < r.p; s++) for (let j = 0; j < r.d; j++) sum[e * r.d + j] += r.slotOutputs[((i * r.n + e) * r.p + s) * r.d + j] as number;
+            const scale = Math.max(1, ...sum.map(Math.abs));
+            assert.ok(maxAbsDiff(r.outputSum, sum) <= TOL * scale, `layer ${l}: summed outputs`);
+          }
           for (const [l, want] of (fx.scores ?? []).entries()) {
             const n = model.info.moeLayers[l]?.numExperts as number;
             const [sb] = await open(want.length / n);

@@ -80,7 +80,11 @@ class Recording implements EmitContext {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
   readonly feeds: GraphFeed[] = [];
-  private readonly constNames = new Map<DataId, string>();
+  /**
+   * Constants already in the graph, by their data and shape: tfjs's reshape shares its input's data, so one weight
+   * can reach kernels in several shapes (a [d, h] matrix, and [1, d, h] as a fused matMul's operand).
+   */
+  private readonly constNames = new Map<DataId, Map<string, string>>();
   private next = 0;
 
   constructor(private readonly backend: GraphBackend) {}
@@ -97,15 +101,25 @@ class Recording implements EmitContext {
   value(t: tf.TensorInfo): string {
     const e = this.backend.entry(t.dataId);
     if (e.sym !== undefined) return e.sym;
-    const known = this.constNames.get(t.dataId);
+    const shapes = this.constNames.get(t.dataId) ?? new Map<string, string>();
+    this.constNames.set(t.dataId, shapes);
+    const key = t.shape.join(',');
+    const known = shapes.get(key);
     if (known) return known;
     if (t.shape.some((v) => this.dynamic(v))) throw new DynamicShapeError(`a constant [${t.shape.join(', ')}] is sized by a named dimension`);
+    // The same data in another shape: a reshape of the constant already written, not a second copy.
+    const [other] = shapes.values();
+    if (other !== undefined) {
+      const name = (this.node('Reshape', [other, this.ints(t.shape)]) as [string])[0];
+      shapes.set(key, name);
+      return name;
+    }
     const dtype = onnxDtype(t.dtype);
     const values = toTyped(e.values, dtype);
     const name = this.fresh('c');
     if (values.length <= INLINE_LIMIT) this.initializers.push({ name, dtype, dims: [...t.shape], raw: new Uint8Array(rawBytes(values)) });
     else this.feeds.push({ name, dtype, dims: [...t.shape], values });
-    this.constNames.set(t.dataId, name);
+    shapes.set(key, name);
     return name;
   }
 
