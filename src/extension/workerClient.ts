@@ -1,11 +1,13 @@
 /**
  * Runs one job in a fresh worker thread (dist/worker.js) and resolves with its terminal message. Cancelling
- * sends {type:'cancel'} and, if the worker has not answered within CANCEL_GRACE_MS, terminates the thread, so
- * a cancel always takes effect within a second even in the middle of a long kernel. No vscode import.
+ * sends {type:'cancel'} and, if the worker has not answered within CANCEL_GRACE_MS, rejects as cancelled, so a
+ * cancel always takes effect within a second even in the middle of a long kernel; the thread itself is ended once
+ * it answers (it stops at its next check), or after STOP_BACKSTOP_MS: ending a thread inside a native call (an ONNX
+ * Runtime run) aborts the whole process. No vscode import.
  */
 import { Worker } from 'node:worker_threads';
 import { SoftMoeError, cancelledError, fromErrorPayload } from '../core/errors';
-import { CANCEL_GRACE_MS, helloMismatch, jobValue, parseWorkerToHost } from '../core/protocol/workerProtocol';
+import { CANCEL_GRACE_MS, STOP_BACKSTOP_MS, helloMismatch, jobValue, parseWorkerToHost } from '../core/protocol/workerProtocol';
 import type { JobRequest, JobType, JobValue, LogMessage, WorkerProgress, WorkerToHost } from '../core/protocol/workerProtocol';
 
 export interface JobHooks {
@@ -32,19 +34,35 @@ export function runWorkerJob<T extends JobType>(workerFile: string, job: JobRequ
       return;
     }
     let settled = false;
+    let ended = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const finish = (err: Error | null, value?: JobValue<T>): void => {
+    let backstop: NodeJS.Timeout | undefined;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      if (backstop) clearTimeout(backstop);
+      void worker.terminate();
+    };
+    const settle = (err: Error | null, value?: JobValue<T>): void => {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
       if (err) reject(err);
       else resolve(value as JobValue<T>);
     };
+    /** The worker answered, failed or exited: it runs nothing any more, so it can be ended. */
+    const finish = (err: Error | null, value?: JobValue<T>): void => {
+      settle(err, value);
+      end();
+    };
     const onAbort = (): void => {
       worker.postMessage({ type: 'cancel', id });
-      killTimer = setTimeout(() => finish(cancelledError()), CANCEL_GRACE_MS);
+      killTimer = setTimeout(() => {
+        settle(cancelledError());
+        backstop = setTimeout(end, STOP_BACKSTOP_MS);
+        backstop.unref();
+      }, CANCEL_GRACE_MS);
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (raw: unknown) => {

@@ -4,8 +4,10 @@
  * core. Used by the CLI and by the extension's analysis worker.
  *
  * Bundled, a part runs dist/poolWorker.js beside the bundle; from source (tests, `tsx`), src/pool/poolWorker.ts
- * through tsx. Cancelling aborts the part (between batches) and terminates its thread if it has not stopped within
- * `CANCEL_GRACE_MS`.
+ * through tsx. Cancelling aborts the part, which stops at its next check (between batches and chunks of passes) and
+ * answers; its thread is ended then, or after `STOP_BACKSTOP_MS` (workerProtocol.ts) if it never answers — not
+ * sooner: ending a thread inside a native call (an ONNX Runtime run) aborts the whole process, the caller's included.
+ * Whoever must answer a cancel at once (the extension's worker client) settles its own job without waiting.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,9 +17,8 @@ import { Worker } from 'node:worker_threads';
 import type { AnalysisPartial } from '../core/analysis/partial';
 import { SoftMoeError, cancelledError } from '../core/errors';
 import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, PartHooks, PartRunner } from '../core/parallel';
+import { STOP_BACKSTOP_MS } from '../core/protocol/workerProtocol';
 import type { PoolMessage, PoolRequest } from './messages';
-
-export const CANCEL_GRACE_MS = 750;
 
 /**
  * How to start a part's thread: the bundle's dist/poolWorker.js beside this module, or — from source (tests, tsx) —
@@ -51,7 +52,7 @@ function runPart<T>(request: PoolRequest, hooks: PartHooks): Promise<T> {
     };
     const onAbort = () => {
       worker.postMessage({ type: 'cancel' });
-      grace = setTimeout(() => finish(() => reject(cancelledError())), CANCEL_GRACE_MS);
+      grace = setTimeout(() => finish(() => reject(cancelledError())), STOP_BACKSTOP_MS);
     };
     if (hooks.signal?.aborted) onAbort();
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });

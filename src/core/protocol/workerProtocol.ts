@@ -23,6 +23,11 @@ export const WORKER_PROTOCOL_VERSION = 1;
 
 /** How long after a cancel the host waits for the worker's answer before terminating the thread. */
 export const CANCEL_GRACE_MS = 750;
+/**
+ * After a cancel has settled a job, how long a worker that has not stopped may run before its thread is ended anyway
+ * (ending it inside a native call — an ONNX Runtime run — aborts the whole process, so it is first left to stop).
+ */
+export const STOP_BACKSTOP_MS = 60_000;
 
 export type BackendName = 'auto' | 'onnx' | 'node' | 'wasm' | 'cpu';
 
