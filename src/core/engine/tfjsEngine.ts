@@ -12,7 +12,7 @@
  * stacked: a chunk of passes is one forward over (passes × b) rows — the cached arrays tiled, pass-major — so many
  * small passes become a few large matrix products.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { SoftMoeError, yieldTurn } from '../errors';
 import { argmaxRows } from './argmax';
 import { currentBackend } from './backendName';
