@@ -160,7 +160,7 @@ export function executorFor(backend: BackendName): Executor {
  * The built-in engine over `model` on `backend`. On 'onnx' the model's functions are first recorded and run once on
  * a small batch (every graph an analysis uses: the stem, the trace, masked passes of both drop modes on every layer,
  * the plain forward; they are kept for the real work): a model with an operation ONNX Runtime cannot take is then run
- * on wasm instead, with a one-line notice, before any result depends on it.
+ * on wasm instead, with a one-line notice (and the reason in the engine's label), before any result depends on it.
  */
 export async function builtInEngine(
   model: SoftMoeModel, backend: BackendName, log?: (line: string) => void,
@@ -184,7 +184,8 @@ export async function builtInEngine(
     }
     const wasm = await initBackend('wasm');
     log?.(`ONNX Runtime cannot run this model (${why}); running it on ${wasm} instead.`);
-    return createTfjsEngine(model, { ...engineOpts, executor: eagerExecutor(wasm) });
+    // Said in the engine's label too, so every output and result that names the engine says why it is not onnx.
+    return createTfjsEngine(model, { ...engineOpts, executor: eagerExecutor(wasm), note: `ONNX Runtime cannot run this model: ${why}` });
   }
 }
 

@@ -31,6 +31,8 @@ export interface TfjsEngineOptions {
   maxStackedValues?: number;
   /** How the model's code runs (default: eagerly on the active tfjs backend). */
   executor?: Executor;
+  /** Said in the engine's label after the executor's, in brackets (why it runs where it runs). */
+  note?: string;
 }
 
 /** The first MoE layer's full routing and slot outputs on a batch, as host arrays. */
@@ -54,7 +56,7 @@ export function createTfjsEngine(model: SoftMoeModel, opts: TfjsEngineOptions = 
   const shared: Shared = { model, exec, maxValues };
   return {
     info: model.info,
-    description: { kind: 'tfjs', backend: exec.backend, label: exec.label },
+    description: { kind: 'tfjs', backend: exec.backend, label: opts.note ? `${exec.label} (${opts.note})` : exec.label },
     linearReadout: model.linearReadout !== undefined && model.info.moeLayers.length === 1,
     async begin(images, b, signal) {
       const [h, w, c] = model.info.inputShape;

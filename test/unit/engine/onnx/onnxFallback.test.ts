@@ -59,6 +59,7 @@ describe('the built-in engine without ONNX Runtime', { skip: !ONNX_AVAILABLE && 
     const reference = createTfjsEngine(new UnmappedOpModel(SMALL));
     try {
       assert.equal(engine.description.backend, 'wasm');
+      assert.match(engine.description.label, /^tfjs wasm \(ONNX Runtime cannot run this model: .*'Cumsum'\)$/, 'the label every output shows says why');
       assert.equal(lines.length, 1, `one notice: ${JSON.stringify(lines)}`);
       assert.match(lines[0] as string, /ONNX Runtime cannot run this model .*'Cumsum'.*running it on wasm instead/);
       const { x, b } = randomImages(engine, 12, 3);
