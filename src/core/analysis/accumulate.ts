@@ -76,6 +76,7 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
   const topCount = Math.max(1, Math.ceil(n / 10));
   const tmp = new Float64Array(n);
   const share = new Float64Array(n);
+  const ascending = new Float64Array(n);
   for (let i = 0; i < b; i++) {
     const y = labels[i] as number;
     let total = 0;
@@ -86,8 +87,10 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
       cem[y * n + e] = (cem[y * n + e] as number) + v;
       load[e] = (load[e] as number) + v;
     }
-    const sorted = Array.from(share).sort((u, v) => v - u);
-    for (let j = 0; j < topCount; j++) top10 += sorted[j] as number;
+    // The largest shares, largest first (a typed array's sort is numeric and allocation-free).
+    ascending.set(share);
+    ascending.sort();
+    for (let j = 0; j < topCount; j++) top10 += ascending[n - 1 - j] as number;
     const ds = softmaxShares(dispatchScores(a, i, tmp));
     for (let e = 0; e < n; e++) dload[e] = (dload[e] as number) + (ds[e] as number);
     for (let t = 0; t < m; t++) {
