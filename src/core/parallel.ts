@@ -20,8 +20,8 @@ export interface ExampleRange {
   end: number;
 }
 
-/** What a part needs to open its own engine and dataset: paths and JSON-safe options only. */
-export interface AnalyzePartJob {
+/** What any part needs to open its own engine and dataset: paths and JSON-safe values only. */
+export interface PartSource {
   checkpoint: string;
   dataset: string;
   split: 'train' | 'test';
@@ -29,6 +29,10 @@ export interface AnalyzePartJob {
   /** The tfjs backend the caller's engine uses (every part runs the same one, so results agree). */
   backend: BackendName;
   range: ExampleRange;
+}
+
+/** One part of a split analysis. */
+export interface AnalyzePartJob extends PartSource {
   options: Omit<AnalyzeOptions, 'shard' | 'limit' | 'range'>;
 }
 
@@ -40,13 +44,7 @@ export interface EvalCounts {
 }
 
 /** One part of a split evaluation: its examples, counted in an engine of its own. */
-export interface EvaluatePartJob {
-  checkpoint: string;
-  dataset: string;
-  split: 'train' | 'test';
-  limit: number | null;
-  backend: BackendName;
-  range: ExampleRange;
+export interface EvaluatePartJob extends PartSource {
   batchSize: number;
 }
 
