@@ -91,9 +91,10 @@ export async function explorerRow(page: Page, path: string): Promise<Locator> {
 /**
  * Right-clicks `row` and chooses the context-menu entry labelled exactly `label`. Entries contributed by
  * extensions appear only once the extension host has registered them (a few seconds after the workbench
- * loads), so a menu without the entry is closed and opened again for up to `timeout` ms.
+ * loads), so a menu without the entry is closed and opened again for up to `timeout` ms. With `run` false the
+ * entry is not chosen: the call only waits until the extension's contributions are there.
  */
-export async function contextMenu(page: Page, row: Locator, label: string, timeout = 30_000): Promise<void> {
+export async function contextMenu(page: Page, row: Locator, label: string, timeout = 30_000, run = true): Promise<void> {
   const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   const items = page.locator('.monaco-menu .action-item .action-label');
   const deadline = Date.now() + timeout;
@@ -101,6 +102,11 @@ export async function contextMenu(page: Page, row: Locator, label: string, timeo
     await row.click({ button: 'right' });
     await items.first().waitFor();
     const item = items.filter({ hasText: exact });
+    if ((await item.count()) > 0 && !run) {
+      await page.keyboard.press('Escape');
+      await page.locator('.monaco-menu').first().waitFor({ state: 'hidden' });
+      return;
+    }
     if ((await item.count()) > 0) {
       // Menus ignore a mouse-up that comes too soon after they open; hovering focuses the entry, Enter runs it.
       await item.first().hover();
