@@ -97,16 +97,26 @@ export function chooseEngines(o: { requested?: number; cores: number; work: numb
 
 /**
  * Runs the parts at once, each with a signal that fires when `outer` does or any part fails, and settles only when
- * every part has (so nothing is left running when it returns or throws). Throws the first failure that is not a
- * cancellation (in part order), else the cancellation.
+ * every part has (so nothing is left running when it returns or throws). Each part reports the examples it has done;
+ * `onProgress` gets their sum. Throws the first failure that is not a cancellation (in part order), else the
+ * cancellation.
  */
-export async function runParts<T>(runs: Array<(signal: AbortSignal) => Promise<T>>, outer?: AbortSignal): Promise<T[]> {
+export async function runParts<T>(
+  runs: Array<(signal: AbortSignal, onProgress: (done: number) => void) => Promise<T>>,
+  outer?: AbortSignal,
+  onProgress?: (done: number) => void,
+): Promise<T[]> {
   const ac = new AbortController();
   const stop = () => ac.abort();
   if (outer?.aborted) ac.abort();
   else outer?.addEventListener('abort', stop, { once: true });
+  const done = runs.map(() => 0);
+  const report = (i: number, n: number) => {
+    done[i] = n;
+    onProgress?.(done.reduce((a, b) => a + b, 0));
+  };
   try {
-    const settled = await Promise.allSettled(runs.map((run) => run(ac.signal).catch((err: unknown) => {
+    const settled = await Promise.allSettled(runs.map((run, i) => run(ac.signal, (n) => report(i, n)).catch((err: unknown) => {
       ac.abort();
       throw err;
     })));

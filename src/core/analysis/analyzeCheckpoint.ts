@@ -204,18 +204,15 @@ async function analyzeInParts(
   if (ranges.length <= 1) return analyzePart(engine, dataset, job.options, hooks);
   hooks.log?.(`analyzing examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
   const t0 = performance.now();
-  const done = ranges.map(() => 0);
   const total = whole.end - whole.start;
-  const report = (i: number, n: number) => {
-    done[i] = n;
-    const d = done.reduce((a, b) => a + b, 0);
+  const report = (done: number) => {
     const secs = (performance.now() - t0) / 1000;
-    hooks.onProgress?.({ done: d, total, examplesPerSecond: secs > 0 ? d / secs : 0 });
+    hooks.onProgress?.({ done, total, examplesPerSecond: secs > 0 ? done / secs : 0 });
   };
   const { shard: _shard, ...partOptions } = job.options;
-  const parts = await runParts(ranges.map((range: ExampleRange, i) => (signal: AbortSignal) => (i === 0
-    ? analyzePart(engine, dataset, { ...job.options, range }, { signal, onProgress: (p) => report(i, p.done) })
-    : runner.analyze({ ...job, options: partOptions, backend, range }, { signal, onProgress: (n) => report(i, n) }))), hooks.signal);
+  const parts = await runParts(ranges.map((range: ExampleRange, i) => (signal: AbortSignal, onProgress: (done: number) => void) => (i === 0
+    ? analyzePart(engine, dataset, { ...job.options, range }, { signal, onProgress: (p) => onProgress(p.done) })
+    : runner.analyze({ ...job, options: partOptions, backend, range }, { signal, onProgress }))), hooks.signal, report);
   const joined = combineParts(parts, (performance.now() - t0) / 1000);
   const described = engine.description;
   // Every output says what ran: here, several engines at once.

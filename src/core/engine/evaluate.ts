@@ -128,18 +128,13 @@ async function evaluateInParts(engine: Engine, dataset: Dataset, opts: EvaluateO
   const ranges = splitRange(whole, opts.batchSize, engines);
   if (ranges.length <= 1) return undefined;
   parts.log?.(`evaluating examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
-  const done = ranges.map(() => 0);
   const total = whole.end - whole.start;
-  const report = (i: number, n: number) => {
-    done[i] = n;
-    opts.onProgress?.(done.reduce((a, b) => a + b, 0), total);
-  };
-  const counts = await runParts(ranges.map((range, i) => (signal: AbortSignal) => (i === 0
-    ? evaluateCounts(engine, dataset, { batchSize: opts.batchSize, range, signal, onProgress: (n) => report(i, n) })
+  const counts = await runParts(ranges.map((range, i) => (signal: AbortSignal, onProgress: (done: number) => void) => (i === 0
+    ? evaluateCounts(engine, dataset, { batchSize: opts.batchSize, range, signal, onProgress })
     : parts.runner.evaluate(
       { checkpoint: parts.checkpoint, dataset: parts.dataset, split: parts.split, limit: parts.limit, backend, range, batchSize: opts.batchSize },
-      { signal, onProgress: (n) => report(i, n) },
-    ))), opts.signal);
+      { signal, onProgress },
+    ))), opts.signal, (done) => opts.onProgress?.(done, total));
   return { counts: addCounts(counts), engines: ranges.length };
 }
 
