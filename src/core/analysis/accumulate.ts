@@ -91,7 +91,7 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
     ascending.set(share);
     ascending.sort();
     for (let j = 0; j < topCount; j++) top10 += ascending[n - 1 - j] as number;
-    const ds = softmaxShares(dispatchScores(a, i, tmp));
+    const ds = softmaxShares(dispatchScores(a, i, tmp), tmp);
     for (let e = 0; e < n; e++) dload[e] = (dload[e] as number) + (ds[e] as number);
     for (let t = 0; t < m; t++) {
       const o = (i * m + t) * n * p;

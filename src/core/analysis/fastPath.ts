@@ -27,7 +27,9 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
   const b = arrays.b;
   const logits = tr.logits;
   const fullPred = argmaxRows(logits, b, c);
-  const rb = readoutBatch(arrays.combine, tr.contributions, tr.readoutBias, arrays);
+  // Per-token contributions only where they are read: renorm drop, and the oracle's bounds.
+  const perToken = opts.drops.includes('renorm') || opts.selectors.includes('oracle');
+  const rb = readoutBatch(arrays.combine, tr.contributions, tr.readoutBias, arrays, perToken);
   const ks = opts.ks;
   const K = ks.length;
   const ev = new ReadoutEvaluator(rb, ks);

@@ -10,15 +10,16 @@
  * kept slots is unchanged, so Ỹ is too). A subset costs O(k·classes) (zero) or O(k·m·classes) (renorm) per input.
  */
 import type { DropMode } from './schema';
+import { SoftMoeError } from '../errors';
 
 export interface ReadoutBatch {
   b: number;
   m: number;
   n: number;
   c: number;
-  /** [b, m, n, c] */
+  /** [b, m, n, c]; empty when built without `perToken` (zero drop needs only `total`). */
   contrib: Float64Array;
-  /** [b, m, n] */
+  /** [b, m, n]; empty when built without `perToken`. */
   mass: Float64Array;
   /** [b, n, c]: contrib summed over tokens (what zero drop needs). */
   total: Float64Array;
@@ -28,29 +29,38 @@ export interface ReadoutBatch {
 
 /**
  * Per-expert logit contributions of one batch from the engine's trace: the full combine weights [b, m, n, p] and
- * the contributions [b, n, p, m, c] (each slot's expert output through the readout, as if at token t).
+ * the contributions [b, n, p, m, c] (each slot's expert output through the readout, as if at token t). `perToken`
+ * keeps the per-token contributions and masses too, which renorm drop and the oracle need; without it only the
+ * token sums are kept (the same values: each token's contribution is summed over its slots first either way).
  */
-export function readoutBatch(combine: Float32Array, pr: Float32Array, bias: ArrayLike<number>, dims: { b: number; m: number; n: number; p: number }): ReadoutBatch {
+export function readoutBatch(combine: Float32Array, pr: Float32Array, bias: ArrayLike<number>, dims: { b: number; m: number; n: number; p: number }, perToken = true): ReadoutBatch {
   const { b, m, n, p } = dims;
   const c = bias.length;
-  const contrib = new Float64Array(b * m * n * c);
-  const mass = new Float64Array(b * m * n);
+  const contrib = new Float64Array(perToken ? b * m * n * c : 0);
+  const mass = new Float64Array(perToken ? b * m * n : 0);
   const total = new Float64Array(b * n * c);
+  const acc = new Float64Array(c);
   const mc = m * c;
   for (let i = 0; i < b; i++) {
     for (let t = 0; t < m; t++) {
+      const row = (i * m + t) * n;
       for (let e = 0; e < n; e++) {
-        const co = ((i * m + t) * n + e) * c;
-        const to = (i * n + e) * c;
+        acc.fill(0);
         let ms = 0;
+        const cb = (row + e) * p;
+        const pb = (i * n + e) * p * mc + t * c;
         for (let s = 0; s < p; s++) {
-          const w = combine[((i * m + t) * n + e) * p + s] as number;
+          const w = combine[cb + s] as number;
           ms += w;
-          const po = ((i * n + e) * p + s) * mc + t * c;
-          for (let j = 0; j < c; j++) contrib[co + j] = (contrib[co + j] as number) + w * (pr[po + j] as number);
+          const po = pb + s * mc;
+          for (let j = 0; j < c; j++) acc[j] = (acc[j] as number) + w * (pr[po + j] as number);
         }
-        mass[(i * m + t) * n + e] = ms;
-        for (let j = 0; j < c; j++) total[to + j] = (total[to + j] as number) + (contrib[co + j] as number);
+        const to = (i * n + e) * c;
+        for (let j = 0; j < c; j++) total[to + j] = (total[to + j] as number) + (acc[j] as number);
+        if (perToken) {
+          contrib.set(acc, (row + e) * c);
+          mass[row + e] = ms;
+        }
       }
     }
   }
@@ -87,6 +97,11 @@ export class ReadoutEvaluator {
     ks.forEach((k, idx) => (this.kAt[k] = idx));
   }
 
+  /** Renorm drop reads the per-token contributions (a batch built without `perToken` has none). */
+  private needTokens(): void {
+    if (this.r.contrib.length === 0 && this.r.b > 0) throw new SoftMoeError('E_INTERNAL', 'Internal error: renorm drop needs a readout batch built perToken.');
+  }
+
   /** Logits of input i with kept set `members[0..k)` written to `out`. */
   logitsOf(i: number, members: ArrayLike<number>, k: number, drop: DropMode, out: Float64Array): void {
     const { m, n, c, contrib, mass, total, bias } = this.r;
@@ -98,6 +113,7 @@ export class ReadoutEvaluator {
       }
       return;
     }
+    this.needTokens();
     for (let t = 0; t < m; t++) {
       let den = 0;
       const num = this.num;
@@ -116,16 +132,29 @@ export class ReadoutEvaluator {
   predictOrder(i: number, order: ArrayLike<number>, drop: DropMode, out: Int32Array, base: number, stride: number): void {
     const { m, n, c, contrib, mass, total, bias } = this.r;
     const lg = this.logits;
+    const kAt = this.kAt;
     if (drop === 'zero') {
+      // Running logits with the argmax taken in the same sweep (as argmaxAt: the first index of the largest).
       lg.set(bias);
       for (let a = 0; a < n; a++) {
         const o = (i * n + (order[a] as number)) * c;
-        for (let j = 0; j < c; j++) lg[j] = (lg[j] as number) + (total[o + j] as number);
-        const ki = this.kAt[a + 1] as number;
-        if (ki >= 0) out[base + ki * stride] = argmaxAt(lg, 0, c);
+        let bv = (lg[0] as number) + (total[o] as number);
+        lg[0] = bv;
+        let best = 0;
+        for (let j = 1; j < c; j++) {
+          const x = (lg[j] as number) + (total[o + j] as number);
+          lg[j] = x;
+          if (x > bv) {
+            bv = x;
+            best = j;
+          }
+        }
+        const ki = kAt[a + 1] as number;
+        if (ki >= 0) out[base + ki * stride] = best;
       }
       return;
     }
+    this.needTokens();
     const num = this.num;
     const den = this.den;
     num.fill(0);
@@ -138,7 +167,7 @@ export class ReadoutEvaluator {
         const no = t * c;
         for (let j = 0; j < c; j++) num[no + j] = (num[no + j] as number) + (contrib[o + j] as number);
       }
-      const ki = this.kAt[a + 1] as number;
+      const ki = kAt[a + 1] as number;
       if (ki < 0) continue;
       lg.set(bias);
       for (let t = 0; t < m; t++) {

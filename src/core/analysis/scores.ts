@@ -47,9 +47,9 @@ export function combineScores(a: LayerArrays, i: number, out = new Float64Array(
 export function dispatchScores(a: LayerArrays, i: number, out = new Float64Array(a.n)): Float64Array {
   const { m, n, p, combine, dispatch } = a;
   const base = i * m * n * p;
+  const logs = new Float64Array(p);
   for (let e = 0; e < n; e++) {
     let best = -Infinity;
-    const logs: number[] = [];
     for (let q = 0; q < p; q++) {
       let sum = 0;
       let cnt = 0;
@@ -63,7 +63,7 @@ export function dispatchScores(a: LayerArrays, i: number, out = new Float64Array
         }
       }
       const v = cnt > 0 ? sum / cnt : -Infinity;
-      logs.push(v);
+      logs[q] = v;
       if (v > best) best = v;
     }
     if (best === -Infinity) {
@@ -71,7 +71,7 @@ export function dispatchScores(a: LayerArrays, i: number, out = new Float64Array
       continue;
     }
     let s = 0;
-    for (const v of logs) s += Math.exp(v - best);
+    for (let q = 0; q < p; q++) s += Math.exp((logs[q] as number) - best);
     out[e] = best + Math.log(s);
   }
   return out;
@@ -173,12 +173,11 @@ export function rankDescending(scores: ArrayLike<number>, out = new Int32Array(s
   return out;
 }
 
-/** Softmax of log-scores (for shares that sum to 1). */
-export function softmaxShares(logs: ArrayLike<number>): Float64Array {
+/** Softmax of log-scores (for shares that sum to 1), into `out` (which may be `logs` itself). */
+export function softmaxShares(logs: ArrayLike<number>, out = new Float64Array(logs.length)): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < logs.length; i++) max = Math.max(max, logs[i] as number);
-  const out = new Float64Array(logs.length);
-  if (max === -Infinity) return out;
+  if (max === -Infinity) return out.fill(0);
   let s = 0;
   for (let i = 0; i < logs.length; i++) {
     const v = Math.exp((logs[i] as number) - max);

@@ -4,16 +4,20 @@
  * random permutation per trial and MoE layer serves every k: its first k experts are a uniform k-subset.
  * Masks are host arrays (1 keep / 0 drop), as the engine interface takes them.
  */
-import { createPrng, mixSeed } from '../train/prng';
+import { PRNG_STEP, mixSeed, mulberry32, prngState } from '../train/prng';
 
-/** [trials][layers][n] permutations for the input at `index` (Fisher–Yates, i from n−1 down to 1). */
+/**
+ * [trials][layers][n] permutations for the input at `index` (Fisher–Yates, i from n−1 down to 1), drawn from
+ * createPrng(mixSeed(seed, index)) — inline, as this runs for every input and trial.
+ */
 export function randomOrders(seed: number, index: number, trials: number, layers: number, n: number, out = new Int32Array(trials * layers * n)): Int32Array {
-  const rng = createPrng(mixSeed(seed, index));
+  let state = prngState(mixSeed(seed, index));
   for (let t = 0; t < trials * layers; t++) {
     const o = t * n;
     for (let e = 0; e < n; e++) out[o + e] = e;
     for (let a = n - 1; a > 0; a--) {
-      const j = rng.int(a + 1);
+      state = (state + PRNG_STEP) | 0;
+      const j = Math.floor(mulberry32(state) * (a + 1));
       const tmp = out[o + a] as number;
       out[o + a] = out[o + j] as number;
       out[o + j] = tmp;

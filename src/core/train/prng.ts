@@ -28,14 +28,29 @@ export function mixSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
+/** The generator's first state for `seed` (advance it by PRNG_STEP before each draw). */
+export function prngState(seed: number): number {
+  return mixSeed(seed, 0x2545f491);
+}
+
+/** What each draw adds to the state (mulberry32's Weyl sequence). */
+export const PRNG_STEP = 0x6d2b79f5;
+
+/**
+ * The uniform float in [0, 1) of an advanced state: `state = (state + PRNG_STEP) | 0; u = mulberry32(state)`.
+ * A plain function, so hot loops (randomOrders) draw inline without a generator object.
+ */
+export function mulberry32(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
 export function createPrng(seed: number): Prng {
-  let state = mixSeed(seed, 0x2545f491);
+  let state = prngState(seed);
   const next = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state + PRNG_STEP) | 0;
+    return mulberry32(state);
   };
   return {
     next,
