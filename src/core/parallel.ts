@@ -2,12 +2,14 @@
  * Splitting an analysis or an evaluation over several engines at once (both cores of a laptop, more on a workstation), with a result
  * that does not depend on the split.
  *
- * The examples [start, end) are cut into contiguous runs, one per part; the caller computes the first part in its
- * own engine while a `PartRunner` (worker threads, src/pool) computes the others, each in an engine of its own.
- * Parts combine exactly: counts add and sums are exact (the statistics shards use, stats.ts), so the result equals
- * the result of one engine over the whole range. The core never touches threads: the runner arrives through this
- * interface. Only the built-in engine is split this way (single-threaded wasm is what leaves cores idle; the
- * PyTorch engine has its own threads).
+ * The caller's engine starts on the examples [start, end) at once, while a `PartRunner` (worker threads, src/pool)
+ * opens an engine of its own per extra part. Only when every extra engine is ready is the split made: what the
+ * caller's engine has not yet begun is cut into contiguous runs of whole batches, one per engine, the caller keeping
+ * the first (`runSplit`). So the time the workers take to start is not a part's idle tail: the caller computes
+ * meanwhile. Parts combine exactly: counts add and sums are exact (the statistics shards use, stats.ts), so the
+ * result equals the result of one engine over the whole range. The core never touches threads: the runner arrives
+ * through this interface. Only the built-in engine is split this way (single-threaded wasm and ONNX Runtime
+ * sessions are what leave cores idle; the PyTorch engine has its own threads).
  */
 import type { AnalysisPartial } from './analysis/partial';
 import { SoftMoeError, throwIfAborted } from './errors';
@@ -20,6 +22,14 @@ export interface ExampleRange {
   end: number;
 }
 
+/**
+ * The caller's own part while the split is not made: it computes from `start`, records in `next` where the batch it
+ * begins ends, and stops at `end`, which the split may move down (never below `next`).
+ */
+export interface OpenRange extends ExampleRange {
+  next: number;
+}
+
 /** What any part needs to open its own engine and dataset: paths and JSON-safe values only. */
 export interface PartSource {
   checkpoint: string;
@@ -28,7 +38,6 @@ export interface PartSource {
   limit: number | null;
   /** The tfjs backend the caller's engine uses (every part runs the same one, so results agree). */
   backend: BackendName;
-  range: ExampleRange;
 }
 
 /** One part of a split analysis. */
@@ -54,11 +63,21 @@ export interface PartHooks {
   signal?: AbortSignal;
 }
 
+/**
+ * A part whose engine and dataset are opening. `ready` settles once they are open (rejecting if they cannot be);
+ * `run` then hands it its examples — null when nothing is left for it, and it only closes — and settles with its
+ * result (null for none) once it is done and closed.
+ */
+export interface StartedPart<T> {
+  ready: Promise<void>;
+  run(range: ExampleRange | null): Promise<T | null>;
+}
+
 export interface PartRunner {
   /** Parts that can run at once besides the caller's own. */
   readonly extra: number;
-  analyze(job: AnalyzePartJob, hooks?: PartHooks): Promise<AnalysisPartial>;
-  evaluate(job: EvaluatePartJob, hooks?: PartHooks): Promise<EvalCounts>;
+  analyze(job: AnalyzePartJob, hooks?: PartHooks): StartedPart<AnalysisPartial>;
+  evaluate(job: EvaluatePartJob, hooks?: PartHooks): StartedPart<EvalCounts>;
 }
 
 /**
@@ -96,13 +115,18 @@ export function chooseEngines(o: { requested?: number; cores: number; work: numb
 }
 
 /**
- * Runs the parts at once, each with a signal that fires when `outer` does or any part fails, and settles only when
- * every part has (so nothing is left running when it returns or throws). Each part reports the examples it has done;
- * `onProgress` gets their sum. Throws the first failure that is not a cancellation (in part order), else the
- * cancellation.
+ * The caller's part and `started` extra parts at once over `whole` (parallel.ts's header): `own` computes from
+ * whole.start on an OpenRange; when every extra part is ready, what `own` has not begun is split into contiguous
+ * whole `unit`s (splitRange), `own` keeping the first run. Each part runs with a signal that fires when `outer` does
+ * or any part fails, and this settles only when every part has (nothing is left running when it returns or
+ * throws). `onProgress` gets the examples done by all parts together. Returns the results of the parts that had
+ * examples, in example order; throws the first failure that is not a cancellation, else the cancellation.
  */
-export async function runParts<T>(
-  runs: Array<(signal: AbortSignal, onProgress: (done: number) => void) => Promise<T>>,
+export async function runSplit<T>(
+  whole: ExampleRange,
+  unit: number,
+  own: (range: OpenRange, signal: AbortSignal, onProgress: (done: number) => void) => Promise<T>,
+  start: Array<(signal: AbortSignal, onProgress: (done: number) => void) => StartedPart<T>>,
   outer?: AbortSignal,
   onProgress?: (done: number) => void,
 ): Promise<T[]> {
@@ -110,21 +134,44 @@ export async function runParts<T>(
   const stop = () => ac.abort();
   if (outer?.aborted) ac.abort();
   else outer?.addEventListener('abort', stop, { once: true });
-  const done = runs.map(() => 0);
+  const done = [0, ...start.map(() => 0)];
   const report = (i: number, n: number) => {
     done[i] = n;
     onProgress?.(done.reduce((a, b) => a + b, 0));
   };
+  const mine: OpenRange = { ...whole, next: whole.start };
+  const failed = <R>(p: Promise<R>): Promise<R> => p.catch((err: unknown) => {
+    ac.abort();
+    throw err;
+  });
   try {
-    const settled = await Promise.allSettled(runs.map((run, i) => run(ac.signal, (n) => report(i, n)).catch((err: unknown) => {
-      ac.abort();
-      throw err;
-    })));
+    const others = start.map((open, i) => open(ac.signal, (n) => report(i + 1, n)));
+    // Made once, when every extra engine is open: the rest of the caller's run, cut into one run per engine.
+    const split = Promise.all(others.map((o) => o.ready)).then(() => {
+      const runs = splitRange({ start: mine.next, end: mine.end }, unit, others.length + 1);
+      if (runs[0]) mine.end = runs[0].end;
+      return runs.slice(1);
+    });
+    const settled = await Promise.allSettled([
+      failed(own(mine, ac.signal, (n) => report(0, n))),
+      ...others.map((o, i) => failed(split.then(
+        (runs) => o.run(runs[i] ?? null),
+        // Another part could not open: this one is told it has nothing, so it closes (its own failure, if any, wins).
+        async (err: unknown) => {
+          await o.ready.catch((own: unknown) => { throw own; });
+          await o.run(null);
+          throw err;
+        },
+      ))),
+    ]);
     throwIfAborted(outer);
     const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     const cancelled = (e: unknown) => e instanceof SoftMoeError && e.code === 'E_CANCELLED';
     if (failures.length > 0) throw failures.find((e) => !cancelled(e)) ?? failures[0];
-    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+    return settled.flatMap((r) => {
+      const v = (r as PromiseFulfilledResult<T | null>).value;
+      return v === null ? [] : [v];
+    });
   } finally {
     outer?.removeEventListener('abort', stop);
   }

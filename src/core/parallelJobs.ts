@@ -1,6 +1,7 @@
 /**
  * What one part of a parallel analysis or evaluation computes, in whatever thread runs it (src/pool/poolWorker.ts): its own
- * engine (through openEngine, on the caller's tfjs backend), its own dataset reader, and the work on its examples.
+ * engine (through openEngine, on the caller's tfjs backend), its own dataset reader, and — once handed its examples
+ * (parallel.ts, runSplit) — the work on them.
  */
 import { analyzePart } from './analysis/analyze';
 import type { AnalysisPartial } from './analysis/partial';
@@ -9,33 +10,46 @@ import type { Engine } from './engine/engine';
 import { openEngine } from './engine/openEngine';
 import { openDatasetForModel } from './engine/openDatasetForModel';
 import { evaluateCounts } from './engine/evaluate';
-import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, PartHooks, PartSource } from './parallel';
+import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, ExampleRange, PartHooks, PartSource, StartedPart } from './parallel';
 
-/** `work` on the part's own engine and dataset, both closed afterwards. */
-async function onOwnEngine<T>(job: PartSource, hooks: PartHooks, work: (engine: Engine, dataset: Dataset) => Promise<T>): Promise<T> {
-  const { engine } = await openEngine(job.checkpoint, { engine: 'tfjs', backend: job.backend, ...(hooks.signal ? { signal: hooks.signal } : {}) });
-  try {
-    const dataset = await openDatasetForModel(job.dataset, engine.info, { split: job.split, limit: job.limit });
+/** Opens the part's own engine and dataset at once; `run` does `work` on its examples, then closes both. */
+function onOwnEngine<T>(job: PartSource, hooks: PartHooks, work: (engine: Engine, dataset: Dataset, range: ExampleRange) => Promise<T>): StartedPart<T> {
+  const opened = (async () => {
+    const { engine } = await openEngine(job.checkpoint, { engine: 'tfjs', backend: job.backend, ...(hooks.signal ? { signal: hooks.signal } : {}) });
     try {
-      return await work(engine, dataset);
-    } finally {
-      await dataset.close();
+      return { engine, dataset: await openDatasetForModel(job.dataset, engine.info, { split: job.split, limit: job.limit }) };
+    } catch (err) {
+      await engine.dispose();
+      throw err;
     }
-  } finally {
-    await engine.dispose();
-  }
+  })();
+  return {
+    ready: opened.then(() => undefined),
+    run: async (range) => {
+      const { engine, dataset } = await opened;
+      try {
+        return range ? await work(engine, dataset, range) : null;
+      } finally {
+        try {
+          await dataset.close();
+        } finally {
+          await engine.dispose();
+        }
+      }
+    },
+  };
 }
 
-export function runAnalyzePart(job: AnalyzePartJob, hooks: PartHooks = {}): Promise<AnalysisPartial> {
-  return onOwnEngine(job, hooks, (engine, dataset) => analyzePart(engine, dataset, { ...job.options, limit: job.limit, range: job.range }, {
+export function runAnalyzePart(job: AnalyzePartJob, hooks: PartHooks = {}): StartedPart<AnalysisPartial> {
+  return onOwnEngine(job, hooks, (engine, dataset, range) => analyzePart(engine, dataset, { ...job.options, limit: job.limit, range }, {
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     onProgress: (p) => hooks.onProgress?.(p.done),
   }));
 }
 
-export function runEvaluatePart(job: EvaluatePartJob, hooks: PartHooks = {}): Promise<EvalCounts> {
-  return onOwnEngine(job, hooks, (engine, dataset) => evaluateCounts(engine, dataset, {
-    batchSize: job.batchSize, range: job.range,
+export function runEvaluatePart(job: EvaluatePartJob, hooks: PartHooks = {}): StartedPart<EvalCounts> {
+  return onOwnEngine(job, hooks, (engine, dataset, range) => evaluateCounts(engine, dataset, {
+    batchSize: job.batchSize, range,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     onProgress: (done) => hooks.onProgress?.(done),
   }));

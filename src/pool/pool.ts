@@ -1,7 +1,9 @@
 /**
  * Worker threads for the parts of a parallel analysis or evaluation (the core's `PartRunner`, src/core/parallel.ts): one thread
- * per part, each with its own engine (its own tfjs wasm instance), so the single-threaded wasm backend uses every
- * core. Used by the CLI and by the extension's analysis worker.
+ * per part, each with its own engine (its own tfjs wasm instance or ONNX Runtime session), so single-threaded
+ * backends use every core. A thread opens its engine and dataset, says it is ready, and computes the examples it
+ * is then handed (runSplit makes the split once every part is ready). Used by the CLI and by the extension's
+ * analysis worker.
  *
  * Bundled, a part runs dist/poolWorker.js beside the bundle; from source (tests, `tsx`), src/pool/poolWorker.ts
  * through tsx. Cancelling aborts the part, which stops at its next check (between batches and chunks of passes) and
@@ -16,9 +18,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisPartial } from '../core/analysis/partial';
 import { SoftMoeError, cancelledError } from '../core/errors';
-import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, PartHooks, PartRunner } from '../core/parallel';
+import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, ExampleRange, PartHooks, PartRunner, StartedPart } from '../core/parallel';
 import { STOP_BACKSTOP_MS } from '../core/protocol/workerProtocol';
-import type { PoolMessage, PoolRequest } from './messages';
+import type { PoolCommand, PoolMessage, PoolRequest } from './messages';
 
 /**
  * How to start a part's thread: the bundle's dist/poolWorker.js beside this module, or — from source (tests, tsx) —
@@ -36,11 +38,21 @@ function workerEntry(): { code: string; eval: boolean } {
   throw new SoftMoeError('E_INTERNAL', `Internal error: the worker script poolWorker.js is missing beside ${here}.`);
 }
 
-function runPart<T>(request: PoolRequest, hooks: PartHooks): Promise<T> {
+/**
+ * One part in a thread of its own: `ready` once the worker has opened its engine and dataset, `run` hands it its
+ * examples and settles with what it posts. The thread is ended once the part has settled (ready rejecting included).
+ */
+function startPart<T>(request: PoolRequest, hooks: PartHooks): StartedPart<T> {
   const entry = workerEntry();
-  return new Promise<T>((resolve, reject) => {
+  let onReady: () => void = () => undefined;
+  let onNotReady: (err: unknown) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = resolve;
+    onNotReady = reject;
+  });
+  const worker = new Worker(entry.code, { eval: entry.eval, workerData: request, stdout: false, stderr: false });
+  const result = new Promise<T | null>((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(entry.code, { eval: entry.eval, workerData: request, stdout: false, stderr: false });
     let grace: ReturnType<typeof setTimeout> | undefined;
     const finish = (fn: () => void) => {
       if (settled) return;
@@ -50,27 +62,41 @@ function runPart<T>(request: PoolRequest, hooks: PartHooks): Promise<T> {
       fn();
       void worker.terminate();
     };
+    const fail = (err: SoftMoeError) => finish(() => {
+      onNotReady(err);
+      reject(err);
+    });
     const onAbort = () => {
-      worker.postMessage({ type: 'cancel' });
-      grace = setTimeout(() => finish(() => reject(cancelledError())), STOP_BACKSTOP_MS);
+      worker.postMessage({ type: 'cancel' } satisfies PoolCommand);
+      grace = setTimeout(() => fail(cancelledError()), STOP_BACKSTOP_MS);
     };
     if (hooks.signal?.aborted) onAbort();
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: PoolMessage) => {
-      if (m.type === 'progress') hooks.onProgress?.(m.done);
-      else if (m.type === 'result') finish(() => resolve(m.value as T));
-      else finish(() => reject(new SoftMoeError(m.code, m.message)));
+      if (m.type === 'ready') onReady();
+      else if (m.type === 'progress') hooks.onProgress?.(m.done);
+      else if (m.type === 'result') finish(() => resolve(m.value as T | null));
+      else fail(new SoftMoeError(m.code, m.message));
     });
-    worker.on('error', (err) => finish(() => reject(new SoftMoeError('E_INTERNAL', `A worker thread failed: ${err.message}`, { cause: err }))));
-    worker.on('exit', (code) => finish(() => reject(new SoftMoeError('E_INTERNAL', `A worker thread stopped (exit code ${code}) before its part was done.`))));
+    worker.on('error', (err) => fail(new SoftMoeError('E_INTERNAL', `A worker thread failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => fail(new SoftMoeError('E_INTERNAL', `A worker thread stopped (exit code ${code}) before its part was done.`)));
   });
+  // Whoever holds the part awaits `ready` and then `run`; a part that fails before it is run is reported by `ready`.
+  result.catch(() => undefined);
+  return {
+    ready,
+    run: (range: ExampleRange | null) => {
+      worker.postMessage({ type: 'range', range } satisfies PoolCommand);
+      return result;
+    },
+  };
 }
 
 /** A part runner with `cores − 1` extra engines (the caller's own engine computes the first part). */
 export function createPool(cores = availableParallelism()): PartRunner {
   return {
     extra: Math.max(0, cores - 1),
-    analyze: (job: AnalyzePartJob, hooks: PartHooks = {}) => runPart<AnalysisPartial>({ kind: 'analyze', job }, hooks),
-    evaluate: (job: EvaluatePartJob, hooks: PartHooks = {}) => runPart<EvalCounts>({ kind: 'evaluate', job }, hooks),
+    analyze: (job: AnalyzePartJob, hooks: PartHooks = {}) => startPart<AnalysisPartial>({ kind: 'analyze', job }, hooks),
+    evaluate: (job: EvaluatePartJob, hooks: PartHooks = {}) => startPart<EvalCounts>({ kind: 'evaluate', job }, hooks),
   };
 }

@@ -77,6 +77,8 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
   const tmp = new Float64Array(n);
   const share = new Float64Array(n);
   const ascending = new Float64Array(n);
+  /** This batch's selection counts [K, c, n], added to the layer's at the end. */
+  const chosen = new Int32Array(K * c * n);
   for (let i = 0; i < b; i++) {
     const y = labels[i] as number;
     let total = 0;
@@ -103,9 +105,11 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
     for (let ki = 0; ki < K; ki++) {
       const so = (ki * b + i) * n;
       const co = (ki * c + y) * n;
-      for (let e = 0; e < n; e++) if (selected[so + e]) ls.classExpertSelected[co + e] = (ls.classExpertSelected[co + e] as number) + 1;
+      for (let e = 0; e < n; e++) chosen[co + e] = (chosen[co + e] as number) + (selected[so + e] as number);
     }
   }
+  const ces = ls.classExpertSelected;
+  for (let j = 0; j < chosen.length; j++) ces[j] = (ces[j] as number) + (chosen[j] as number);
   addExactVector(ls.classExpertMass, cem);
   addExactVector(ls.load, load);
   addExactVector(ls.dispatchLoad, dload);

@@ -8,6 +8,7 @@
  */
 import { checkDatasetFitsModel } from '../data/checkDatasetFitsModel';
 import type { Dataset } from '../data/types';
+import { readAhead } from '../data/readAhead';
 import type { Engine } from '../engine/engine';
 import { SoftMoeError, throwIfAborted, yieldTurn } from '../errors';
 import { SCHEMA_VERSION, type AnalysisResult } from './schema';
@@ -24,6 +25,7 @@ import { finalizeResult } from './finalize';
 import { calibrateGlobal, type CalibrationData } from './calibrate';
 import { unsupportedSelectors } from './selectorSupport';
 import type { SampleRecord } from './schema';
+import type { OpenRange } from '../parallel';
 
 export interface AnalyzeProgress {
   /** Examples of this run (or shard) done, and in all. */
@@ -38,6 +40,11 @@ export interface AnalyzeHooks {
   onCalibrationProgress?: (done: number, total: number) => void;
   /** Cancels between batches and between forward passes (within a second); rejects with E_CANCELLED. */
   signal?: AbortSignal;
+  /**
+   * The examples of this part when engines that start later may take its tail (parallel.ts, runSplit): computed from
+   * its start, `next` kept at the end of the batch begun, stopping at `end` as it is then. Replaces options.range.
+   */
+  openRange?: OpenRange;
 }
 
 /** Analyse the whole dataset and return the result. */
@@ -101,9 +108,10 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
     numClasses: C, numExperts: n, dim: layers.map((l) => l.outDim ?? l.dim), numLayers: layers.length, ks: opts.ks, drops: opts.drops,
     counted: opts.counted, trials: opts.trials > 0 ? opts.trials : null, oracle: opts.selectors.includes('oracle'),
   });
-  const range = options.range ?? shardRange(dataset.numExamples, opts.batchSize, opts.shard);
+  const open = hooks.openRange;
+  const range = open ?? options.range ?? shardRange(dataset.numExamples, opts.batchSize, opts.shard);
   const unit = opts.selectors.includes('batch') ? opts.batchSize : 1;
-  if (options.range && !(range.start >= 0 && range.start <= range.end && range.end <= dataset.numExamples && range.start % unit === 0)) {
+  if ((open ?? options.range) && !(range.start >= 0 && range.start <= range.end && range.end <= dataset.numExamples && range.start % unit === 0)) {
     throw new SoftMoeError('E_INTERNAL', `Internal error: examples [${range.start}, ${range.end}) are not whole batches of ${unit} of the ${dataset.numExamples} examples.`);
   }
   const wanted = sampleIndices(dataset.numExamples, opts.samples);
@@ -112,8 +120,12 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
   const t0 = performance.now();
   let done = 0;
   if (total > 0) {
-    for await (const batch of dataset.batches(opts.batchSize, { start: range.start, end: range.end, ...(signal ? { signal } : {}) })) {
+    for await (const batch of readAhead(dataset.batches(opts.batchSize, { start: range.start, end: range.end, ...(signal ? { signal } : {}) }))) {
       throwIfAborted(signal);
+      if (open) {
+        if (batch.start >= open.end) break;
+        open.next = batch.start + batch.size;
+      }
       const labels = batch.y;
       for (let i = 0; i < batch.size; i++) {
         const y = labels[i] as number;
@@ -135,9 +147,10 @@ export async function analyzePart(engine: Engine, dataset: Dataset, options: Ana
     }
   }
   throwIfAborted(signal);
-  if (done !== total) throw new SoftMoeError('E_DATASET', `Dataset '${dataset.name}' yielded ${done} examples for [${range.start}, ${range.end}).`);
+  const end = open ? open.end : range.end;
+  if (done !== end - range.start) throw new SoftMoeError('E_DATASET', `Dataset '${dataset.name}' yielded ${done} examples for [${range.start}, ${end}).`);
   return {
-    kind: PARTIAL_KIND, head, numExperts: n, totalExamples: dataset.numExamples, range, stats, samples,
+    kind: PARTIAL_KIND, head, numExperts: n, totalExamples: dataset.numExamples, range: { start: range.start, end }, stats, samples,
     seconds: (performance.now() - t0) / 1000,
   };
 }

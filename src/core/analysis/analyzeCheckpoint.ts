@@ -23,7 +23,7 @@ import type { AnalysisPartial } from './partial';
 import type { Preprocessing } from './schema';
 import { unsupportedSelectors } from './selectorSupport';
 import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
-import { chooseEngines, runParts, splitRange, type ExampleRange, type PartRunner } from '../parallel';
+import { chooseEngines, runSplit, type PartRunner } from '../parallel';
 
 export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'range' | 'calibration' | 'expertParameters'>, EngineSelection {
   /**
@@ -181,9 +181,10 @@ export async function analyzeCheckpoint(
 }
 
 /**
- * `analyzePart` over the job's examples, split over this engine and `hooks.parts`' when that pays (parallel.ts):
- * part 0 here, the others in worker threads, combined exactly. Parts are whole batches from the range's start, so
- * every input is batched as in one run (the `batch` selector, Algorithm 2, depends on that).
+ * `analyzePart` over the job's examples, split over this engine and `hooks.parts`' when that pays (parallel.ts,
+ * runSplit): this engine starts at once, the others in worker threads take their share of what is left once they
+ * are open, and the parts combine exactly. Parts are whole batches from the range's start, so every input is
+ * batched as in one run (the `batch` selector, Algorithm 2, depends on that).
  */
 async function analyzeInParts(
   engine: Engine, dataset: Dataset, job: { checkpoint: string; dataset: string; split: 'train' | 'test'; limit: number | null; options: AnalyzeOptions },
@@ -200,9 +201,8 @@ async function analyzeInParts(
     ...(workers !== undefined ? { requested: workers } : {}), cores: runner.extra + 1, modelBytes,
     work: (whole.end - whole.start) * engine.info.parameterCount * passes,
   });
-  const ranges = splitRange(whole, opts.batchSize, engines);
-  if (ranges.length <= 1) return analyzePart(engine, dataset, job.options, hooks);
-  hooks.log?.(`analyzing examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
+  if (engines <= 1 || whole.end - whole.start <= opts.batchSize) return analyzePart(engine, dataset, job.options, hooks);
+  hooks.log?.(`analyzing examples ${whole.start}–${whole.end} on ${engines} engines at once (${engine.description.label} in each; the split is made when all are ready)`);
   const t0 = performance.now();
   const total = whole.end - whole.start;
   const report = (done: number) => {
@@ -210,12 +210,13 @@ async function analyzeInParts(
     hooks.onProgress?.({ done, total, examplesPerSecond: secs > 0 ? done / secs : 0 });
   };
   const { shard: _shard, ...partOptions } = job.options;
-  const parts = await runParts(ranges.map((range: ExampleRange, i) => (signal: AbortSignal, onProgress: (done: number) => void) => (i === 0
-    ? analyzePart(engine, dataset, { ...job.options, range }, { signal, onProgress: (p) => onProgress(p.done) })
-    : runner.analyze({ ...job, options: partOptions, backend, range }, { signal, onProgress }))), hooks.signal, report);
+  const parts = await runSplit(whole, opts.batchSize,
+    (openRange, signal, onProgress) => analyzePart(engine, dataset, job.options, { signal, openRange, onProgress: (p) => onProgress(p.done) }),
+    Array.from({ length: engines - 1 }, () => (signal: AbortSignal, onProgress: (done: number) => void) => runner.analyze({ ...job, options: partOptions, backend }, { signal, onProgress })),
+    hooks.signal, report);
   const joined = combineParts(parts, (performance.now() - t0) / 1000);
   const described = engine.description;
-  // Every output says what ran: here, several engines at once.
-  joined.head.tool.engine = { ...described, label: `${described.label}, ${ranges.length} engines at once` };
+  // Every output says what ran: here, several engines at once (unless this one was done before the others opened).
+  if (parts.length > 1) joined.head.tool.engine = { ...described, label: `${described.label}, ${parts.length} engines at once` };
   return joined;
 }

@@ -7,6 +7,7 @@ import { argmaxRows } from '../engine/argmax';
 import type { EngineBatch } from '../engine/engine';
 import { SoftMoeError } from '../errors';
 import type { BatchOutcome, DropOutcome } from './outcome';
+import type { DropMode } from './schema';
 import type { RunContext } from './context';
 import { ReadoutEvaluator, readoutBatch } from './readout';
 import { oracleBatch } from './oracle';
@@ -47,7 +48,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
     for (const sel of opts.counted) {
       const preds = new Int32Array(K * b);
       const ord = sel === 'global' ? globalOrders(ctx, drop, 0, b) : (orders[sel] as Int32Array);
-      for (let i = 0; i < b; i++) ev.predictOrder(i, ord.subarray(i * n, (i + 1) * n), drop, preds, i, b);
+      for (let i = 0; i < b; i++) ev.predictOrder(i, ord, i * n, drop, preds, i, b);
       o.counted[sel] = preds;
     }
     drops[drop] = o;
@@ -59,8 +60,7 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
     for (let i = 0; i < b; i++) {
       randomOrders(opts.seed, start + i, T, 1, n, perm);
       for (let t = 0; t < T; t++) {
-        const ord = perm.subarray(t * n, (t + 1) * n);
-        opts.drops.forEach((drop, di) => ev.predictOrder(i, ord, drop, rnd[di] as Int32Array, t * K * b + i, b));
+        for (let di = 0; di < opts.drops.length; di++) ev.predictOrder(i, perm, t * n, opts.drops[di] as DropMode, rnd[di] as Int32Array, t * K * b + i, b);
       }
     }
     opts.drops.forEach((drop, di) => ((drops[drop] as DropOutcome).random = rnd[di]));

@@ -42,24 +42,27 @@ export function readoutBatch(combine: Float32Array, pr: Float32Array, bias: Arra
   const acc = new Float64Array(c);
   const mc = m * c;
   for (let i = 0; i < b; i++) {
-    for (let t = 0; t < m; t++) {
-      const row = (i * m + t) * n;
-      for (let e = 0; e < n; e++) {
-        acc.fill(0);
-        let ms = 0;
-        const cb = (row + e) * p;
+    for (let e = 0; e < n; e++) {
+      const to = (i * n + e) * c;
+      for (let t = 0; t < m; t++) {
+        const row = (i * m + t) * n + e;
+        const cb = row * p;
         const pb = (i * n + e) * p * mc + t * c;
-        for (let s = 0; s < p; s++) {
-          const w = combine[cb + s] as number;
+        // acc = Σ_s C[t, s]·pr[s, t] in slot order (its first term assigned: 0 + x is x).
+        let w = combine[cb] as number;
+        let ms = w;
+        for (let j = 0; j < c; j++) acc[j] = w * (pr[pb + j] as number);
+        for (let s = 1; s < p; s++) {
+          w = combine[cb + s] as number;
           ms += w;
           const po = pb + s * mc;
           for (let j = 0; j < c; j++) acc[j] = (acc[j] as number) + w * (pr[po + j] as number);
         }
-        const to = (i * n + e) * c;
         for (let j = 0; j < c; j++) total[to + j] = (total[to + j] as number) + (acc[j] as number);
         if (perToken) {
-          contrib.set(acc, (row + e) * c);
-          mass[row + e] = ms;
+          const co = row * c;
+          for (let j = 0; j < c; j++) contrib[co + j] = acc[j] as number;
+          mass[row] = ms;
         }
       }
     }
@@ -128,8 +131,8 @@ export class ReadoutEvaluator {
     }
   }
 
-  /** Predictions for every k in `ks`, keeping the first k experts of `order`: out[base + kIndex]. */
-  predictOrder(i: number, order: ArrayLike<number>, drop: DropMode, out: Int32Array, base: number, stride: number): void {
+  /** Predictions for every k in `ks`, keeping the first k experts of the order at order[at..]: out[base + kIndex·stride]. */
+  predictOrder(i: number, order: ArrayLike<number>, at: number, drop: DropMode, out: Int32Array, base: number, stride: number): void {
     const { m, n, c, contrib, mass, total, bias } = this.r;
     const lg = this.logits;
     const kAt = this.kAt;
@@ -137,7 +140,7 @@ export class ReadoutEvaluator {
       // Running logits with the argmax taken in the same sweep (as argmaxAt: the first index of the largest).
       lg.set(bias);
       for (let a = 0; a < n; a++) {
-        const o = (i * n + (order[a] as number)) * c;
+        const o = (i * n + (order[at + a] as number)) * c;
         let bv = (lg[0] as number) + (total[o] as number);
         lg[0] = bv;
         let best = 0;
@@ -160,7 +163,7 @@ export class ReadoutEvaluator {
     num.fill(0);
     den.fill(0);
     for (let a = 0; a < n; a++) {
-      const e = order[a] as number;
+      const e = order[at + a] as number;
       for (let t = 0; t < m; t++) {
         den[t] = (den[t] as number) + (mass[(i * m + t) * n + e] as number);
         const o = ((i * m + t) * n + e) * c;

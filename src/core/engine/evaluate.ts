@@ -5,10 +5,11 @@
  */
 import { checkDatasetFitsModel } from '../data/checkDatasetFitsModel';
 import type { Dataset } from '../data/types';
+import { readAhead } from '../data/readAhead';
 import { SoftMoeError, throwIfAborted } from '../errors';
 import type { Engine } from './engine';
 import { isBuiltInBackend } from './backendName';
-import { chooseEngines, runParts, splitRange, type EvalCounts, type ExampleRange, type PartRunner } from '../parallel';
+import { chooseEngines, runSplit, type EvalCounts, type ExampleRange, type OpenRange, type PartRunner } from '../parallel';
 
 export interface EvaluateOptions {
   /** Default 256. */
@@ -73,23 +74,31 @@ export async function evaluate(engine: Engine, dataset: Dataset, opts: EvaluateO
     examplesPerSecond: seconds > 0 ? done / seconds : 0,
     backend: engine.description.backend,
     // Every output says what ran: here, possibly several engines at once.
-    engine: split ? `${engine.description.label}, ${split.engines} engines at once` : engine.description.label,
+    engine: split && split.engines > 1 ? `${engine.description.label}, ${split.engines} engines at once` : engine.description.label,
     batchSize,
   };
 }
 
-/** The evaluation loop over the examples of `opts.range` (default all): per-class support and correct predictions. */
-export async function evaluateCounts(engine: Engine, dataset: Dataset, opts: Omit<EvaluateOptions, 'parts'> = {}): Promise<EvalCounts> {
+/**
+ * The evaluation loop over the examples of `opts.range` (default all): per-class support and correct predictions.
+ * `opts.openRange` instead: the caller's part of a split (parallel.ts, runSplit), whose end may move down.
+ */
+export async function evaluateCounts(engine: Engine, dataset: Dataset, opts: Omit<EvaluateOptions, 'parts'> & { openRange?: OpenRange } = {}): Promise<EvalCounts> {
   const batchSize = opts.batchSize ?? 256;
   const classes = engine.info.numClasses;
   const support = new Array<number>(classes).fill(0);
   const hits = new Array<number>(classes).fill(0);
-  const range = opts.range ?? { start: 0, end: dataset.numExamples };
+  const open = opts.openRange;
+  const range = open ?? opts.range ?? { start: 0, end: dataset.numExamples };
   const total = range.end - range.start;
   let done = 0;
   throwIfAborted(opts.signal);
-  for await (const batch of dataset.batches(batchSize, { start: range.start, end: range.end, ...(opts.signal ? { signal: opts.signal } : {}) })) {
+  for await (const batch of readAhead(dataset.batches(batchSize, { start: range.start, end: range.end, ...(opts.signal ? { signal: opts.signal } : {}) }))) {
     throwIfAborted(opts.signal);
+    if (open) {
+      if (batch.start >= open.end) break;
+      open.next = batch.start + batch.size;
+    }
     const eb = await engine.begin(batch.x, batch.size, opts.signal);
     let p: Int32Array;
     try {
@@ -112,9 +121,9 @@ export async function evaluateCounts(engine: Engine, dataset: Dataset, opts: Omi
 }
 
 /**
- * The examples split over this engine and `opts.parts`' runner when that pays (parallel.ts): part 0 here, the
- * others in worker threads, counts added. Undefined when one engine does it all (no runner, another engine kind, or
- * a job too small).
+ * The examples split over this engine and `opts.parts`' runner when that pays (parallel.ts, runSplit): this engine
+ * starts at once, the worker threads take their share of what is left once they are open, counts added. Undefined
+ * when one engine does it all (no runner, another engine kind, or a job too small).
  */
 async function evaluateInParts(engine: Engine, dataset: Dataset, opts: EvaluateOptions & { batchSize: number }): Promise<{ counts: EvalCounts; engines: number } | undefined> {
   const parts = opts.parts;
@@ -125,17 +134,15 @@ async function evaluateInParts(engine: Engine, dataset: Dataset, opts: EvaluateO
     ...(parts.workers !== undefined ? { requested: parts.workers } : {}), cores: parts.runner.extra + 1, modelBytes: parts.modelBytes,
     work: (whole.end - whole.start) * engine.info.parameterCount,
   });
-  const ranges = splitRange(whole, opts.batchSize, engines);
-  if (ranges.length <= 1) return undefined;
-  parts.log?.(`evaluating examples ${whole.start}–${whole.end} in ${ranges.length} parts at once (${engine.description.label} in each)`);
+  if (engines <= 1 || whole.end - whole.start <= opts.batchSize) return undefined;
+  parts.log?.(`evaluating examples ${whole.start}–${whole.end} on ${engines} engines at once (${engine.description.label} in each; the split is made when all are ready)`);
   const total = whole.end - whole.start;
-  const counts = await runParts(ranges.map((range, i) => (signal: AbortSignal, onProgress: (done: number) => void) => (i === 0
-    ? evaluateCounts(engine, dataset, { batchSize: opts.batchSize, range, signal, onProgress })
-    : parts.runner.evaluate(
-      { checkpoint: parts.checkpoint, dataset: parts.dataset, split: parts.split, limit: parts.limit, backend, range, batchSize: opts.batchSize },
-      { signal, onProgress },
-    ))), opts.signal, (done) => opts.onProgress?.(done, total));
-  return { counts: addCounts(counts), engines: ranges.length };
+  const job = { checkpoint: parts.checkpoint, dataset: parts.dataset, split: parts.split, limit: parts.limit, backend, batchSize: opts.batchSize };
+  const counts = await runSplit(whole, opts.batchSize,
+    (openRange, signal, onProgress) => evaluateCounts(engine, dataset, { batchSize: opts.batchSize, openRange, signal, onProgress }),
+    Array.from({ length: engines - 1 }, () => (signal: AbortSignal, onProgress: (done: number) => void) => parts.runner.evaluate(job, { signal, onProgress })),
+    opts.signal, (done) => opts.onProgress?.(done, total));
+  return { counts: addCounts(counts), engines: counts.length };
 }
 
 /** Parts' counts added. */
