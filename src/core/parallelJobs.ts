@@ -15,7 +15,8 @@ import type { AnalyzePartJob, EvalCounts, EvaluatePartJob, ExampleRange, PartHoo
 /** Opens the part's own engine and dataset at once; `run` does `work` on its examples, then closes both. */
 function onOwnEngine<T>(job: PartSource, hooks: PartHooks, work: (engine: Engine, dataset: Dataset, range: ExampleRange) => Promise<T>): StartedPart<T> {
   const opened = (async () => {
-    const { engine } = await openEngine(job.checkpoint, { engine: 'tfjs', backend: job.backend, ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    // The caller's engine has run this model on this backend already: no probe here (openEngine's `probed`).
+    const { engine } = await openEngine(job.checkpoint, { engine: 'tfjs', backend: job.backend, probed: true, ...(hooks.signal ? { signal: hooks.signal } : {}) });
     try {
       return { engine, dataset: await openDatasetForModel(job.dataset, engine.info, { split: job.split, limit: job.limit }) };
     } catch (err) {

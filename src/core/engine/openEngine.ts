@@ -89,6 +89,11 @@ export interface OpenEngineOptions extends EngineSelection {
   log?: (line: string) => void;
   /** Cancels starting the engine. */
   signal?: AbortSignal;
+  /**
+   * This model already ran on this backend in this job (a part of a split: the caller's engine was probed), so the
+   * onnx backend compiles each graph when it is first used instead of probing every graph up front.
+   */
+  probed?: boolean;
 }
 
 /** What the result records about the checkpoint a model came from. */
@@ -130,7 +135,7 @@ export async function openEngine(checkpointPath: string, opts: OpenEngineOptions
       const model = await modelFromCheckpoint(source, sidecars).catch((err: unknown) => {
         throw withTorchHint(err, sidecars);
       });
-      engine = await builtInEngine(model, backend, opts.log, { checkWasm: () => checkFitsWasm(ckpt) });
+      engine = await builtInEngine(model, backend, opts.log, { checkWasm: () => checkFitsWasm(ckpt), ...(opts.probed ? { probed: true } : {}) });
     }
     return { engine, checkpoint: { path, name: basename(path), format: ckpt.format, fileSize: ckpt.fileSize }, sidecars };
   } finally {
@@ -164,12 +169,16 @@ export function executorFor(backend: BackendName): Executor {
  */
 export async function builtInEngine(
   model: SoftMoeModel, backend: BackendName, log?: (line: string) => void,
-  opts: { ownsModel?: boolean; /** Throws when the model cannot run on wasm (wasmMemory.ts), before falling back to it. */ checkWasm?: () => void } = {},
+  opts: {
+    ownsModel?: boolean;
+    /** Throws when the model cannot run on wasm (wasmMemory.ts), before falling back to it. */ checkWasm?: () => void;
+    /** Skip the probe (OpenEngineOptions.probed). */ probed?: boolean;
+  } = {},
 ): Promise<Engine> {
-  const { checkWasm, ...engineOpts } = opts;
+  const { checkWasm, probed, ...engineOpts } = opts;
   const exec = executorFor(backend);
   const engine = createTfjsEngine(model, { ...engineOpts, executor: exec });
-  if (backend !== 'onnx') return engine;
+  if (backend !== 'onnx' || probed) return engine;
   try {
     await probeEngine(engine);
     return engine;
