@@ -3,7 +3,7 @@
  * float64 totals added to exact sums for routing and specialisation (so the order of batches and shards is moot).
  */
 import type { DropMode } from './schema';
-import type { BatchOutcome } from './outcome';
+import type { BatchOutcome, Selection } from './outcome';
 import type { ResolvedOptions } from './options';
 import { addExact, addExactVector } from './exactSum';
 import { dispatchScores, softmaxShares, type LayerArrays } from './scores';
@@ -57,7 +57,7 @@ export function accumulateBatch(stats: AnalysisStats, out: BatchOutcome, labels:
       }
     }
   }
-  out.layers.forEach((a, l) => accumulateLayer(stats.layers[l] as LayerStats, a, out.scores[l] as Float64Array, out.selected[l] as Uint8Array, labels, K, numClasses));
+  out.layers.forEach((a, l) => accumulateLayer(stats.layers[l] as LayerStats, a, out.scores[l] as Float64Array, out.selected[l] as Selection, labels, opts.ks, numClasses));
 }
 
 function countCorrect(preds: Int32Array, base: number, labels: Int32Array, b: number): number {
@@ -66,7 +66,7 @@ function countCorrect(preds: Int32Array, base: number, labels: Int32Array, b: nu
   return c;
 }
 
-function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, selected: Uint8Array, labels: Int32Array, K: number, c: number): void {
+function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, selected: Selection, labels: Int32Array, ks: number[], c: number): void {
   const { b, m, n, p, d, combine } = a;
   const cem = new Float64Array(c * n);
   const load = new Float64Array(n);
@@ -77,8 +77,7 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
   const tmp = new Float64Array(n);
   const share = new Float64Array(n);
   const ascending = new Float64Array(n);
-  /** This batch's selection counts [K, c, n], added to the layer's at the end. */
-  const chosen = new Int32Array(K * c * n);
+  const sel = selectionCounter(selected, ks, b, n, c);
   for (let i = 0; i < b; i++) {
     const y = labels[i] as number;
     let total = 0;
@@ -102,14 +101,9 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
         if (w > 0) entropy -= w * Math.log(w);
       }
     }
-    for (let ki = 0; ki < K; ki++) {
-      const so = (ki * b + i) * n;
-      const co = (ki * c + y) * n;
-      for (let e = 0; e < n; e++) chosen[co + e] = (chosen[co + e] as number) + (selected[so + e] as number);
-    }
+    sel.add(i, y);
   }
-  const ces = ls.classExpertSelected;
-  for (let j = 0; j < chosen.length; j++) ces[j] = (ces[j] as number) + (chosen[j] as number);
+  sel.addTo(ls.classExpertSelected);
   addExactVector(ls.classExpertMass, cem);
   addExactVector(ls.load, load);
   addExactVector(ls.dispatchLoad, dload);
@@ -134,4 +128,57 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
     addExactVector(ls.outputSum, a.outputSum);
     ls.outputCount += b * p;
   }
+}
+
+/**
+ * Counts how often each expert was kept, per k and class (classExpertSelected [ks × c × n]), from a Selection's
+ * prefixes in O(n) per input and row rather than O(ks × n): the expert at position a of a row's order is kept by
+ * every k of that row above a — a suffix of the row's ks in ascending order — so one count is added where that
+ * suffix starts and summed up the row's ks at the end.
+ */
+function selectionCounter(selected: Selection, ks: number[], b: number, n: number, c: number) {
+  const R = selected.orders.length / (b * n);
+  const byRow: number[][] = Array.from({ length: R }, () => []);
+  ks.forEach((_, ki) => (byRow[selected.rows[ki] as number] as number[]).push(ki));
+  for (const kis of byRow) kis.sort((x, y) => (ks[x] as number) - (ks[y] as number));
+  const base: number[] = [];
+  let size = 0;
+  for (const kis of byRow) {
+    base.push(size);
+    size += kis.length * c * n;
+  }
+  /** [row][position in the row's ks][class][expert]: kept from that k upwards. */
+  const starts = new Int32Array(size);
+  const orders = selected.orders;
+  return {
+    add(i: number, y: number): void {
+      for (let r = 0; r < R; r++) {
+        const kis = byRow[r] as number[];
+        const len = kis.length;
+        if (len === 0) continue;
+        const rb = (base[r] as number) + y * n;
+        const o = (r * b + i) * n;
+        let j = 0;
+        for (let a = 0; a < n; a++) {
+          while (j < len && (ks[kis[j] as number] as number) <= a) j++;
+          if (j === len) break;
+          const at = rb + j * c * n + (orders[o + a] as number);
+          starts[at] = (starts[at] as number) + 1;
+        }
+      }
+    },
+    addTo(out: number[]): void {
+      for (let r = 0; r < R; r++) {
+        const kis = byRow[r] as number[];
+        for (let ye = 0; ye < c * n; ye++) {
+          let kept = 0;
+          for (let j = 0; j < kis.length; j++) {
+            kept += starts[(base[r] as number) + j * c * n + ye] as number;
+            const at = (kis[j] as number) * c * n + ye;
+            out[at] = (out[at] as number) + kept;
+          }
+        }
+      }
+    },
+  };
 }

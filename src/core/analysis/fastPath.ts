@@ -12,7 +12,7 @@ import type { RunContext } from './context';
 import { ReadoutEvaluator, readoutBatch } from './readout';
 import { oracleBatch } from './oracle';
 import { globalOrders } from './globalSelection';
-import { heuristicScores, markSelected, selectorOrders } from './selectors';
+import { heuristicScores, selectorOrders } from './selectors';
 import { randomOrders } from './subsets';
 import { selectorSpec, type CountedSelector } from './selectorRegistry';
 
@@ -72,8 +72,8 @@ export async function fastBatch(ctx: RunContext, batch: EngineBatch, labels: Int
       d.oracle = oracleBatch(rb, ev, ks, labels, start, opts.seed, opts.oracleBudget, drop, counted);
     }
   }
-  const selected = new Uint8Array(K * b * n);
-  ks.forEach((k, ki) => markSelected(selected, orders.heuristic as Int32Array, b, n, k, ki));
+  // The heuristic's k-subsets are the prefixes of its one order.
+  const selected = { orders: orders.heuristic as Int32Array, rows: new Int32Array(K) };
   return { b, fullPred, drops, selected: [selected], layers: [arrays], scores: [scores] };
 }
 

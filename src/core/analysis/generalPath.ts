@@ -9,10 +9,10 @@
 import { argmaxRows } from '../engine/argmax';
 import type { EngineBatch, LayerTrace } from '../engine/engine';
 import { SoftMoeError, yieldTurn } from '../errors';
-import type { BatchOutcome, DropOutcome } from './outcome';
+import type { BatchOutcome, DropOutcome, Selection } from './outcome';
 import type { RunContext } from './context';
 import { sliceRows } from './scores';
-import { heuristicScores, markSelected, selectorOrders } from './selectors';
+import { heuristicScores, selectorOrders } from './selectors';
 import { randomOrders, writeMask } from './subsets';
 import { selectorSpec, type CountedSelector } from './selectorRegistry';
 import { globalOrders } from './globalSelection';
@@ -32,28 +32,35 @@ export async function generalBatch(ctx: RunContext, batch: EngineBatch, start: n
   const layers = full.layers;
   if (layers.length !== L) throw new SoftMoeError('E_INTERNAL', `Internal error: the engine returned ${layers.length} traces for ${L} MoE layers.`);
   const scores = layers.map(heuristicScores);
-  const selected = layers.map(() => new Uint8Array(K * b * n));
   /** The k values that need a masked pass (k = n is the full model), with their index in `ks`. */
   const passes = ks.flatMap((k, ki) => (k < n ? [{ k, ki }] : []));
   const fullKs = ks.flatMap((k, ki) => (k === n ? [ki] : []));
   const P = passes.length;
+  // The heuristic's choices: with one layer, prefixes of its order on the full trace (row 0, every k); with several,
+  // each pass ranks every layer on its own masked upstream (row j = pass j). k = n keeps every expert, any row.
+  const heuristicOrder = selectorOrders('heuristic', layers[0] as LayerTrace);
+  const selected: Selection[] = layers.map(() => {
+    if (L === 1) return { orders: heuristicOrder, rows: new Int32Array(K) };
+    const orders = new Int32Array(Math.max(1, P) * b * n);
+    if (P === 0) orders.set(heuristicOrder);
+    const rows = new Int32Array(K);
+    passes.forEach(({ ki }, j) => (rows[ki] = j));
+    return { orders, rows };
+  });
 
   const drops: BatchOutcome['drops'] = {};
   for (const [di, drop] of opts.drops.entries()) {
     const o: DropOutcome = { counted: {} };
     for (const sel of opts.counted) {
       const preds = new Int32Array(K * b);
-      const record = sel === 'heuristic' && di === 0;
-      for (const ki of fullKs) {
-        preds.set(fullPred, ki * b);
-        if (record) for (const s of selected) s.fill(1, ki * b * n, (ki + 1) * b * n);
-      }
+      const record = sel === 'heuristic' && di === 0 && L > 1;
+      for (const ki of fullKs) preds.set(fullPred, ki * b);
       if (P > 0) {
         const got = sel === 'global'
           // One fixed subset per layer for every input (chosen on the calibration split).
           ? await batch.run({ drop, count: P, masks: Array.from({ length: L }, (_, l) => subsetMasks(globalOrders(ctx, drop, l, b), passes, b, n)) })
           : L === 1
-            ? await batch.run({ drop, count: P, masks: [subsetMasks(selectorOrders(sel, layers[0] as LayerTrace), passes, b, n, record ? selected[0] : undefined)] })
+            ? await batch.run({ drop, count: P, masks: [subsetMasks(sel === 'heuristic' ? heuristicOrder : selectorOrders(sel, layers[0] as LayerTrace), passes, b, n)] })
             : await selectingRun(batch, sel, drop, passes, b, n, L, record ? selected : undefined);
         passes.forEach(({ ki }, j) => preds.set(got.subarray(j * b, (j + 1) * b), ki * b));
       }
@@ -92,19 +99,16 @@ export async function generalBatch(ctx: RunContext, batch: EngineBatch, start: n
 }
 
 /** Keep masks [passes, b, n]: pass j keeps the first passes[j].k experts of each input's order. */
-function subsetMasks(orders: Int32Array, passes: Array<{ k: number; ki: number }>, b: number, n: number, selected?: Uint8Array): Uint8Array {
+function subsetMasks(orders: Int32Array, passes: Array<{ k: number; ki: number }>, b: number, n: number): Uint8Array {
   const mask = new Uint8Array(passes.length * b * n);
-  passes.forEach(({ k, ki }, j) => {
-    writeMask(mask, j * b, orders, b, n, k);
-    if (selected) markSelected(selected, orders, b, n, k, ki);
-  });
+  passes.forEach(({ k }, j) => writeMask(mask, j * b, orders, b, n, k));
   return mask;
 }
 
 /** One pass per k in which every MoE layer ranks its experts from its own routing on the masked upstream. */
 async function selectingRun(
   batch: EngineBatch, sel: CountedSelector, drop: 'zero' | 'renorm', passes: Array<{ k: number; ki: number }>,
-  b: number, n: number, L: number, selected?: Uint8Array[],
+  b: number, n: number, L: number, selected?: Selection[],
 ): Promise<Int32Array> {
   const seen = new Set<number>();
   const got = await batch.runSelecting({
@@ -121,8 +125,8 @@ async function selectingRun(
         // Rank per pass: Algorithm 2 (`batch`) sums over the inputs of one pass, never across passes.
         const ord = selectorOrders(sel, sliceRows(routing, j * b, b));
         writeMask(mask, j * b, ord, b, n, pass.k);
-        const s = selected?.[layer];
-        if (s) markSelected(s, ord, b, n, pass.k, pass.ki);
+        // The heuristic's choice at this layer in this pass: row firstPass + j of its Selection.
+        selected?.[layer]?.orders.set(ord, (firstPass + j) * b * n);
       }
       return mask;
     },

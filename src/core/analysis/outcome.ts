@@ -16,13 +16,25 @@ export interface DropOutcome {
   oracle?: OracleBatch;
 }
 
+/**
+ * Which experts a selector kept at one MoE layer for each k of `ks`: for k = ks[ki], the first k experts of each
+ * input's order in row rows[ki] of `orders` (one row serves every k when the order does not depend on k — one MoE
+ * layer — and a row per pass when each pass ranks the layer on its own masked upstream).
+ */
+export interface Selection {
+  /** [rows × b × n]: a permutation of the experts per row and input. */
+  orders: Int32Array;
+  /** [ks]: the row each k keeps a prefix of. */
+  rows: Int32Array;
+}
+
 export interface BatchOutcome {
   b: number;
   /** Full-model predictions [b]. */
   fullPred: Int32Array;
   drops: Partial<Record<DropMode, DropOutcome>>;
-  /** Per MoE layer: 1 where the heuristic kept the expert (first drop mode) [ks × b × n]. */
-  selected: Uint8Array[];
+  /** Per MoE layer: which experts the heuristic kept at each k (first drop mode). */
+  selected: Selection[];
   /** Per MoE layer: the full model's routing arrays. */
   layers: LayerArrays[];
   /** Per MoE layer: heuristic scores of the full model (combine mass per expert) [b × n]. */

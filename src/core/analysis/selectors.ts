@@ -63,10 +63,3 @@ export function heuristicScores(a: LayerArrays): Float64Array {
   for (let i = 0; i < a.b; i++) combineScores(a, i, out.subarray(i * a.n, (i + 1) * a.n));
   return out;
 }
-
-/** Mark the first k experts of each order as selected: selected[(kIndex·b + i)·n + e] = 1. */
-export function markSelected(selected: Uint8Array, orders: Int32Array, b: number, n: number, k: number, kIndex: number): void {
-  for (let i = 0; i < b; i++) {
-    for (let a = 0; a < k; a++) selected[(kIndex * b + i) * n + (orders[i * n + a] as number)] = 1;
-  }
-}
