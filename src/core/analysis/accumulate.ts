@@ -136,7 +136,7 @@ function accumulateLayer(ls: LayerStats, a: LayerArrays, scores: Float64Array, s
  * every k of that row above a — a suffix of the row's ks in ascending order — so one count is added where that
  * suffix starts and summed up the row's ks at the end.
  */
-function selectionCounter(selected: Selection, ks: number[], b: number, n: number, c: number) {
+export function selectionCounter(selected: Selection, ks: number[], b: number, n: number, c: number) {
   const R = selected.orders.length / (b * n);
   const byRow: number[][] = Array.from({ length: R }, () => []);
   ks.forEach((_, ki) => (byRow[selected.rows[ki] as number] as number[]).push(ki));
