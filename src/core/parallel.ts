@@ -38,6 +38,12 @@ export interface PartSource {
   limit: number | null;
   /** The tfjs backend the caller's engine uses (every part runs the same one, so results agree). */
   backend: BackendName;
+  /**
+   * Where this part's examples will begin at the earliest, in whole batches of `batchSize` (its run were the split
+   * made before the caller began): it opens its dataset there before it says it is ready, so reaching its examples
+   * (a gzipped file is read from its start) is not left for after the split.
+   */
+  readFrom?: { start: number; batchSize: number };
 }
 
 /** One part of a split analysis. */
@@ -55,6 +61,16 @@ export interface EvalCounts {
 /** One part of a split evaluation: its examples, counted in an engine of its own. */
 export interface EvaluatePartJob extends PartSource {
   batchSize: number;
+}
+
+/**
+ * Where each extra part's examples begin at the earliest (PartSource.readFrom): the runs of `whole` the split would
+ * make before the caller had begun any batch. A later split only moves them forward (the caller keeps the first run
+ * of what it has not begun, and each run starts at or after the same run of a split made earlier).
+ */
+export function earliestStarts(whole: ExampleRange, unit: number, engines: number): Array<{ start: number; batchSize: number }> {
+  const runs = splitRange(whole, unit, engines);
+  return Array.from({ length: engines - 1 }, (_, i) => ({ start: runs[i + 1]?.start ?? whole.end, batchSize: unit }));
 }
 
 export interface PartHooks {

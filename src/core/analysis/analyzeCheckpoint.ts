@@ -23,7 +23,7 @@ import type { AnalysisPartial } from './partial';
 import type { Preprocessing } from './schema';
 import { unsupportedSelectors } from './selectorSupport';
 import { engineRunOptions, runIdentity, runRecord } from './runIdentity';
-import { chooseEngines, runSplit, type PartRunner } from '../parallel';
+import { chooseEngines, earliestStarts, runSplit, type PartRunner } from '../parallel';
 
 export interface AnalyzeCheckpointOptions extends Omit<AnalyzeOptions, 'checkpoint' | 'limit' | 'range' | 'calibration' | 'expertParameters'>, EngineSelection {
   /**
@@ -212,7 +212,7 @@ async function analyzeInParts(
   const { shard: _shard, ...partOptions } = job.options;
   const parts = await runSplit(whole, opts.batchSize,
     (openRange, signal, onProgress) => analyzePart(engine, dataset, job.options, { signal, openRange, onProgress: (p) => onProgress(p.done) }),
-    Array.from({ length: engines - 1 }, () => (signal: AbortSignal, onProgress: (done: number) => void) => runner.analyze({ ...job, options: partOptions, backend }, { signal, onProgress })),
+    earliestStarts(whole, opts.batchSize, engines).map((readFrom) => (signal: AbortSignal, onProgress: (done: number) => void) => runner.analyze({ ...job, options: partOptions, backend, readFrom }, { signal, onProgress })),
     hooks.signal, report);
   const joined = combineParts(parts, (performance.now() - t0) / 1000);
   const described = engine.description;

@@ -9,7 +9,7 @@ import { readAhead } from '../data/readAhead';
 import { SoftMoeError, throwIfAborted } from '../errors';
 import type { Engine } from './engine';
 import { isBuiltInBackend } from './backendName';
-import { chooseEngines, runSplit, type EvalCounts, type ExampleRange, type OpenRange, type PartRunner } from '../parallel';
+import { chooseEngines, earliestStarts, runSplit, type EvalCounts, type ExampleRange, type OpenRange, type PartRunner } from '../parallel';
 
 export interface EvaluateOptions {
   /** Default 256. */
@@ -140,7 +140,7 @@ async function evaluateInParts(engine: Engine, dataset: Dataset, opts: EvaluateO
   const job = { checkpoint: parts.checkpoint, dataset: parts.dataset, split: parts.split, limit: parts.limit, backend, batchSize: opts.batchSize };
   const counts = await runSplit(whole, opts.batchSize,
     (openRange, signal, onProgress) => evaluateCounts(engine, dataset, { batchSize: opts.batchSize, openRange, signal, onProgress }),
-    Array.from({ length: engines - 1 }, () => (signal: AbortSignal, onProgress: (done: number) => void) => parts.runner.evaluate(job, { signal, onProgress })),
+    earliestStarts(whole, opts.batchSize, engines).map((readFrom) => (signal: AbortSignal, onProgress: (done: number) => void) => parts.runner.evaluate({ ...job, readFrom }, { signal, onProgress })),
     opts.signal, (done) => opts.onProgress?.(done, total));
   return { counts: addCounts(counts), engines: counts.length };
 }
