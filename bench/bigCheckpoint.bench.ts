@@ -8,13 +8,14 @@
 // asserted anywhere; this prints figures.
 //   npm run bench -- bigCheckpoint                 (SOFTMOE_BENCH_GB=1.4 by default: the checkpoint's size in GB)
 //   SOFTMOE_BENCH_GB=3.7 npm run bench -- bigCheckpoint
-//   SOFTMOE_BENCH_BACKEND=cpu …                   another tfjs backend (default wasm, which refuses a model that cannot fit
+//   SOFTMOE_BENCH_BACKEND=onnx …                  another backend (onnx, cpu, node; default wasm, which refuses a model that cannot fit
 //                                                 its 4 GiB heap with XNNPACK's packed copies: engine/wasmMemory.ts)
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSparsePaperMnist } from '../test/helpers/paperMnistCheckpoint';
+import type { BackendName } from '../src/core/engine/backendName';
 
 const ROOT = join(__dirname, '..');
 const DEMO_DATA = join(ROOT, 'media', 'demo', 'data');
@@ -43,13 +44,13 @@ function writeSparseCheckpoint(path: string, bytes: number, classes: number): Pr
 
 /** In the child: one evaluation or analysis, its outcome and this process's peak RSS, as one JSON line on stdout. */
 async function child(mode: string, checkpoint: string, dataset: string): Promise<void> {
-  const { initBackend } = await import('../src/core/engine/backend');
+  const { INFERENCE_ORDER, initBackend } = await import('../src/core/engine/backend');
   const { analyzeCheckpoint } = await import('../src/core/analysis/analyzeCheckpoint');
   const { openEngine } = await import('../src/core/engine/openEngine');
   const { openDatasetForModel } = await import('../src/core/engine/openDatasetForModel');
   const { evaluate } = await import('../src/core/engine/evaluate');
-  const backend = (process.env.SOFTMOE_BENCH_BACKEND ?? 'wasm') as 'wasm' | 'cpu' | 'node';
-  await initBackend(backend);
+  const backend = (process.env.SOFTMOE_BENCH_BACKEND ?? 'wasm') as BackendName;
+  await initBackend(backend, INFERENCE_ORDER);
   const t0 = performance.now();
   const out: CaseResult = { ok: false, seconds: 0, maxRssMiB: 0, loadedRssMiB: null, bytesReported: 0, bytesTotal: 0, progressEvents: 0 };
   const hooks: Record<string, unknown> = {
