@@ -174,7 +174,7 @@ export async function runSplit<T>(
         (runs) => o.run(runs[i] ?? null),
         // Another part could not open: this one is told it has nothing, so it closes (its own failure, if any, wins).
         async (err: unknown) => {
-          await o.ready.catch((own: unknown) => { throw own; });
+          await o.ready;
           await o.run(null);
           throw err;
         },
